@@ -1,0 +1,104 @@
+"""The one settings object of wagtail-lti.
+
+Site developers configure the plugin with a single ``WAGTAIL_LTI`` dictionary in their Django
+settings. Every key is optional; ``DEFAULTS`` below documents each one (see also
+``docs/settings.md``). Code reads settings only through ``lti_settings``::
+
+    from wagtail_lti.conf import lti_settings
+
+    lti_settings.LAUNCH_TOKEN_TTL
+
+The object re-reads ``settings.WAGTAIL_LTI`` when Django's ``setting_changed`` signal fires, so
+``override_settings(WAGTAIL_LTI={...})`` works in tests.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.signals import setting_changed
+
+
+DEFAULTS: dict[str, Any] = {
+    # --- Identity of this platform, sent to tools (LTI 1.1 tool_consumer_*, LTI 1.3 tool_platform).
+    # A stable, globally unique identifier of this platform instance. Empty means "derive from the
+    # site's hostname at request time".
+    "PLATFORM_GUID": "",
+    "PLATFORM_NAME": "Wagtail LTI",
+    "PLATFORM_DESCRIPTION": "",
+    "PLATFORM_CONTACT_EMAIL": "",
+    "PLATFORM_URL": "",
+    "PRODUCT_FAMILY_CODE": "wagtail-lti",
+    "PRODUCT_VERSION": "0.1.0",
+    # --- LTI 1.3 issuer: an https URL without query or fragment. Empty means the site's root URL
+    # (scheme + host of the request), which is what most single-site deployments want.
+    "ISSUER": "",
+    # --- Secrets at rest. Provider secrets and platform private keys are encrypted with a key
+    # derived from this value; empty means Django's SECRET_KEY. Changing it makes stored secrets
+    # unreadable, so set it once per site (see docs/production.md).
+    "ENCRYPTION_KEY": "",
+    # --- LTI 1.1 OAuth 1.0a checks on requests from tools (Basic Outcomes, Content-Item):
+    # accepted clock difference, in seconds, between the tool's oauth_timestamp and ours.
+    "OAUTH_TIMESTAMP_WINDOW": 300,
+    # --- LTI 1.3 lifetimes, in seconds.
+    "LAUNCH_TOKEN_TTL": 300,  # id_token exp - iat
+    "IAT_BACKDATE": 5,  # iat is set this many seconds in the past (tools reject a future iat)
+    "MESSAGE_HINT_TTL": 300,  # how long a started launch (lti_message_hint) stays usable
+    "ACCESS_TOKEN_TTL": 3600,  # OAuth 2 access tokens from the token endpoint
+    "CLIENT_ASSERTION_LEEWAY": 60,  # leeway on exp/iat of tools' JWTs
+    "JWKS_FETCH_TIMEOUT": 5,  # seconds, fetching a tool's JWKS URL
+    "JWKS_CACHE_TTL": 3600,  # seconds a tool's fetched JWKS is cached
+    "JWKS_MAX_AGE": 3600,  # Cache-Control max-age of our JWKS endpoint
+    "KEY_ROTATION_OVERLAP_DAYS": 7,  # retired keys stay published this long
+    # --- Limits on tool-facing endpoints.
+    "MAX_REQUEST_BODY": 256 * 1024,  # bytes
+    "PAGE_SIZE_LIMIT": 100,  # largest page of line items, results or members
+    # --- Presentation.
+    "IFRAME_HEIGHT": 600,  # default height, in pixels, of embedded activities
+    # --- The cache alias used for non-security caches (tool JWKS). Single-use values (nonces,
+    # message hints, jti) are always kept in the database, shared by all processes.
+    "CACHE_ALIAS": "default",
+}
+
+
+class LtiSettings:
+    """Attribute access to ``settings.WAGTAIL_LTI`` merged over ``DEFAULTS``."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, Any] | None = None
+
+    def _load(self) -> dict[str, Any]:
+        user = getattr(settings, "WAGTAIL_LTI", {}) or {}
+        unknown = set(user) - set(DEFAULTS)
+        if unknown:
+            from django.core.exceptions import ImproperlyConfigured
+
+            raise ImproperlyConfigured(f"Unknown WAGTAIL_LTI setting(s): {', '.join(sorted(unknown))}")
+        merged = dict(DEFAULTS)
+        merged.update(user)
+        return merged
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if self._cache is None:
+            self._cache = self._load()
+        try:
+            return self._cache[name]
+        except KeyError:
+            raise AttributeError(f"Unknown wagtail-lti setting {name!r}") from None
+
+    def reload(self) -> None:
+        self._cache = None
+
+
+lti_settings = LtiSettings()
+
+
+def _reload(*, setting: str, **kwargs: Any) -> None:
+    if setting == "WAGTAIL_LTI":
+        lti_settings.reload()
+
+
+setting_changed.connect(_reload)

@@ -1,0 +1,32 @@
+from .courses import (
+    CoursePageMixin,
+    Enrollment,
+    LearnerActivity,
+    LineItem,
+    Placement,
+    Result,
+    ScoreEvent,
+)
+from .organizations import Organization, OrganizationMembership
+from .providers import LtiProvider, LtiResourceLink, OrganizationOwnedMixin
+from .security import AccessToken, PendingLaunch, PlatformKey, SingleUseValue
+
+
+__all__ = [
+    "AccessToken",
+    "CoursePageMixin",
+    "Enrollment",
+    "LearnerActivity",
+    "LineItem",
+    "LtiProvider",
+    "LtiResourceLink",
+    "Organization",
+    "OrganizationMembership",
+    "OrganizationOwnedMixin",
+    "PendingLaunch",
+    "Placement",
+    "PlatformKey",
+    "Result",
+    "ScoreEvent",
+    "SingleUseValue",
+]

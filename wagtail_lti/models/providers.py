@@ -1,0 +1,146 @@
+"""LTI Providers (external tools) and LTI Resource Links (a tool's content), owned by organizations."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from modelcluster.fields import ParentalManyToManyField
+from modelcluster.models import ClusterableModel
+from wagtail.models import RevisionMixin
+from wagtail.search import index
+
+from ..encryption import decrypt, encrypt
+from .organizations import Organization
+
+
+def _new_client_id() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def _new_deployment_id() -> str:
+    return secrets.token_urlsafe(12)
+
+
+class OrganizationOwnedMixin(models.Model):
+    """Fields shared by records owned by one organization and shared with others.
+
+    The availability rule (``wagtail_lti.scoping``): a record can be used by its owning
+    organization, by each organization it is made available to, and by all their
+    sub-organizations.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="+", verbose_name=_("organization")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class LtiProvider(OrganizationOwnedMixin, RevisionMixin, index.Indexed, ClusterableModel):
+    class Version(models.TextChoices):
+        LTI_1P1 = "1.1", _("LTI 1.1")
+        LTI_1P3 = "1.3", _("LTI 1.3")
+
+    name = models.CharField(_("name"), max_length=255)
+    lti_version = models.CharField(
+        _("LTI version"), max_length=8, choices=Version.choices, default=Version.LTI_1P1
+    )
+    available_to = ParentalManyToManyField(
+        Organization,
+        blank=True,
+        related_name="available_lti_providers",
+        verbose_name=_("available to"),
+    )
+
+    # LTI 1.1
+    consumer_key = models.CharField(_("LTI key"), max_length=255, blank=True)
+    secret_encrypted = models.TextField(blank=True, editable=False)
+
+    # LTI 1.3: the tool's registration
+    login_url = models.URLField(_("OIDC login initiation URL"), max_length=1024, blank=True)
+    launch_url = models.URLField(_("target link URL"), max_length=1024, blank=True)
+    redirect_uris = models.TextField(_("redirect URIs"), blank=True, help_text=_("One per line."))
+    jwks_url = models.URLField(_("public keyset (JWKS) URL"), max_length=1024, blank=True)
+    public_key_pem = models.TextField(_("public key (PEM)"), blank=True)
+    # LTI 1.3: issued by the platform on save, never edited.
+    client_id = models.CharField(
+        _("client ID"), max_length=255, unique=True, default=_new_client_id, editable=False
+    )
+    deployment_id = models.CharField(
+        _("deployment ID"), max_length=255, default=_new_deployment_id, editable=False
+    )
+    # LTI 1.3: services the tool may use (OAuth 2 scopes it may be granted).
+    allow_ags = models.BooleanField(_("Assignment and Grade Services"), default=True)
+    allow_nrps = models.BooleanField(_("Names and Role Provisioning Services"), default=False)
+
+    custom_parameters = models.TextField(_("custom parameters"), blank=True)
+    send_name = models.BooleanField(_("send the learner's name"), default=True)
+    send_email = models.BooleanField(_("send the learner's email"), default=False)
+
+    search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
+
+    class Meta:
+        verbose_name = _("LTI provider")
+        verbose_name_plural = _("LTI providers")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    # The secret is write-only: only its encrypted form is stored.
+    @property
+    def secret(self) -> str:
+        return decrypt(self.secret_encrypted)
+
+    @secret.setter
+    def secret(self, value: str) -> None:
+        self.secret_encrypted = encrypt(value)
+
+    @property
+    def has_secret(self) -> bool:
+        return bool(self.secret_encrypted)
+
+    @property
+    def is_lti13(self) -> bool:
+        return self.lti_version == self.Version.LTI_1P3
+
+    def get_redirect_uris(self) -> list[str]:
+        return [line.strip() for line in self.redirect_uris.splitlines() if line.strip()]
+
+
+class LtiResourceLink(OrganizationOwnedMixin, RevisionMixin, index.Indexed, ClusterableModel):
+    class OpenIn(models.TextChoices):
+        EMBED = "embed", _("Embedded in the page")
+        WINDOW = "window", _("A new window")
+
+    name = models.CharField(_("name"), max_length=255)
+    description = models.TextField(_("description"), blank=True)
+    provider = models.ForeignKey(
+        LtiProvider, on_delete=models.PROTECT, related_name="resource_links", verbose_name=_("LTI provider")
+    )
+    url = models.URLField(_("resource link URL"), max_length=1024)
+    custom_parameters = models.TextField(_("custom parameters"), blank=True)
+    requires_score = models.BooleanField(_("this resource requires a score for completion"), default=False)
+    score_maximum = models.FloatField(_("maximum score"), default=100)
+    open_in = models.CharField(_("opens in"), max_length=16, choices=OpenIn.choices, default=OpenIn.EMBED)
+    available_to = ParentalManyToManyField(
+        Organization,
+        blank=True,
+        related_name="available_lti_resource_links",
+        verbose_name=_("available to"),
+    )
+
+    search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
+
+    class Meta:
+        verbose_name = _("LTI resource link")
+        verbose_name_plural = _("LTI resource links")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,134 @@
+"""Organization scoping, in one place.
+
+Every door (listings, edit/delete/history/usage views, choosers, form validation, launches) asks
+this module. Two questions are answered here:
+
+* **Which organizations does a user manage?** Those where the user is a manager, and all their
+  sub-organizations. Superusers manage every organization.
+* **Which organizations may use a record?** The availability rule: a provider or resource link can
+  be used by its owning organization, by each organization on its Availability tab, and by all
+  their sub-organizations.
+
+Both are answered with a constant number of queries whatever the size of the tree: organizations
+are a materialized-path tree, so "X and its descendants" is ``path__startswith`` and "X and its
+ancestors" is ``path__in`` the prefixes of X's path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import reduce
+from operator import or_
+from typing import TYPE_CHECKING
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from .models import Organization, OrganizationMembership
+
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+    User = AbstractBaseUser | AnonymousUser
+
+_CACHE_ATTR = "_wagtail_lti_managed_paths"
+
+
+def _minimal_roots(paths: Iterable[str]) -> list[str]:
+    """Drop paths that lie under another path of the list."""
+    roots: list[str] = []
+    for path in sorted(set(paths)):
+        if not roots or not path.startswith(roots[-1]):
+            roots.append(path)
+    return roots
+
+
+def managed_root_paths(user: User) -> list[str] | None:
+    """Paths of the top-most organizations the user manages; ``None`` means all (superuser).
+
+    One query, cached on the user object for the rest of the request.
+    """
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return []
+    if user.is_superuser:
+        return None
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is not None:
+        return cached
+    paths = OrganizationMembership.objects.filter(
+        user=user, role=OrganizationMembership.Role.MANAGER
+    ).values_list("organization__path", flat=True)
+    roots = _minimal_roots(paths)
+    setattr(user, _CACHE_ATTR, roots)
+    return roots
+
+
+def _subtree_q(roots: list[str], field: str = "path") -> Q:
+    if not roots:
+        return Q(pk__in=[])
+    return reduce(or_, (Q(**{f"{field}__startswith": root}) for root in roots))
+
+
+def managed_organizations(user: User) -> QuerySet[Organization]:
+    """The organizations a user manages: a lazy queryset (one query when evaluated)."""
+    roots = managed_root_paths(user)
+    qs = Organization.objects.all()
+    if roots is None:
+        return qs
+    return qs.filter(_subtree_q(roots))
+
+
+def user_manages(user: User, organization: Organization | None) -> bool:
+    """Whether ``user`` manages ``organization`` (no query once the roots are cached)."""
+    if organization is None:
+        return False
+    roots = managed_root_paths(user)
+    if roots is None:
+        return True
+    return any(organization.path.startswith(root) for root in roots)
+
+
+def owned_by_managed(queryset: QuerySet, user: User) -> QuerySet:
+    """Records (providers, resource links) whose owning organization the user manages."""
+    roots = managed_root_paths(user)
+    if roots is None:
+        return queryset
+    return queryset.filter(_subtree_q(roots, "organization__path"))
+
+
+def usable_by(queryset: QuerySet, organization: Organization) -> QuerySet:
+    """Records the organization may use under the availability rule (one query, no duplicates)."""
+    ancestors = organization.ancestor_paths()
+    through = queryset.model.available_to.through
+    shared = through.objects.filter(
+        **{f"{queryset.model._meta.model_name}_id": OuterRef("pk")},
+        organization__path__in=ancestors,
+    )
+    return queryset.filter(Q(organization__path__in=ancestors) | Exists(shared))
+
+
+def usable_by_any_managed(queryset: QuerySet, user: User) -> QuerySet:
+    """Records usable by at least one organization the user manages (for choosers)."""
+    roots = managed_root_paths(user)
+    if roots is None:
+        return queryset
+    if not roots:
+        return queryset.none()
+    # Usable by some organization O under a root R: the record's owner or one of its
+    # availability organizations is R's ancestor-or-self, or lies inside R's subtree.
+    ancestor_paths = {p for root in roots for p in Organization(path=root).ancestor_paths()}
+    through = queryset.model.available_to.through
+    shared = through.objects.filter(
+        Q(organization__path__in=ancestor_paths) | _subtree_q(roots, "organization__path"),
+        **{f"{queryset.model._meta.model_name}_id": OuterRef("pk")},
+    )
+    return queryset.filter(
+        Q(organization__path__in=ancestor_paths) | _subtree_q(roots, "organization__path") | Exists(shared)
+    )
+
+
+def is_usable_by(record, organization: Organization | None) -> bool:
+    """Whether one record may be used by ``organization`` (one query)."""
+    if organization is None or record is None:
+        return False
+    return usable_by(type(record).objects.filter(pk=record.pk), organization).exists()
