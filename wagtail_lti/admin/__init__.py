@@ -1,0 +1,1 @@
+"""Wagtail admin integration, one module per area; ``wagtail_lti.wagtail_hooks`` imports them all."""
