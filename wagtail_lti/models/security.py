@@ -29,6 +29,18 @@ class PlatformKey(models.Model):
     activated_at = models.DateTimeField(null=True, blank=True)
     retired_at = models.DateTimeField(null=True, blank=True)
 
+    class Meta:
+        constraints = [
+            # At most one key signs and at most one waits to sign: creating the first key on
+            # demand and rotating stay correct when several processes race (the loser's insert
+            # or update fails and it re-reads).
+            models.UniqueConstraint(
+                fields=["state"],
+                condition=models.Q(state__in=["current", "next"]),
+                name="wagtail_lti_one_current_one_next_key",
+            )
+        ]
+
     def __str__(self) -> str:
         return f"{self.kid} ({self.state})"
 
