@@ -1,0 +1,89 @@
+"""Substitution variables in custom parameters, shared by LTI 1.1 and LTI 1.3.
+
+A custom parameter whose whole value is a variable name, such as ``custom_uid=$User.id``, is sent
+with the variable's value for this launch. The supported variables are those of LTI Core 1.3
+Appendix B (also defined for LTI 1.1) listed in :data:`VARIABLES`.
+
+Two rules from the spec (LTI Core 1.3 §5.4.6.1; LTI 1.1 Implementation Guide §B.1):
+
+* a variable the platform does not support is passed through unchanged, ``$`` included;
+* a variable the platform supports but has no value for (for example ``$Person.email.primary``
+  when the provider may not receive the learner's email) is also passed through unchanged, so
+  privacy settings cannot be bypassed through a custom parameter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+from .context import LaunchContext
+
+
+LtiVersion = Literal["1.1", "1.3"]
+
+# LIS v2 context role vocabulary, used by LTI 1.3 (LTI Core 1.3 §A.2.2).
+LIS_MEMBERSHIP_PREFIX = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
+
+
+def membership_roles(ctx: LaunchContext, lti_version: LtiVersion = "1.1") -> list[str]:
+    """The launching user's context roles in the vocabulary of ``lti_version``.
+
+    LTI 1.1 uses the LIS short names (``Learner``, ``Instructor``) that every 1.1 tool
+    understands; LTI 1.3 uses the full LIS v2 membership URIs.
+    """
+    if lti_version == "1.3":
+        return [LIS_MEMBERSHIP_PREFIX + role for role in ctx.roles]
+    return list(ctx.roles)
+
+
+def _values(ctx: LaunchContext, lti_version: LtiVersion) -> dict[str, Callable[[], str]]:
+    user = ctx.user
+    return {
+        "$User.id": lambda: user.id,
+        "$User.username": lambda: user.username,
+        "$Person.name.full": lambda: user.full_name,
+        "$Person.name.given": lambda: user.given_name,
+        "$Person.name.family": lambda: user.family_name,
+        "$Person.email.primary": lambda: user.email,
+        "$Context.id": lambda: ctx.context_id,
+        "$Context.title": lambda: ctx.context_title,
+        "$ResourceLink.id": lambda: ctx.resource_link_id,
+        "$ResourceLink.title": lambda: ctx.resource_link_title,
+        "$Membership.role": lambda: ",".join(membership_roles(ctx, lti_version)),
+    }
+
+
+#: The variable names this platform substitutes.
+VARIABLES: tuple[str, ...] = (
+    "$User.id",
+    "$User.username",
+    "$Person.name.full",
+    "$Person.name.given",
+    "$Person.name.family",
+    "$Person.email.primary",
+    "$Context.id",
+    "$Context.title",
+    "$ResourceLink.id",
+    "$ResourceLink.title",
+    "$Membership.role",
+)
+
+
+def substitute(
+    custom: dict[str, str], ctx: LaunchContext, *, lti_version: LtiVersion = "1.1"
+) -> dict[str, str]:
+    """Return ``custom`` with every supported, known variable replaced by its value.
+
+    Only a value that is exactly a variable name (surrounding spaces ignored) is replaced; any
+    other value, an unknown ``$Variable`` or a variable without a value in ``ctx`` is kept
+    verbatim. Keys are not changed. ``lti_version`` selects the role vocabulary of
+    ``$Membership.role``.
+    """
+    values = _values(ctx, lti_version)
+    result: dict[str, str] = {}
+    for name, value in custom.items():
+        getter = values.get(value.strip())
+        substituted = getter() if getter is not None else ""
+        result[name] = substituted if substituted else value
+    return result
