@@ -5,7 +5,7 @@ The LTI 1.3 endpoint URLs are fixed here so editors can copy them into tools.
 
 from django.urls import path
 
-from .views import platform
+from .views import outcomes, platform
 
 
 app_name = "wagtail_lti"
@@ -15,4 +15,6 @@ urlpatterns = [
     path("1.3/authorize/", platform.authorize, name="lti13_authorize"),
     path("1.3/token/", platform.token, name="lti13_token"),
     path("1.3/jwks/", platform.jwks, name="lti13_jwks"),
+    # LTI 1.1 Basic Outcomes (lis_outcome_service_url).
+    path("1.1/outcomes/", outcomes.lti11_outcomes, name="lti11_outcomes"),
 ]
