@@ -56,6 +56,10 @@ DEFAULTS: dict[str, Any] = {
     "PAGE_SIZE_LIMIT": 100,  # largest page of line items, results or members
     # --- Presentation.
     "IFRAME_HEIGHT": 600,  # default height, in pixels, of embedded activities
+    # --- Framing (wagtail_lti.framing): origins such as "https://lms.example.com" that may show
+    # course pages and the launch pages inside a frame, besides this site itself. Empty: only this
+    # site. Every other page, the admin included, keeps Django's X-Frame-Options: DENY.
+    "FRAME_ANCESTORS": [],
     # --- The cache alias used for non-security caches (tool JWKS). Single-use values (nonces,
     # message hints, jti) are always kept in the database, shared by all processes.
     "CACHE_ALIAS": "default",

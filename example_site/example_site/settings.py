@@ -1,14 +1,21 @@
 """Settings of the example site, configured from the environment.
 
-Defaults give a local development site on SQLite. Production-like runs set, for example::
+Defaults give a local development site on SQLite with DEBUG on. Production-like runs set, e.g.::
 
+    DEBUG=0  SECRET_KEY=...  ALLOWED_HOSTS=lti.example.com
+    CSRF_TRUSTED_ORIGINS=https://lti.example.com
     DATABASE_URL=postgres://user:pass@127.0.0.1:5432/wagtail_lti
     CACHE_URL=redis://127.0.0.1:6379/0
-    SECRET_KEY=...  ALLOWED_HOSTS=lti.example.com  SECURE_COOKIES=1
+    SECURE_COOKIES=1  TRUST_X_FORWARDED_PROTO=1
+    LTI_FRAME_ANCESTORS="https://lms.example.com"  LTI_ENCRYPTION_KEY=...
+
+Every variable is described in docs/production.md.
 """
 
 import os
 from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
 
 
 PROJECT_DIR = Path(__file__).resolve().parent
@@ -22,10 +29,19 @@ def env_bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-SECRET_KEY = os.environ.get("SECRET_KEY", "example-site-insecure-development-key-change-me")
+def env_list(name: str, default: str = "") -> list[str]:
+    """A comma- or space-separated environment variable as a list."""
+    return os.environ.get(name, default).replace(",", " ").split()
+
+
+DEVELOPMENT_SECRET_KEY = "example-site-insecure-development-key-change-me"
+SECRET_KEY = os.environ.get("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
 DEBUG = env_bool("DEBUG", True)
-ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
-CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY:
+    raise ImproperlyConfigured("Set SECRET_KEY in the environment when DEBUG is off.")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+# Origins (scheme://host[:port]) whose form posts are accepted, needed behind HTTPS proxies.
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
     "courses",
@@ -61,9 +77,14 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Sends X-Frame-Options: DENY on every response that does not say otherwise: the admin can
+    # never be framed. Course pages and the launch pages inside an activity's iframe say otherwise
+    # (wagtail_lti.framing): this site may frame them, and so may the origins in
+    # WAGTAIL_LTI["FRAME_ANCESTORS"] (LTI_FRAME_ANCESTORS below).
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
+X_FRAME_OPTIONS = "DENY"
 
 ROOT_URLCONF = "example_site.urls"
 
@@ -88,7 +109,11 @@ WSGI_APPLICATION = "example_site.wsgi.application"
 if os.environ.get("DATABASE_URL"):
     import dj_database_url
 
-    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+    DATABASES = {
+        "default": dj_database_url.parse(
+            os.environ["DATABASE_URL"], conn_max_age=60, conn_health_checks=True
+        )
+    }
 else:
     DATABASES = {
         "default": {
@@ -103,6 +128,7 @@ if os.environ.get("CACHE_URL", "").startswith("redis"):
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": os.environ["CACHE_URL"],
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "wagtail-lti"),
         }
     }
 else:
@@ -125,14 +151,24 @@ STATIC_URL = "/static/"
 MEDIA_ROOT = BASE_DIR / "media"
 MEDIA_URL = "/media/"
 
-# Cookies: LTI tools embedded in an iframe post back cross-site, so production sites serving
-# embedded launches over HTTPS set SECURE_COOKIES=1 (SameSite=None; Secure). See docs/production.md.
+# Cookies: an LTI 1.3 launch reaches the authorization endpoint through a navigation started by the
+# tool's page inside the activity's iframe (a cross-site request), which browsers send without a
+# SameSite=Lax session cookie. Sites serving embedded launches over HTTPS set SECURE_COOKIES=1:
+# cookies become "SameSite=None; Secure". Only over HTTPS: browsers drop SameSite=None cookies
+# that are not Secure. See docs/production.md.
 if env_bool("SECURE_COOKIES"):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SESSION_COOKIE_SAMESITE = "None"
     CSRF_COOKIE_SAMESITE = "None"
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+# Behind a TLS-terminating proxy or load balancer that sets X-Forwarded-Proto (and strips it from
+# clients' requests), so Django knows a request came over HTTPS. Never set it otherwise.
+if env_bool("TRUST_X_FORWARDED_PROTO"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
 
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
@@ -145,6 +181,35 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 WAGTAIL_LTI = {
     "PLATFORM_NAME": "Wagtail LTI example",
     "PLATFORM_CONTACT_EMAIL": "lti-admin@example.com",
+    # Empty: the issuer is the request's scheme and host. Production sites fix it.
+    "ISSUER": os.environ.get("LTI_ISSUER", ""),
+    # Empty: derived from SECRET_KEY. Production sites set their own and keep it.
+    "ENCRYPTION_KEY": os.environ.get("LTI_ENCRYPTION_KEY", ""),
+    # Origins allowed to frame course pages, besides this site (see wagtail_lti.framing).
+    "FRAME_ANCESTORS": env_list("LTI_FRAME_ANCESTORS"),
+}
+
+# Error pages and error reports hide settings and request headers/environment variables whose names
+# look secret, including connection URLs that hold passwords (DATABASE_URL, CACHE_URL).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "example_site.reporting.SecretHidingExceptionReporterFilter"
+
+# Logs go to standard error, one line each; request bodies, cookies and headers are never logged.
+# LOG_LEVEL sets the level of the site's and the plugin's loggers (default INFO).
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+    },
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        "django.security": {"level": "WARNING"},
+        "wagtail_lti": {"level": os.environ.get("LOG_LEVEL", "INFO")},
+    },
 }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
