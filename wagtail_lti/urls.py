@@ -5,7 +5,7 @@ The LTI 1.3 endpoint URLs are fixed here so editors can copy them into tools.
 
 from django.urls import path
 
-from .views import outcomes, platform
+from .views import ags, outcomes, platform, services
 
 
 app_name = "wagtail_lti"
@@ -13,8 +13,25 @@ app_name = "wagtail_lti"
 urlpatterns = [
     # LTI 1.3 platform endpoints (see docs/tool-vendors.md).
     path("1.3/authorize/", platform.authorize, name="lti13_authorize"),
-    path("1.3/token/", platform.token, name="lti13_token"),
-    path("1.3/jwks/", platform.jwks, name="lti13_jwks"),
+    path("1.3/token/", services.token, name="lti13_token"),
+    path("1.3/jwks/", services.jwks, name="lti13_jwks"),
+    # LTI 1.3 Assignment and Grade Services, per course and tool deployment (views/ags.py).
+    path("1.3/ags/<int:course_id>/<int:provider_id>/lineitems/", ags.lineitems, name="ags_lineitems"),
+    path(
+        "1.3/ags/<int:course_id>/<int:provider_id>/lineitems/<int:line_item_id>/",
+        ags.lineitem,
+        name="ags_lineitem",
+    ),
+    path(
+        "1.3/ags/<int:course_id>/<int:provider_id>/lineitems/<int:line_item_id>/scores/",
+        ags.scores,
+        name="ags_scores",
+    ),
+    path(
+        "1.3/ags/<int:course_id>/<int:provider_id>/lineitems/<int:line_item_id>/results/",
+        ags.results_view,
+        name="ags_results",
+    ),
     # LTI 1.1 Basic Outcomes (lis_outcome_service_url).
     path("1.1/outcomes/", outcomes.lti11_outcomes, name="lti11_outcomes"),
 ]

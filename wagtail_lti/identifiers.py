@@ -1,0 +1,60 @@
+"""The opaque, stable user id sent to tools (LTI 1.1 ``user_id``, LTI 1.3 ``sub``, AGS ``userId``).
+
+An HMAC-SHA256 of the user's primary key under a key derived from ``ENCRYPTION_KEY`` (or
+``SECRET_KEY``): stable for the site, the same for every tool, and revealing neither the username
+nor the primary key. It is one-way, so :func:`user_for_opaque_id` finds the user by recomputing the
+id over a set of candidates, typically a course's roster.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from functools import lru_cache
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+
+from .conf import lti_settings
+
+
+OPAQUE_ID_LENGTH = 32  # hex characters (128 bits)
+
+
+@lru_cache(maxsize=8)
+def _key_for(material: str) -> bytes:
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=b"wagtail-lti", info=b"lti-user-id"
+    ).derive(material.encode())
+
+
+def _key() -> bytes:
+    return _key_for(lti_settings.ENCRYPTION_KEY or settings.SECRET_KEY)
+
+
+def opaque_id_for_pk(pk) -> str:
+    digest = hmac.new(_key(), f"user:{pk}".encode(), hashlib.sha256).hexdigest()
+    return digest[:OPAQUE_ID_LENGTH]
+
+
+def opaque_user_id(user) -> str:
+    """The user's opaque LTI id (lower-case hex, 32 characters)."""
+    return opaque_id_for_pk(user.pk)
+
+
+def user_for_opaque_id(value: str, users: QuerySet | None = None):
+    """The user among ``users`` (default: every user) whose opaque id is ``value``, or None.
+
+    Pass the smallest candidate set that makes sense (a course's members): the id is recomputed
+    for each candidate.
+    """
+    if not isinstance(value, str) or len(value) != OPAQUE_ID_LENGTH:
+        return None
+    candidates = users if users is not None else get_user_model().objects.all()
+    for pk in candidates.values_list("pk", flat=True).iterator():
+        if hmac.compare_digest(opaque_id_for_pk(pk), value):
+            return candidates.model.objects.get(pk=pk)
+    return None
