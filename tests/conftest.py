@@ -18,6 +18,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 
 
+# Fixtures of course pages, activities and enrollments (``course``, ``link``, ``learner``, ...).
+pytest_plugins = ["tests.course_fixtures"]
+
 # Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run
 # inside one unless told it is safe (browser tests only touch the ORM between page actions).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -5,7 +5,7 @@ The LTI 1.3 endpoint URLs are fixed here so editors can copy them into tools.
 
 from django.urls import path
 
-from .views import ags, outcomes, platform, services
+from .views import ags, launch, outcomes, platform, services
 
 
 app_name = "wagtail_lti"
@@ -34,4 +34,7 @@ urlpatterns = [
     ),
     # LTI 1.1 Basic Outcomes (lis_outcome_service_url).
     path("1.1/outcomes/", outcomes.lti11_outcomes, name="lti11_outcomes"),
+    # Course activities: the learner's launch of a placement, and the tool's return URL.
+    path("launch/<str:placement_id>/", launch.launch, name="launch"),
+    path("launch/<str:placement_id>/return/", launch.launch_return, name="launch_return"),
 ]

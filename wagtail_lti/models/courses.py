@@ -7,7 +7,9 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel
 
+from ..course_forms import CoursePageForm
 from .organizations import Organization
 from .providers import LtiProvider, LtiResourceLink
 
@@ -24,9 +26,35 @@ class CoursePageMixin(models.Model):
 
     ::
 
+        from wagtail.admin.panels import FieldPanel
+        from wagtail.fields import StreamField
+        from wagtail.models import Page
+
+        from wagtail_lti.blocks import CourseActivityBlock
+        from wagtail_lti.models import CoursePageMixin
+
+
         class CoursePage(CoursePageMixin, Page):
             body = StreamField([("lti_activity", CourseActivityBlock())], blank=True)
-            content_panels = Page.content_panels + CoursePageMixin.course_panels + [FieldPanel("body")]
+            content_panels = (
+                Page.content_panels + CoursePageMixin.course_panels + [FieldPanel("body")]
+            )
+
+    What the mixin gives the page:
+
+    * ``course_organization`` (the organization the course belongs to; it decides which LTI
+      resource links the course may use) and ``course_code`` (sent to tools as the context label);
+    * ``base_form_class``: the admin form refuses an organization the editor does not manage and
+      any course-activity block whose resource link (or its provider) the course's organization
+      may not use. A page with its own form class mixes in
+      ``wagtail_lti.course_forms.CoursePageFormMixin`` instead;
+    * ``get_context``: adds ``lti_course``, everything the activity blocks of one page render
+      needs for the visitor (roster entry, placements, progress), loaded with a constant number of
+      queries however many blocks the page has;
+    * on publish, every activity block gets its ``Placement`` (``wagtail_lti.placements``).
+
+    Course-activity blocks must be top-level children of a ``StreamField``: a placement is
+    identified by the block's id in its stream.
     """
 
     course_organization = models.ForeignKey(
@@ -34,13 +62,46 @@ class CoursePageMixin(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         verbose_name=_("organization"),
+        help_text=_(
+            "The organization offering this course: only LTI resource links it may use can be added."
+        ),
         null=True,
         blank=False,
     )
-    course_code = models.CharField(_("course code"), max_length=64, blank=True)
+    course_code = models.CharField(
+        _("course code"),
+        max_length=64,
+        blank=True,
+        help_text=_("A short code such as “ENG-101”; tools show it as the course label."),
+    )
+
+    course_panels = [
+        FieldPanel("course_organization"),
+        FieldPanel("course_code"),
+    ]
+
+    base_form_class = CoursePageForm
 
     class Meta:
         abstract = True
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        from ..course_view import course_view
+
+        context["lti_course"] = course_view(request, self)
+        return context
+
+
+def get_course_page_models() -> list[type]:
+    """Every concrete page model that is a course (uses :class:`CoursePageMixin`)."""
+    from wagtail.models import get_page_models
+
+    return [
+        model
+        for model in get_page_models()
+        if issubclass(model, CoursePageMixin) and not model._meta.abstract
+    ]
 
 
 class Enrollment(models.Model):
@@ -59,14 +120,18 @@ class Enrollment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lti_enrollments"
     )
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.LEARNER)
-    via = models.CharField(_("enrolled through"), max_length=16, choices=Via.choices, default=Via.CLASS)
+    via = models.CharField(
+        _("enrolled through"), max_length=16, choices=Via.choices, default=Via.CLASS
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = _("enrollment")
         verbose_name_plural = _("enrollments")
-        constraints = [models.UniqueConstraint(fields=["course", "user"], name="wagtail_lti_unique_enrollment")]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "user"], name="wagtail_lti_unique_enrollment")
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} in {self.course} ({self.get_role_display()})"
@@ -86,10 +151,14 @@ class Placement(models.Model):
     )
     lti_id = models.CharField(max_length=64, unique=True, default=_new_opaque_id, editable=False)
     title = models.CharField(max_length=255, blank=True)
+    # False once the block is no longer on the published page; kept for its results.
+    is_active = models.BooleanField(default=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["page", "block_id"], name="wagtail_lti_unique_placement")
+            models.UniqueConstraint(
+                fields=["page", "block_id"], name="wagtail_lti_unique_placement"
+            )
         ]
 
     def __str__(self) -> str:
@@ -104,7 +173,9 @@ class LearnerActivity(models.Model):
         LAUNCHED = "launched", _("Launched")
         COMPLETED = "completed", _("Completed")
 
-    placement = models.ForeignKey(Placement, on_delete=models.CASCADE, related_name="learner_activities")
+    placement = models.ForeignKey(
+        Placement, on_delete=models.CASCADE, related_name="learner_activities"
+    )
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NOT_STARTED)
     # Latest score, normalised to 0.0-1.0; null when none.
@@ -120,8 +191,13 @@ class LearnerActivity(models.Model):
         verbose_name = _("learner activity")
         verbose_name_plural = _("learner activities")
         constraints = [
-            models.UniqueConstraint(fields=["placement", "user"], name="wagtail_lti_unique_learner_activity")
+            models.UniqueConstraint(
+                fields=["placement", "user"], name="wagtail_lti_unique_learner_activity"
+            )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.placement} ({self.get_status_display()})"
 
 
 class LineItem(models.Model):
@@ -168,6 +244,9 @@ class Result(models.Model):
             models.UniqueConstraint(fields=["line_item", "user"], name="wagtail_lti_unique_result")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.user} – {self.line_item}: {self.score_given}/{self.score_maximum}"
+
 
 class ScoreEvent(models.Model):
     """Every score a tool sent and we accepted: when, from where, what."""
@@ -185,3 +264,6 @@ class ScoreEvent(models.Model):
     comment = models.TextField(blank=True)
     timestamp = models.DateTimeField(null=True, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()} score {self.score_given}/{self.score_maximum}"

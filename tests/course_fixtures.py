@@ -1,0 +1,127 @@
+"""Fixtures and helpers for course pages, activities and enrollments (import what you use).
+
+A course page is a real ``courses.CoursePage`` published under the default site's root page, so
+publishing goes through Wagtail's ``page_published`` signal and serving through Wagtail's view.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from django.contrib.auth import get_user_model
+
+
+_counter = itertools.count(1)
+
+KEY = "tool-key"
+SECRET = "tool secret & more"
+
+
+def make_provider(organization, *, name="Quiz tool", available_to=(), version="1.1", **fields):
+    from wagtail_lti.models import LtiProvider
+
+    provider = LtiProvider(
+        name=name,
+        organization=organization,
+        lti_version=version,
+        consumer_key=fields.pop("consumer_key", KEY),
+        **fields,
+    )
+    provider.secret = SECRET
+    provider.save()
+    if available_to:
+        provider.available_to.set(available_to)
+        provider.save()
+    return provider
+
+
+def make_link(provider, *, name="Quiz 1", organization=None, available_to=(), **fields):
+    from wagtail_lti.models import LtiResourceLink
+
+    link = LtiResourceLink(
+        name=name,
+        organization=organization or provider.organization,
+        provider=provider,
+        url=fields.pop("url", "https://tool.example.com/launch?item=1"),
+        **fields,
+    )
+    link.save()
+    if available_to:
+        link.available_to.set(available_to)
+        link.save()
+    return link
+
+
+def site_root():
+    from wagtail.models import Site
+
+    return Site.objects.get(is_default_site=True).root_page.specific
+
+
+def make_course(organization, links, *, title=None, code="ENG-101", publish=True, parent=None):
+    """A published course page with one activity block per link (``(link, title)`` pairs allowed)."""
+    from courses.models import CoursePage
+
+    number = next(_counter)
+    body = []
+    for item in links:
+        link, block_title = item if isinstance(item, tuple) else (item, "")
+        body.append(("lti_activity", {"resource_link": link, "title": block_title}))
+    page = CoursePage(
+        title=title or f"Course {number}",
+        slug=f"course-{number}",
+        course_organization=organization,
+        course_code=code,
+        body=body,
+    )
+    (parent or site_root()).add_child(instance=page)
+    if publish:
+        page.save_revision().publish()
+    else:
+        page.save_revision()
+    page.refresh_from_db()
+    return page
+
+
+def make_learner(username="lee", **fields):
+    return get_user_model().objects.create_user(
+        username=username,
+        password="password",
+        email=fields.pop("email", f"{username}@example.com"),
+        first_name=fields.pop("first_name", "Lee"),
+        last_name=fields.pop("last_name", "Learner"),
+        **fields,
+    )
+
+
+def enroll(user, course, role="learner", via="class"):
+    from wagtail_lti.models import Enrollment
+
+    return Enrollment.objects.create(user=user, course=course, role=role, via=via)
+
+
+def placements_of(page):
+    from wagtail_lti.models import Placement
+
+    return list(Placement.objects.filter(page=page, is_active=True).order_by("pk"))
+
+
+@pytest.fixture
+def provider(orgs):
+    return make_provider(orgs["acme"])
+
+
+@pytest.fixture
+def link(provider):
+    return make_link(provider, requires_score=True, score_maximum=100)
+
+
+@pytest.fixture
+def course(orgs, link):
+    return make_course(orgs["engineering"], [link], title="Engineering basics")
+
+
+@pytest.fixture
+def learner(db):
+    return make_learner()

@@ -1,0 +1,259 @@
+"""Launches: who may launch a placement, and the values a launch is built from.
+
+Shared by LTI 1.1 (``wagtail_lti.views.launch``) and LTI 1.3 (``wagtail_lti.views.lti13_launch``):
+
+* :func:`check_can_launch` re-checks everything at launch time, because a course page is
+  published once and availability can be withdrawn afterwards; it raises :class:`LaunchRefused`
+  with a message for the person;
+* :func:`build_launch_context` fills a :class:`~wagtail_lti.lti.context.LaunchContext` from the
+  request, the placement, its course page and the learner's enrollment, applying the provider's
+  privacy options;
+* :func:`context_id` is the opaque, stable id of a course (the user id is
+  ``wagtail_lti.identifiers.opaque_user_id``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from functools import lru_cache
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.conf import settings
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from .conf import lti_settings
+from .identifiers import OPAQUE_ID_LENGTH, opaque_user_id
+from .lti.context import LaunchContext, LaunchUser, PlatformInfo
+from .lti.custom_params import merge_custom_parameters, parse_custom_parameters
+from .lti.errors import CustomParameterError
+from .models import Enrollment, LtiResourceLink, Placement
+
+
+class LaunchRefused(Exception):
+    """A launch that may not happen. ``str(exc)`` is a message for the person launching.
+
+    ``status`` is the HTTP status the launch view answers with: 403 (not allowed), 404 (the
+    activity or course is gone).
+    """
+
+    def __init__(self, message: str, *, status: int = 403, code: str = "refused"):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+
+
+# --- Opaque identifiers --------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=8)
+def _context_key(material: str) -> bytes:
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=b"wagtail-lti", info=b"lti-context-id"
+    ).derive(material.encode())
+
+
+def context_id(course) -> str:
+    """The ``context_id`` of a course page: opaque, stable, unique on this platform.
+
+    An HMAC of the page's primary key under a key derived from ``ENCRYPTION_KEY`` (or
+    ``SECRET_KEY``), like the user ids of ``wagtail_lti.identifiers``.
+    """
+    key = _context_key(lti_settings.ENCRYPTION_KEY or settings.SECRET_KEY)
+    digest = hmac.new(key, f"context:{course.pk}".encode(), hashlib.sha256).hexdigest()
+    return digest[:OPAQUE_ID_LENGTH]
+
+
+# --- Checks -----------------------------------------------------------------------------------
+
+
+def active_enrollment(user, course) -> Enrollment | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return (
+        Enrollment.objects.filter(course_id=course.pk, user=user, is_active=True)
+        .order_by("pk")
+        .first()
+    )
+
+
+def course_of(placement: Placement):
+    """The specific course page of ``placement`` (cached on the placement)."""
+    cached = getattr(placement, "_wagtail_lti_course", None)
+    if cached is None:
+        cached = placement.page.specific
+        placement._wagtail_lti_course = cached
+    return cached
+
+
+def check_can_launch(user, placement: Placement) -> None:
+    """Raise :class:`LaunchRefused` unless ``user`` may launch ``placement`` now.
+
+    Checked in this order: logged in and active; the activity is still on its course page and
+    the page is live; the page is a course with an organization; the user has an active
+    enrollment; the resource link and its provider may still be used by the course's
+    organization; the provider is set up for its LTI version.
+    """
+    from .models import CoursePageMixin
+    from .scoping import is_usable_by
+
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        raise LaunchRefused(_("Log in to start this activity."), code="login_required")
+    link: LtiResourceLink | None = placement.resource_link
+    if link is None or not placement.is_active:
+        raise LaunchRefused(
+            _("This activity has been removed from the course."), status=404, code="removed"
+        )
+    course = course_of(placement)
+    if not course.live:
+        raise LaunchRefused(_("This course is not published."), status=404, code="not_live")
+    if not isinstance(course, CoursePageMixin) or course.course_organization is None:
+        raise LaunchRefused(
+            _("This page is not set up as a course, so its activities cannot be launched."),
+            code="not_a_course",
+        )
+    if active_enrollment(user, course) is None:
+        raise LaunchRefused(
+            _(
+                "You are not enrolled in “%(course)s”. Ask your instructor or training "
+                "administrator to enroll you, then try again."
+            )
+            % {"course": course.title},
+            code="not_enrolled",
+        )
+    organization = course.course_organization
+    if not is_usable_by(link, organization):
+        raise LaunchRefused(
+            _("“%(activity)s” is no longer available to %(organization)s.")
+            % {"activity": placement.title or link.name, "organization": organization},
+            code="link_unavailable",
+        )
+    provider = link.provider
+    if not is_usable_by(provider, organization):
+        raise LaunchRefused(
+            _("The tool behind “%(activity)s” is no longer available to %(organization)s.")
+            % {"activity": placement.title or link.name, "organization": organization},
+            code="provider_unavailable",
+        )
+    if not provider.is_lti13 and not (provider.consumer_key and provider.has_secret):
+        raise LaunchRefused(
+            _(
+                "The tool behind this activity is not fully set up (its LTI key or secret is "
+                "missing). Please tell the course's administrator."
+            ),
+            code="provider_incomplete",
+        )
+
+
+# --- Context ----------------------------------------------------------------------------------
+
+
+def platform_info(request: HttpRequest) -> PlatformInfo:
+    """This platform's identity (``tool_consumer_*`` / ``tool_platform``) from the settings.
+
+    An empty ``PLATFORM_GUID`` is derived from the request's host name, which is stable for a
+    site; an empty ``PLATFORM_URL`` is the site's root URL.
+    """
+    host = request.get_host()
+    return PlatformInfo(
+        guid=lti_settings.PLATFORM_GUID or host.split(":")[0],
+        name=lti_settings.PLATFORM_NAME,
+        description=lti_settings.PLATFORM_DESCRIPTION,
+        url=lti_settings.PLATFORM_URL or f"{request.scheme}://{host}/",
+        contact_email=lti_settings.PLATFORM_CONTACT_EMAIL,
+        product_family_code=lti_settings.PRODUCT_FAMILY_CODE,
+        version=lti_settings.PRODUCT_VERSION,
+    )
+
+
+def request_locale() -> str:
+    """The active language as a BCP 47 tag (``en-US``), what ``launch_presentation_locale`` wants."""
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    parts = language.replace("_", "-").split("-")
+    if len(parts) > 1 and len(parts[1]) == 2:
+        parts[1] = parts[1].upper()
+    return "-".join([parts[0].lower(), *parts[1:]])
+
+
+def custom_parameters(placement: Placement) -> dict[str, str]:
+    """The provider's custom parameters merged with the link's (the link wins).
+
+    Raises :class:`LaunchRefused` when the stored text cannot be parsed (it is validated when
+    edited, so this means the data was changed behind the admin's back).
+    """
+    link = placement.resource_link
+    try:
+        return merge_custom_parameters(
+            parse_custom_parameters(link.provider.custom_parameters),
+            parse_custom_parameters(link.custom_parameters),
+        )
+    except CustomParameterError:
+        raise LaunchRefused(
+            _(
+                "The custom parameters of this activity are not valid, so it cannot be opened. "
+                "Please tell the course's administrator."
+            ),
+            code="bad_custom_parameters",
+        ) from None
+
+
+def return_url(request: HttpRequest, placement: Placement) -> str:
+    return request.build_absolute_uri(reverse("wagtail_lti:launch_return", args=[placement.lti_id]))
+
+
+def build_launch_context(request: HttpRequest, placement: Placement) -> LaunchContext:
+    """The :class:`LaunchContext` of ``request.user`` launching ``placement``.
+
+    Call :func:`check_can_launch` first. The user id is
+    ``wagtail_lti.identifiers.opaque_user_id``; roles come from the
+    enrollment (learner: ``Learner``, instructor: ``Instructor``); the name and username are sent
+    only when the provider's ``send_name`` allows, the email only when ``send_email`` allows.
+    """
+    user = request.user
+    link = placement.resource_link
+    provider = link.provider
+    course = course_of(placement)
+    enrollment = active_enrollment(user, course)
+    if enrollment is None:
+        raise LaunchRefused(_("You are not enrolled in this course."), code="not_enrolled")
+    roles = ("Instructor",) if enrollment.role == Enrollment.Role.INSTRUCTOR else ("Learner",)
+
+    full_name = given = family = username = email = ""
+    if provider.send_name:
+        given = (getattr(user, "first_name", "") or "").strip()
+        family = (getattr(user, "last_name", "") or "").strip()
+        full_name = (user.get_full_name() if hasattr(user, "get_full_name") else "").strip()
+        username = user.get_username()
+    if provider.send_email:
+        email = (getattr(user, "email", "") or "").strip()
+
+    embedded = link.open_in == LtiResourceLink.OpenIn.EMBED
+    return LaunchContext(
+        user=LaunchUser(
+            id=opaque_user_id(user),
+            username=username,
+            full_name=full_name,
+            given_name=given,
+            family_name=family,
+            email=email,
+        ),
+        roles=roles,
+        context_id=context_id(course),
+        context_title=course.title,
+        context_label=getattr(course, "course_code", "") or "",
+        resource_link_id=placement.lti_id,
+        resource_link_title=placement.title or link.name,
+        resource_link_description=link.description,
+        target_url=link.url,
+        platform=platform_info(request),
+        custom=custom_parameters(placement),
+        document_target="iframe" if embedded else "window",
+        locale=request_locale(),
+        return_url=return_url(request, placement),
+        height=lti_settings.IFRAME_HEIGHT if embedded else None,
+    )

@@ -1,0 +1,192 @@
+"""The learner's launch of a course activity, and the tool's way back (the return URL).
+
+``wagtail_lti:launch`` (``launch/<placement_id>/``) is what an activity block's iframe or new
+window opens. It re-checks that the visitor may launch (``wagtail_lti.launches``), then:
+
+* LTI 1.1: answers with a form signed with OAuth 1.0a (HMAC-SHA1) that submits itself to the
+  tool's URL (a visible button does it when JavaScript is off), and records the launch;
+* LTI 1.3: hands over to ``wagtail_lti.views.lti13_launch.start_login``.
+
+A refused launch gets a small page explaining why (403 or 404), never an error 500.
+
+``wagtail_lti:launch_return`` (``launch/<placement_id>/return/``) is the
+``launch_presentation_return_url``: the tool sends the learner there with ``lti_msg`` /
+``lti_errormsg`` (shown on the course page, next to the activity) and ``lti_log`` /
+``lti_errorlog`` (logged). It always goes back to the placement's own course page, never to a URL
+taken from the request.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from ..course_view import message_tags_for
+from ..framing import frameable
+from ..launches import (
+    LaunchRefused,
+    build_launch_context,
+    check_can_launch,
+    course_of,
+)
+from ..models import Placement
+
+
+logger = logging.getLogger(__name__)
+
+#: Longest lti_msg / lti_errormsg shown to the learner; longer ones are cut.
+MAX_MESSAGE_LENGTH = 1000
+
+
+def _placement(placement_id: str) -> Placement | None:
+    return (
+        Placement.objects.select_related("resource_link__provider", "page")
+        .filter(lti_id=placement_id)
+        .first()
+    )
+
+
+def _refused(request: HttpRequest, refused: LaunchRefused, placement: Placement | None):
+    course_url = ""
+    if placement is not None and refused.status != 404:
+        try:
+            course_url = course_of(placement).get_url(request) or ""
+        except Exception:  # noqa: BLE001 - an explanation page must not fail on a link
+            course_url = ""
+    login_url = ""
+    if refused.code == "login_required":
+        from django.contrib.auth.views import redirect_to_login
+
+        login_url = redirect_to_login(request.get_full_path())["Location"]
+    return render(
+        request,
+        "wagtail_lti/launch/refused.html",
+        {
+            "message": refused.message,
+            "code": refused.code,
+            "course_url": course_url,
+            "login_url": login_url,
+        },
+        status=refused.status,
+    )
+
+
+def _form_value(value: str) -> str:
+    """Line breaks as a browser submits them (CRLF), so what we sign is what the tool receives."""
+    return value.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n")
+
+
+def _lti11_response(request: HttpRequest, placement: Placement, ctx) -> HttpResponse:
+    from .. import results
+    from ..lti.lti11 import build_launch_params, sign_launch
+    from ..sourcedid import make_sourcedid
+
+    link = placement.resource_link
+    provider = link.provider
+    outcome_url = sourcedid = None
+    if link.requires_score:
+        outcome_url = request.build_absolute_uri(reverse("wagtail_lti:lti11_outcomes"))
+        sourcedid = make_sourcedid(placement, request.user)
+    params = build_launch_params(ctx, outcome_service_url=outcome_url, result_sourcedid=sourcedid)
+    params = {name: _form_value(value) for name, value in params.items()}
+    try:
+        signed = sign_launch(link.url, params, provider.consumer_key, provider.secret)
+    except Exception:  # noqa: BLE001 - e.g. a secret that no longer decrypts
+        logger.exception("Could not sign the LTI 1.1 launch of placement %s", placement.pk)
+        raise LaunchRefused(
+            _(
+                "This activity cannot be opened because its tool's credentials cannot be used. "
+                "Please tell the course's administrator."
+            ),
+            code="signing_failed",
+        ) from None
+    results.record_launch(placement, request.user)
+    response = render(
+        request,
+        "wagtail_lti/launch/lti11_form.html",
+        {"action": link.url, "fields": list(signed.items()), "title": ctx.resource_link_title},
+    )
+    # The form carries a one-time signature: never cache it, never leak it in a Referer.
+    response["Referrer-Policy"] = "origin"
+    return response
+
+
+@never_cache
+@frameable
+@require_GET
+def launch(request: HttpRequest, placement_id: str) -> HttpResponse:
+    """Launch placement ``placement_id`` (its ``lti_id``) for the logged-in learner."""
+    placement = _placement(placement_id)
+    try:
+        if placement is None:
+            raise LaunchRefused(
+                _("This activity does not exist (any more)."), status=404, code="not_found"
+            )
+        check_can_launch(request.user, placement)
+        ctx = build_launch_context(request, placement)
+        if placement.resource_link.provider.is_lti13:
+            from .lti13_launch import start_login
+
+            return start_login(request, placement, ctx)
+        return _lti11_response(request, placement, ctx)
+    except LaunchRefused as refused:
+        return _refused(request, refused, placement)
+
+
+def _clean_message(value: str) -> str:
+    value = " ".join((value or "").split())
+    if len(value) > MAX_MESSAGE_LENGTH:
+        value = value[: MAX_MESSAGE_LENGTH - 1] + "…"
+    return value
+
+
+@never_cache
+@frameable
+@require_GET
+def launch_return(request: HttpRequest, placement_id: str) -> HttpResponse:
+    """The ``launch_presentation_return_url`` of a placement (LTI 1.1 §B, LTI Core 1.3 §6.1.2)."""
+    placement = _placement(placement_id)
+    course_url = ""
+    if placement is not None:
+        course = course_of(placement)
+        if course.live:
+            course_url = course.get_url(request) or ""
+    if not course_url:
+        return render(
+            request,
+            "wagtail_lti/launch/refused.html",
+            {"message": _("This activity does not exist (any more)."), "code": "not_found"},
+            status=404,
+        )
+
+    msg = _clean_message(request.GET.get("lti_msg", ""))
+    errormsg = _clean_message(request.GET.get("lti_errormsg", ""))
+    for name in ("lti_log", "lti_errorlog"):
+        if request.GET.get(name):
+            level = logging.WARNING if name == "lti_errorlog" else logging.INFO
+            logger.log(
+                level,
+                "Tool %s for placement %s: %s",
+                name,
+                placement.lti_id,
+                _clean_message(request.GET[name]),
+            )
+    tags = message_tags_for(placement)
+    if errormsg:
+        messages.error(request, errormsg, extra_tags=tags, fail_silently=True)
+    if msg:
+        messages.info(request, msg, extra_tags=tags, fail_silently=True)
+
+    fragment = f"#lti-activity-{placement.block_id}"
+    target = course_url + fragment
+    if request.headers.get("Sec-Fetch-Dest") in {"iframe", "frame"}:
+        # The tool navigated the activity's iframe: leave the frame, show the whole course page.
+        return render(request, "wagtail_lti/launch/return_frame.html", {"course_url": target})
+    return HttpResponseRedirect(target)
