@@ -1,0 +1,16 @@
+"""Test-only URLconf: the example site plus the PyLTI1p3 test tool at ``/test-tool/``.
+
+Browser tests switch to it with ``settings.ROOT_URLCONF = "tests.tooling.urls"``.
+"""
+
+from django.urls import include, path
+
+from example_site.urls import urlpatterns as site_urlpatterns
+
+from . import lti13_tool
+
+
+urlpatterns = [
+    path("test-tool/", include(lti13_tool)),
+    *site_urlpatterns,
+]
