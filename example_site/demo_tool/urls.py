@@ -1,4 +1,24 @@
-"""The demo tool: a real LTI tool served by the example site, apart from the plugin."""
+"""The demo tool: a real LTI tool served by the example site, apart from the plugin.
+
+Mounted at ``demo-tool/``. Register it with a platform using:
+
+- LTI 1.1 launch URL: ``/demo-tool/1.1/launch/``
+- LTI 1.3 OIDC login URL: ``/demo-tool/1.3/login/``; target link and redirect URI:
+  ``/demo-tool/1.3/launch/``; public keyset: ``/demo-tool/1.3/jwks/``
+"""
+
+from django.urls import path
+
+from . import views
+
 
 app_name = "demo_tool"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("1.1/launch/", views.lti11_launch, name="lti11_launch"),
+    path("1.1/score/", views.lti11_score, name="lti11_score"),
+    path("1.3/login/", views.lti13_login, name="lti13_login"),
+    path("1.3/launch/", views.lti13_launch, name="lti13_launch"),
+    path("1.3/score/", views.lti13_score, name="lti13_score"),
+    path("1.3/jwks/", views.lti13_jwks, name="lti13_jwks"),
+]

@@ -1,0 +1,496 @@
+"""The demo tool's pages and LTI endpoints.
+
+LTI 1.3 (PyLTI1p3): ``1.3/login/`` (OIDC login initiation, GET or POST), ``1.3/launch/`` (the
+redirect URI the platform posts the ``id_token`` to), ``1.3/score/`` (sends a score with
+Assignment and Grade Services), ``1.3/jwks/`` (the tool's public keys).
+
+LTI 1.1: ``1.1/launch/`` (verifies the OAuth-signed launch) and ``1.1/score/`` (Basic Outcomes
+``replaceResult``).
+
+**Framing.** Every page may be shown in a frame (``xframe_options_exempt``): the platform embeds
+the tool in an iframe of its course page.
+
+**Cookies and CSRF.** The platform posts launches to the tool from its own page, so the launch
+endpoints are CSRF-exempt (their signatures are the protection). The score forms are CSRF-exempt
+too: they carry the launch id, a random value only the learner's page knows, which is what finds
+the launch (and its platform credentials); without it nothing can be sent. This keeps the forms
+working inside an iframe even when the browser does not send the tool's cookies there. The LTI 1.3
+login still needs PyLTI1p3's state cookie to come back with the launch: in the demo the platform
+and the tool share one host, so a ``SameSite=Lax`` cookie is sent; a tool on another site needs
+HTTPS (PyLTI1p3 then sets ``SameSite=None; Secure``).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from urllib.parse import urlsplit, urlunsplit
+
+from django import forms
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET
+from pylti1p3.contrib.django import DjangoMessageLaunch, DjangoOIDCLogin
+from pylti1p3.exception import LtiException, LtiServiceException, OIDCException
+from pylti1p3.grade import Grade
+from pylti1p3.lineitem import LineItem
+
+from . import lti11, storage
+from .http import http_session
+from .lti13 import lti13_registrations, tool_conf, tool_jwks
+from .models import ToolRegistration
+from .summary import Summary, summarize_lti11, summarize_lti13, with_message
+
+
+logger = logging.getLogger(__name__)
+
+LTI11_LAUNCH_PREFIX = "lti11-launch-"
+LAUNCH_LIFETIME = 24 * 3600  # seconds a launch can still send scores
+MAX_BODY_SHOWN = 2000
+RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
+
+
+class ScoreForm(forms.Form):
+    launch_id = forms.CharField(max_length=255, widget=forms.HiddenInput)
+    score = forms.DecimalField(
+        label="Score (0–100 %)",
+        min_value=Decimal(0),
+        max_value=Decimal(100),
+        max_digits=5,
+        decimal_places=2,
+        initial=Decimal(80),
+    )
+
+
+# --- Helpers ---------------------------------------------------------------------------------
+
+
+def _page(request: HttpRequest, template: str, context: dict, status: int = 200) -> HttpResponse:
+    response = render(request, template, context, status=status)
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "origin"
+    return response
+
+
+def _error(
+    request: HttpRequest, title: str, message: str, *, status: int = 400, return_url: str = ""
+) -> HttpResponse:
+    return _page(
+        request,
+        "demo_tool/error.html",
+        {
+            "title": title,
+            "message": message,
+            "return_url": with_message(return_url, lti_errormsg=f"The demo tool: {message}"),
+        },
+        status=status,
+    )
+
+
+def _method_not_allowed(request: HttpRequest, allowed: str, what: str) -> HttpResponse:
+    response = _error(request, "Wrong method", what, status=405)
+    response["Allow"] = allowed
+    return response
+
+
+def _launch_page(
+    request: HttpRequest,
+    summary: Summary,
+    *,
+    launch_id: str,
+    form: ScoreForm | None = None,
+    answer: dict | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    score_url = reverse(
+        "demo_tool:lti13_score" if summary.version == "1.3" else "demo_tool:lti11_score"
+    )
+    if form is None:
+        form = ScoreForm(initial={"launch_id": launch_id})
+    if answer and answer.get("rows"):
+        answer["rows"] = [
+            (label, str(value)) for label, value in answer["rows"] if value not in (None, "")
+        ]
+    if answer and answer.get("ok"):
+        back = with_message(
+            summary.return_url, lti_msg=f"The demo tool sent your score: {answer['score']} %."
+        )
+    else:
+        back = with_message(summary.return_url, lti_msg="You came back from the demo tool.")
+    return _page(
+        request,
+        "demo_tool/launch.html",
+        {
+            "summary": summary,
+            "launch_id": launch_id,
+            "form": form,
+            "score_url": score_url,
+            "answer": answer,
+            "back_url": back,
+        },
+        status=status,
+    )
+
+
+def _format_score(value: Decimal) -> str:
+    text = format(value.normalize(), "f")
+    return text
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= MAX_BODY_SHOWN else text[:MAX_BODY_SHOWN] + "…"
+
+
+# --- Home and JWKS -----------------------------------------------------------------------------
+
+
+@xframe_options_exempt
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    """What the tool is, the URLs to register it with, and its registrations (keys, not secrets)."""
+    base = request.build_absolute_uri("/").rstrip("/")
+    urls = {
+        "lti11_launch": base + reverse("demo_tool:lti11_launch"),
+        "lti13_login": base + reverse("demo_tool:lti13_login"),
+        "lti13_launch": base + reverse("demo_tool:lti13_launch"),
+        "lti13_jwks": base + reverse("demo_tool:lti13_jwks"),
+    }
+    registrations = ToolRegistration.objects.filter(active=True)
+    return _page(request, "demo_tool/index.html", {"urls": urls, "registrations": registrations})
+
+
+@require_GET
+def lti13_jwks(request: HttpRequest) -> HttpResponse:
+    """The tool's public keys (RFC 7517), used by platforms to check its client assertions."""
+    response = JsonResponse(tool_jwks())
+    response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+# --- LTI 1.1 -----------------------------------------------------------------------------------
+
+
+def _lti11_headers(request: HttpRequest) -> dict[str, str]:
+    headers = {"Content-Type": request.META.get("CONTENT_TYPE", "")}
+    if request.META.get("HTTP_AUTHORIZATION"):
+        headers["Authorization"] = request.META["HTTP_AUTHORIZATION"]
+    return headers
+
+
+@never_cache
+@xframe_options_exempt
+@csrf_exempt
+def lti11_launch(request: HttpRequest) -> HttpResponse:
+    """Verify an LTI 1.1 launch and show what it contains."""
+    if request.method != "POST":
+        return _method_not_allowed(
+            request, "POST", "An LTI 1.1 launch is a signed POST from the platform."
+        )
+    body = request.body.decode("utf-8", "replace")
+    try:
+        registration, params = lti11.verify_launch(
+            request.build_absolute_uri(), body, _lti11_headers(request)
+        )
+    except lti11.LaunchRejected as exc:
+        logger.info("LTI 1.1 launch refused: %s", exc)
+        return _error(request, "The launch was refused", str(exc), status=401)
+    launch_id = LTI11_LAUNCH_PREFIX + str(uuid.uuid4())
+    storage.put(launch_id, {"registration": registration.pk, "params": params}, LAUNCH_LIFETIME)
+    return _launch_page(
+        request, summarize_lti11(params, registration.consumer_key), launch_id=launch_id
+    )
+
+
+@never_cache
+@xframe_options_exempt
+@csrf_exempt
+def lti11_score(request: HttpRequest) -> HttpResponse:
+    """Send the chosen score to the platform with Basic Outcomes ``replaceResult``."""
+    if request.method != "POST":
+        return _method_not_allowed(request, "POST", "Scores are sent from the activity's page.")
+    form = ScoreForm(request.POST)
+    launch_id = str(request.POST.get("launch_id", ""))[:255]
+    record = storage.get(launch_id) if launch_id.startswith(LTI11_LAUNCH_PREFIX) else None
+    if not isinstance(record, dict):
+        return _error(
+            request,
+            "This launch has expired",
+            "The demo tool no longer knows this launch. Open the activity again from the course.",
+        )
+    params = record.get("params") or {}
+    summary = summarize_lti11(params)
+    registration = ToolRegistration.objects.filter(
+        pk=record.get("registration"), lti_version=ToolRegistration.Version.LTI_1P1, active=True
+    ).first()
+    if registration is None:
+        return _error(
+            request,
+            "The registration is gone",
+            "The demo tool's registration for this platform was removed.",
+            return_url=summary.return_url,
+        )
+    summary = summarize_lti11(params, registration.consumer_key)
+    if not form.is_valid():
+        return _launch_page(request, summary, launch_id=launch_id, form=form, status=400)
+    if not summary.score_service:
+        answer = {
+            "ok": False,
+            "title": "No grade service",
+            "detail": "The platform did not offer Basic Outcomes for this launch.",
+        }
+        return _launch_page(
+            request, summary, launch_id=launch_id, form=form, answer=answer, status=400
+        )
+    percent = form.cleaned_data["score"]
+    result = lti11.post_replace_result(
+        http_session(),
+        url=params["lis_outcome_service_url"],
+        sourcedid=params["lis_result_sourcedid"],
+        percent=percent,
+        consumer_key=registration.consumer_key,
+        shared_secret=registration.shared_secret,
+    )
+    answer = {
+        "ok": result.ok,
+        "score": _format_score(percent),
+        "title": "The platform accepted the score"
+        if result.ok
+        else "The platform did not accept the score",
+        "rows": [
+            (
+                "Sent",
+                f"replaceResult, score {lti11.score_text(percent)} ({_format_score(percent)} %)",
+            ),
+            ("HTTP status", result.http_status),
+            ("imsx_codeMajor", result.code_major),
+            ("imsx_severity", result.severity),
+            ("imsx_description", result.description),
+        ],
+        "body": _shorten(result.body),
+    }
+    return _launch_page(request, summary, launch_id=launch_id, answer=answer)
+
+
+# --- LTI 1.3 -----------------------------------------------------------------------------------
+
+
+def _redirect_uri_for(target_link_uri: str) -> str | None:
+    """The tool's launch URL on the host the platform knows the tool by; ``None`` if not ours."""
+    parts = urlsplit(target_link_uri)
+    prefix = reverse("demo_tool:index")
+    if (
+        parts.scheme not in {"http", "https"}
+        or not parts.netloc
+        or not parts.path.startswith(prefix)
+    ):
+        return None
+    return urlunsplit((parts.scheme, parts.netloc, reverse("demo_tool:lti13_launch"), "", ""))
+
+
+def _message_launch(request: HttpRequest, conf) -> DjangoMessageLaunch:
+    return DjangoMessageLaunch(
+        request,
+        conf,
+        session_service=storage.SingleUseNonceSessionService(request),
+        launch_data_storage=storage.DatabaseLaunchDataStorage(),
+        requests_session=http_session(),
+    )
+
+
+def _pylti_message(exc: Exception) -> str | None:
+    """PyLTI1p3's own explanation, when the exception is one of its (it raises bare Exception too)."""
+    if isinstance(exc, LtiException | OIDCException) or type(exc) is Exception:
+        return str(exc) or exc.__class__.__name__
+    return None
+
+
+@never_cache
+@xframe_options_exempt
+@csrf_exempt
+def lti13_login(request: HttpRequest) -> HttpResponse:
+    """OIDC login initiation (LTI Core 1.3 §5.1.1): answer with a redirect to the platform."""
+    if request.method not in {"GET", "POST"}:
+        return _method_not_allowed(
+            request, "GET, POST", "Login initiation is a GET or POST from the platform."
+        )
+    params = request.POST if request.method == "POST" else request.GET
+    iss = params.get("iss", "")
+    client_id = params.get("client_id", "")
+    rows = lti13_registrations().filter(issuer=iss)
+    if client_id:
+        rows = rows.filter(client_id=client_id)
+    if not iss or not rows.exists():
+        return _error(
+            request,
+            "Unknown platform",
+            f"The demo tool has no LTI 1.3 registration for the issuer {iss!r}"
+            + (f" and client ID {client_id!r}." if client_id else "."),
+        )
+    target_link_uri = params.get("target_link_uri", "")
+    redirect_uri = _redirect_uri_for(target_link_uri)
+    if redirect_uri is None:
+        return _error(
+            request,
+            "Unknown target",
+            f"The target link URI {target_link_uri!r} is not a page of the demo tool.",
+        )
+    try:
+        login = DjangoOIDCLogin(
+            request,
+            tool_conf(),
+            session_service=storage.SingleUseNonceSessionService(request),
+            launch_data_storage=storage.DatabaseLaunchDataStorage(),
+        )
+        return login.redirect(redirect_uri)
+    except Exception as exc:
+        message = _pylti_message(exc)
+        if message is None:
+            logger.exception("LTI 1.3 login initiation failed")
+            message = "The login request could not be processed."
+        return _error(request, "The login was refused", message)
+
+
+@never_cache
+@xframe_options_exempt
+@csrf_exempt
+def lti13_launch(request: HttpRequest) -> HttpResponse:
+    """The redirect URI: validate the platform's ``id_token`` (PyLTI1p3) and show the launch."""
+    if request.method != "POST":
+        return _method_not_allowed(request, "POST", "The platform posts the LTI 1.3 launch here.")
+    if request.POST.get("error"):
+        # An OIDC error response from the platform's authorization endpoint.
+        detail = request.POST.get("error_description") or request.POST["error"]
+        return _error(
+            request, "The platform refused the launch", f"{detail} ({request.POST['error']})"
+        )
+    launch = _message_launch(request, tool_conf())
+    try:
+        claims = launch.get_launch_data()
+    except Exception as exc:
+        message = _pylti_message(exc)
+        if message is None:
+            logger.exception("LTI 1.3 launch validation failed")
+            message = "The launch could not be verified."
+        return _error(request, "The launch was refused", message, status=401)
+    summary = summarize_lti13(claims)
+    if summary.message_type != RESOURCE_LINK_REQUEST:
+        return _error(
+            request,
+            "Not supported",
+            f"The demo tool handles resource link launches only, not {summary.message_type}.",
+            return_url=summary.return_url,
+        )
+    return _launch_page(request, summary, launch_id=launch.get_launch_id())
+
+
+@never_cache
+@xframe_options_exempt
+@csrf_exempt
+def lti13_score(request: HttpRequest) -> HttpResponse:
+    """Send the chosen score to the platform with AGS (PyLTI1p3's ``put_grade``)."""
+    if request.method != "POST":
+        return _method_not_allowed(request, "POST", "Scores are sent from the activity's page.")
+    form = ScoreForm(request.POST)
+    launch_id = str(request.POST.get("launch_id", ""))[:255]
+    launch = None
+    if launch_id.startswith("lti1p3-launch-"):
+        try:
+            launch = DjangoMessageLaunch.from_cache(
+                launch_id,
+                request,
+                tool_conf(),
+                session_service=storage.SingleUseNonceSessionService(request),
+                launch_data_storage=storage.DatabaseLaunchDataStorage(),
+                requests_session=http_session(),
+            )
+        except Exception as exc:
+            logger.info("LTI 1.3 launch %s not restored: %s", launch_id, exc)
+            launch = None
+    if launch is None:
+        return _error(
+            request,
+            "This launch has expired",
+            "The demo tool no longer knows this launch. Open the activity again from the course.",
+        )
+    claims = launch.get_launch_data()
+    summary = summarize_lti13(claims)
+    if not form.is_valid():
+        return _launch_page(request, summary, launch_id=launch_id, form=form, status=400)
+    if not summary.score_service:
+        answer = {
+            "ok": False,
+            "title": "No grade service",
+            "detail": "The platform did not offer Assignment and Grade Services (with the score scope) for this launch.",
+        }
+        return _launch_page(
+            request, summary, launch_id=launch_id, form=form, answer=answer, status=400
+        )
+
+    percent = form.cleaned_data["score"]
+    ags_claim = claims.get("https://purl.imsglobal.org/spec/lti-ags/claim/endpoint") or {}
+    grade = (
+        Grade()
+        .set_score_given(float(percent))
+        .set_score_maximum(100)
+        .set_activity_progress("Completed")
+        .set_grading_progress("FullyGraded")
+        .set_timestamp(datetime.now(UTC).isoformat(timespec="milliseconds"))
+        .set_user_id(claims.get("sub"))
+        .set_comment("Sent from the demo tool.")
+    )
+    rows: list[tuple[str, object]] = [
+        (
+            "Sent",
+            f"scoreGiven {_format_score(percent)} of scoreMaximum 100, Completed, FullyGraded",
+        ),
+    ]
+    try:
+        ags = launch.get_ags()
+        if ags_claim.get("lineitem"):
+            rows.append(("Line item", ags_claim["lineitem"]))
+            response = ags.put_grade(grade)
+        else:
+            # No line item in the claim: find ours by tag among the line items, or create it.
+            link_id = str(
+                (claims.get("https://purl.imsglobal.org/spec/lti/claim/resource_link") or {}).get(
+                    "id", ""
+                )
+            )
+            wanted = (
+                LineItem()
+                .set_tag(f"demo-tool:{link_id}")
+                .set_label(summary.resource_link_title or "Demo tool score")
+                .set_score_maximum(100)
+                .set_resource_link_id(link_id)
+            )
+            line_item = ags.find_or_create_lineitem(wanted)
+            rows.append(("Line item (found or created by tag)", line_item.get_id()))
+            response = ags.put_grade(grade, line_item)
+        ok, detail, body = True, "", response.get("body")
+    except LtiServiceException as exc:
+        ok = False
+        detail = f"HTTP {exc.response.status_code} from {exc.response.url}"
+        body = exc.response.text
+    except Exception as exc:
+        message = _pylti_message(exc)
+        if message is None:
+            logger.exception("Sending an AGS score failed")
+            message = f"{exc.__class__.__name__}: {exc}"
+        ok, detail, body = False, message, ""
+    rows.append(("Platform's answer", detail or "accepted (2xx)"))
+    answer = {
+        "ok": ok,
+        "score": _format_score(percent),
+        "title": "The platform accepted the score"
+        if ok
+        else "The platform did not accept the score",
+        "rows": rows,
+        "body": _shorten(body if isinstance(body, str) else ("" if body is None else repr(body))),
+    }
+    return _launch_page(request, summary, launch_id=launch_id, answer=answer)
