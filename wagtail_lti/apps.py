@@ -9,3 +9,6 @@ class WagtailLtiAppConfig(AppConfig):
 
     def ready(self) -> None:
         from . import signals  # noqa: F401
+        from .permissions import register_policies
+
+        register_policies()

@@ -123,7 +123,9 @@ def usable_by_any_managed(queryset: QuerySet, user: User) -> QuerySet:
         **{f"{queryset.model._meta.model_name}_id": OuterRef("pk")},
     )
     return queryset.filter(
-        Q(organization__path__in=ancestor_paths) | _subtree_q(roots, "organization__path") | Exists(shared)
+        Q(organization__path__in=ancestor_paths)
+        | _subtree_q(roots, "organization__path")
+        | Exists(shared)
     )
 
 
@@ -132,3 +134,22 @@ def is_usable_by(record, organization: Organization | None) -> bool:
     if organization is None or record is None:
         return False
     return usable_by(type(record).objects.filter(pk=record.pk), organization).exists()
+
+
+def first_managed_organization(user: User) -> Organization | None:
+    """The default organization for a new record: the user's first managed one (tree order)."""
+    return managed_organizations(user).order_by("path").first()
+
+
+def choosable(queryset: QuerySet, user: User, organization: Organization | None = None) -> QuerySet:
+    """Records a user may pick in a chooser.
+
+    With ``organization`` (the organization of the record being edited, passed by the chooser's
+    linked field): the records that organization may use, and only if the user manages it.
+    Without: the records usable by at least one organization the user manages.
+    """
+    if organization is not None:
+        if not user_manages(user, organization):
+            return queryset.none()
+        return usable_by(queryset, organization)
+    return usable_by_any_managed(queryset, user)

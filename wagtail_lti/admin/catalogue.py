@@ -1,1 +1,400 @@
-"""Admin registrations (filled in by its area)."""
+"""Admin registrations of the LTI catalogue.
+
+* The "LTI" menu: LTI providers and LTI resource links (snippets, so
+  ``SnippetChooserBlock("wagtail_lti.LtiResourceLink")`` works), organizations and memberships.
+* The Organization chooser (``register_admin_viewset``); it becomes the widget of every
+  ``ForeignKey`` to ``Organization`` in admin forms, offering only managed organizations.
+* The bulk delete of providers and links, scoped and refusing records in use.
+* A dashboard panel with the guide's "Create LTI Provider" / "Create LTI Resource Link".
+
+Chooser URL parameter: both snippet choosers accept ``?organization=<pk>`` (sent by a form's
+linked field) and then offer only the records that organization may use.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.db.models import Count
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel, ObjectList, TabbedInterface
+from wagtail.admin.ui.components import Component
+from wagtail.admin.ui.tables import Column, NumberColumn
+from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
+
+from .. import scoping
+from ..forms import (
+    LtiProviderForm,
+    LtiResourceLinkForm,
+    LtiVersionWidget,
+    MembershipForm,
+    OrganizationForm,
+)
+from ..models import LtiProvider, LtiResourceLink, Organization, OrganizationMembership
+from ..permissions import LEGACY_POLICY_ATTRIBUTE, POLICIES
+from . import catalogue_views as views
+from . import organization_views as org_views
+from .panels import AvailabilityNotePanel, PlatformDetailsPanel
+
+
+CUSTOM_PARAMETERS_HELP = _(
+    "Optional. One custom_name=value per line; names start with “custom_” and are in snake case, "
+    "for example custom_value_1=some value."
+)
+
+
+def _availability_tab():
+    return ObjectList(
+        [
+            AvailabilityNotePanel(),
+            FieldPanel(
+                "available_to",
+                widget=forms.CheckboxSelectMultiple,
+                heading=_("Add Organizations"),
+            ),
+        ],
+        heading=_("Availability"),
+    )
+
+
+# --- LTI providers --------------------------------------------------------------------------------
+
+
+class LtiProviderViewSet(SnippetViewSet):
+    model = LtiProvider
+    icon = "link-external"
+    menu_label = _("LTI providers")
+    index_view_class = views.ProviderIndexView
+    copy_view_enabled = False
+    inspect_view_enabled = False
+    search_fields = ["name"]
+    search_backend_name = None
+    filterset_class = views.ProviderFilterSet
+    add_view_class = views.ProviderCreateView
+    edit_view_class = views.ProviderEditView
+    delete_view_class = views.ScopedDeleteView
+    usage_view_class = views.ScopedUsageView
+    history_view_class = views.ScopedHistoryView
+    revisions_compare_view_class = views.ScopedRevisionsCompareView
+    chooser_viewset_class = views.ProviderChooserViewSet
+    list_display = [
+        "name",
+        Column("organization", label=_("Organization"), sort_key="organization__name"),
+        Column(
+            "lti_version",
+            label=_("LTI version"),
+            accessor="get_lti_version_display",
+            sort_key="lti_version",
+        ),
+        NumberColumn(
+            "available_count", label=_("Available to (organizations)"), sort_key="available_count"
+        ),
+        NumberColumn("link_count", label=_("Used by (resource links)"), sort_key="link_count"),
+    ]
+    # Never the secret: only the fields below are exported.
+    list_export = [
+        "name",
+        "organization",
+        "lti_version",
+        "consumer_key",
+        "client_id",
+        "deployment_id",
+        "available_count",
+        "link_count",
+    ]
+    export_headings = {
+        "name": _("Name"),
+        "organization": _("Organization"),
+        "lti_version": _("LTI version"),
+        "consumer_key": _("LTI key"),
+        "client_id": _("Client ID"),
+        "deployment_id": _("Deployment ID"),
+        "available_count": _("Available to (organizations)"),
+        "link_count": _("Used by (resource links)"),
+    }
+    export_filename = "lti-providers"
+    edit_handler = TabbedInterface(
+        [
+            ObjectList(
+                [
+                    FieldPanel("name"),
+                    FieldPanel("organization"),
+                    FieldPanel("lti_version", widget=LtiVersionWidget),
+                    MultiFieldPanel(
+                        [FieldPanel("consumer_key"), FieldPanel("secret")],
+                        heading=_("LTI 1.1"),
+                        attrs={"data-lti-version": "1.1"},
+                    ),
+                    MultiFieldPanel(
+                        [
+                            FieldPanel("login_url"),
+                            FieldPanel("launch_url"),
+                            FieldPanel(
+                                "redirect_uris",
+                                help_text=_(
+                                    "One per line. Leave blank when the target link URL is the "
+                                    "tool's only redirect URI."
+                                ),
+                            ),
+                            FieldPanel(
+                                "jwks_url",
+                                help_text=_("The tool's public keyset URL; or paste a PEM below."),
+                            ),
+                            FieldPanel(
+                                "public_key_pem",
+                                help_text=_("“-----BEGIN PUBLIC KEY-----” … an RSA key."),
+                            ),
+                            FieldPanel("allow_ags"),
+                            FieldPanel("allow_nrps"),
+                        ],
+                        heading=_("LTI 1.3: the tool's registration"),
+                        attrs={"data-lti-version": "1.3"},
+                    ),
+                    MultiFieldPanel(
+                        [PlatformDetailsPanel()],
+                        heading=_("LTI 1.3: this platform's details, for the tool"),
+                        attrs={"data-lti-version": "1.3"},
+                    ),
+                    FieldPanel("custom_parameters", help_text=CUSTOM_PARAMETERS_HELP),
+                    MultiFieldPanel(
+                        [FieldPanel("send_name"), FieldPanel("send_email")],
+                        heading=_("Privacy"),
+                    ),
+                ],
+                heading=_("Details"),
+            ),
+            _availability_tab(),
+        ],
+        base_form_class=LtiProviderForm,
+    )
+
+    def get_queryset(self, request):
+        queryset = LtiProvider.objects.select_related("organization").annotate(
+            available_count=Count("available_to", distinct=True),
+            link_count=Count("resource_links", distinct=True),
+        )
+        return scoping.owned_by_managed(queryset, request.user)
+
+
+# --- LTI resource links ---------------------------------------------------------------------------
+
+
+class LtiResourceLinkViewSet(SnippetViewSet):
+    model = LtiResourceLink
+    icon = "link"
+    menu_label = _("LTI resource links")
+    index_view_class = views.ResourceLinkIndexView
+    copy_view_enabled = False
+    inspect_view_enabled = False
+    search_fields = ["name"]
+    search_backend_name = None
+    filterset_class = views.ResourceLinkFilterSet
+    add_view_class = views.ScopedCreateView
+    edit_view_class = views.ScopedEditView
+    delete_view_class = views.ScopedDeleteView
+    usage_view_class = views.ScopedUsageView
+    history_view_class = views.ScopedHistoryView
+    revisions_compare_view_class = views.ScopedRevisionsCompareView
+    chooser_viewset_class = views.ResourceLinkChooserViewSet
+    list_display = [
+        "name",
+        Column("organization", label=_("Organization"), sort_key="organization__name"),
+        Column("provider", label=_("LTI provider"), sort_key="provider__name"),
+        Column(
+            "lti_version",
+            label=_("LTI version"),
+            accessor="provider.get_lti_version_display",
+            sort_key="provider__lti_version",
+        ),
+        NumberColumn(
+            "available_count", label=_("Available to (organizations)"), sort_key="available_count"
+        ),
+        NumberColumn("page_count", label=_("Used on (pages)"), sort_key="page_count"),
+    ]
+    list_export = [
+        "name",
+        "organization",
+        "provider",
+        "url",
+        "requires_score",
+        "available_count",
+        "page_count",
+    ]
+    export_headings = {
+        "name": _("Name"),
+        "organization": _("Organization"),
+        "provider": _("LTI provider"),
+        "url": _("Resource link URL"),
+        "requires_score": _("Requires a score"),
+        "available_count": _("Available to (organizations)"),
+        "page_count": _("Used on (pages)"),
+    }
+    export_filename = "lti-resource-links"
+
+    def get_queryset(self, request):
+        queryset = LtiResourceLink.objects.select_related("organization", "provider").annotate(
+            available_count=Count("available_to", distinct=True),
+            page_count=Count("placements__page", distinct=True),
+        )
+        return scoping.owned_by_managed(queryset, request.user)
+
+    def get_edit_handler(self):
+        # Built here: the provider chooser widget needs the registered snippet chooser.
+        provider_widget = LtiProvider.snippet_viewset.chooser_viewset.widget_class(
+            linked_fields={"organization": "#id_organization"}
+        )
+        return TabbedInterface(
+            [
+                ObjectList(
+                    [
+                        FieldPanel("name"),
+                        FieldPanel("organization"),
+                        FieldPanel(
+                            "provider",
+                            widget=provider_widget,
+                            help_text=_(
+                                "Only providers the organization above may use are offered."
+                            ),
+                        ),
+                        FieldPanel("url"),
+                        FieldPanel("description"),
+                        FieldPanel("custom_parameters", help_text=CUSTOM_PARAMETERS_HELP),
+                        FieldPanel(
+                            "requires_score",
+                            heading=_("This resource requires a score for completion"),
+                        ),
+                        FieldPanel("score_maximum"),
+                        FieldPanel("open_in", widget=forms.RadioSelect),
+                    ],
+                    heading=_("Details"),
+                ),
+                _availability_tab(),
+            ],
+            base_form_class=LtiResourceLinkForm,
+        ).bind_to_model(LtiResourceLink)
+
+
+# --- Organizations and memberships ----------------------------------------------------------------
+
+
+class OrganizationViewSet(ModelViewSet):
+    model = Organization
+    icon = "group"
+    menu_label = _("Organizations")
+    copy_view_enabled = False
+    inspect_view_enabled = False
+    search_fields = ["name"]
+    search_backend_name = None
+    index_view_class = org_views.OrganizationIndexView
+    add_view_class = org_views.OrganizationCreateView
+    edit_view_class = org_views.OrganizationEditView
+    delete_view_class = org_views.OrganizationDeleteView
+    history_view_class = org_views.OrganizationHistoryView
+    usage_view_class = org_views.OrganizationUsageView
+    panels = [FieldPanel("name"), FieldPanel("parent")]
+
+    def get_edit_handler(self):
+        return ObjectList(self.panels, base_form_class=OrganizationForm).bind_to_model(Organization)
+
+
+class MembershipViewSet(ModelViewSet):
+    model = OrganizationMembership
+    icon = "user"
+    menu_label = _("Memberships")
+    copy_view_enabled = False
+    inspect_view_enabled = False
+    search_fields = ["user__username", "user__first_name", "user__last_name", "organization__name"]
+    search_backend_name = None
+    filterset_class = org_views.MembershipFilterSet
+    index_view_class = org_views.MembershipIndexView
+    edit_view_class = org_views.MembershipEditView
+    delete_view_class = org_views.MembershipDeleteView
+    history_view_class = org_views.MembershipHistoryView
+    usage_view_class = org_views.MembershipUsageView
+    list_display = [
+        "user",
+        Column("organization", label=_("Organization"), sort_key="organization__name"),
+        Column("role", label=_("Role"), accessor="get_role_display", sort_key="role"),
+    ]
+    panels = [FieldPanel("organization"), FieldPanel("user"), FieldPanel("role")]
+
+    def get_edit_handler(self):
+        return ObjectList(self.panels, base_form_class=MembershipForm).bind_to_model(
+            OrganizationMembership
+        )
+
+
+if LEGACY_POLICY_ATTRIBUTE:  # pragma: no cover - Wagtail 7 has no policy registry
+    for _viewset in (
+        LtiProviderViewSet,
+        LtiResourceLinkViewSet,
+        OrganizationViewSet,
+        MembershipViewSet,
+    ):
+        _viewset.permission_policy = POLICIES[_viewset.model]
+
+
+class LtiViewSetGroup(SnippetViewSetGroup):
+    menu_label = _("LTI")
+    menu_icon = "link-external"
+    menu_order = 250
+    items = (LtiProviderViewSet, LtiResourceLinkViewSet, OrganizationViewSet, MembershipViewSet)
+
+
+register_snippet(LtiViewSetGroup)
+
+
+@hooks.register("register_admin_viewset")
+def register_organization_chooser():
+    return org_views.OrganizationChooserViewSet("wagtail_lti_organization_chooser")
+
+
+# Registered after Wagtail's own snippet bulk delete (order=1), so it replaces it for our models.
+hooks.register("register_bulk_action", views.ScopedDeleteBulkAction, order=1)
+
+
+# --- Dashboard ------------------------------------------------------------------------------------
+
+
+class LtiDashboardPanel(Component):
+    """The "LTI" tile of the guide: quick links to create providers and resource links."""
+
+    name = "wagtail_lti_catalogue"
+    order = 150
+    template_name = "wagtail_lti/admin/dashboard_panel.html"
+
+    def __init__(self, request):
+        self.request = request
+
+    def get_context_data(self, parent_context=None):
+        user = self.request.user
+        links = []
+        for model, label in (
+            (LtiProvider, _("Create LTI Provider")),
+            (LtiResourceLink, _("Create LTI Resource Link")),
+        ):
+            if POLICIES[model].user_has_permission(user, "add"):
+                links.append(
+                    {"url": reverse(model.snippet_viewset.get_url_name("add")), "label": label}
+                )
+        for model, label in (
+            (LtiProvider, _("LTI providers")),
+            (LtiResourceLink, _("LTI resource links")),
+        ):
+            if POLICIES[model].user_has_any_permission(user, ["add", "change", "delete"]):
+                links.append(
+                    {"url": reverse(model.snippet_viewset.get_url_name("list")), "label": label}
+                )
+        return {"links": links}
+
+
+@hooks.register("construct_homepage_panels")
+def add_lti_dashboard_panel(request, panels):
+    user = request.user
+    if user.is_superuser or scoping.managed_root_paths(user):
+        panel = LtiDashboardPanel(request)
+        if panel.get_context_data()["links"]:
+            panels.append(panel)

@@ -1,0 +1,285 @@
+"""Views of the LTI Provider and LTI Resource Link snippets and their choosers, all scoped.
+
+Doors and how each is scoped (``wagtail_lti.scoping`` answers every time):
+
+* listing, CSV/XLSX export: ``SnippetViewSet.get_queryset(request)``;
+* edit, revert, delete, history, usage, revision comparison: :class:`ScopedObjectMixin` (404);
+* chooser, chooser results, chosen: :class:`ScopedChooseMixin` / :class:`ScopedChosenMixin`;
+* bulk delete: :class:`ScopedDeleteBulkAction`;
+* the submitted form: ``wagtail_lti.forms`` (``for_user``).
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django.http import Http404
+from django.shortcuts import redirect
+from django.utils.decorators import method_decorator
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_post_parameters
+from wagtail.admin import messages
+from wagtail.admin.filters import WagtailFilterSet
+from wagtail.admin.ui.tables import Column
+from wagtail.snippets.bulk_actions.delete import DeleteBulkAction
+from wagtail.snippets.views import chooser as snippet_chooser
+from wagtail.snippets.views import snippets as snippet_views
+from wagtail.snippets.views.chooser import SnippetChooserViewSet
+
+from .. import scoping
+from ..models import LtiProvider, LtiResourceLink, Organization
+from .scoped import (
+    NameSearchFilterForm,
+    NoAutosaveMixin,
+    RefuseDeleteInUseMixin,
+    ScopedObjectMixin,
+    policy_for,
+)
+from .usage import describe_blockers, usage_blockers
+
+
+# --- Listings and object views ----------------------------------------------------------------------------------
+
+
+class ProviderIndexView(snippet_views.IndexView):
+    add_item_label = _("Create LTI Provider")
+
+
+class ResourceLinkIndexView(snippet_views.IndexView):
+    add_item_label = _("Create LTI Resource Link")
+
+
+class ScopedCreateView(NoAutosaveMixin, snippet_views.CreateView):
+    pass
+
+
+class ScopedEditView(NoAutosaveMixin, ScopedObjectMixin, snippet_views.EditView):
+    pass
+
+
+@method_decorator(sensitive_post_parameters("secret"), name="dispatch")
+class ProviderCreateView(ScopedCreateView):
+    pass
+
+
+@method_decorator(sensitive_post_parameters("secret"), name="dispatch")
+class ProviderEditView(ScopedEditView):
+    pass
+
+
+class ScopedDeleteView(RefuseDeleteInUseMixin, ScopedObjectMixin, snippet_views.DeleteView):
+    pass
+
+
+class ScopedUsageView(ScopedObjectMixin, snippet_views.UsageView):
+    pass
+
+
+class ScopedHistoryView(ScopedObjectMixin, snippet_views.HistoryView):
+    pass
+
+
+class ScopedRevisionsCompareView(ScopedObjectMixin, snippet_views.RevisionsCompareView):
+    pass
+
+
+# --- Listings -------------------------------------------------------------------------------------
+
+
+def _managed_organizations(request):
+    if request is None:
+        return Organization.objects.none()
+    return scoping.managed_organizations(request.user).order_by("path")
+
+
+class _OrganizationFilter(django_filters.ModelChoiceFilter):
+    """Records owned by the chosen organization or one of its sub-organizations."""
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        return qs.filter(organization__path__startswith=value.path)
+
+
+class _IndentedModelChoiceField(django_filters.fields.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.get_indented_name()
+
+
+class _IndentedOrganizationFilter(_OrganizationFilter):
+    field_class = _IndentedModelChoiceField
+
+
+class ProviderFilterSet(WagtailFilterSet):
+    organization = _IndentedOrganizationFilter(
+        label=_("Organization"),
+        queryset=_managed_organizations,
+        help_text=_("Includes its sub-organizations."),
+    )
+    lti_version = django_filters.ChoiceFilter(
+        label=_("LTI version"), choices=LtiProvider.Version.choices
+    )
+
+    class Meta:
+        model = LtiProvider
+        fields = ["organization", "lti_version"]
+
+
+class ResourceLinkFilterSet(WagtailFilterSet):
+    organization = _IndentedOrganizationFilter(
+        label=_("Organization"),
+        queryset=_managed_organizations,
+        help_text=_("Includes its sub-organizations."),
+    )
+    lti_version = django_filters.ChoiceFilter(
+        label=_("LTI version"),
+        choices=LtiProvider.Version.choices,
+        field_name="provider__lti_version",
+    )
+
+    class Meta:
+        model = LtiResourceLink
+        fields = ["organization", "lti_version"]
+
+
+# --- Choosers -------------------------------------------------------------------------------------
+
+
+class ScopedChooseMixin:
+    """Chooser listing limited to what the user may pick (see ``scoping.choosable``).
+
+    The ``organization`` URL parameter (sent by the form's linked field) narrows the choice to the
+    records that organization may use.
+    """
+
+    filter_form_class = NameSearchFilterForm
+
+    def get_linked_organization(self):
+        raw = self.request.GET.get("organization")
+        if not raw:
+            return None
+        try:
+            return Organization.objects.get(pk=int(raw))
+        except (ValueError, Organization.DoesNotExist):
+            raise Http404 from None
+
+    def get_object_list(self):
+        queryset = self.model_class.objects.select_related("organization")
+        return scoping.choosable(queryset, self.request.user, self.get_linked_organization())
+
+    @property
+    def title_column(self):
+        column = super().title_column
+        column.label = _("Name")
+        return column
+
+    @property
+    def columns(self):
+        return [
+            *super().columns,
+            Column("organization", label=_("Organization"), accessor="organization"),
+            *self.extra_columns,
+        ]
+
+    extra_columns = []
+
+
+class ScopedChosenMixin:
+    def get_object(self, pk):
+        queryset = scoping.choosable(self.model_class.objects.all(), self.request.user)
+        return queryset.get(pk=pk)
+
+    def get_objects(self, pks):
+        queryset = scoping.choosable(self.model_class.objects.all(), self.request.user)
+        return queryset.filter(pk__in=pks)
+
+
+class ProviderChooseMixin(ScopedChooseMixin):
+    extra_columns = [
+        Column("lti_version", label=_("LTI version"), accessor="get_lti_version_display")
+    ]
+
+
+class ResourceLinkChooseMixin(ScopedChooseMixin):
+    extra_columns = [Column("provider", label=_("LTI provider"), accessor="provider")]
+
+    def get_object_list(self):
+        return super().get_object_list().select_related("provider")
+
+
+class ProviderChooseView(ProviderChooseMixin, snippet_chooser.ChooseView):
+    pass
+
+
+class ProviderChooseResultsView(ProviderChooseMixin, snippet_chooser.ChooseResultsView):
+    pass
+
+
+class ResourceLinkChooseView(ResourceLinkChooseMixin, snippet_chooser.ChooseView):
+    pass
+
+
+class ResourceLinkChooseResultsView(ResourceLinkChooseMixin, snippet_chooser.ChooseResultsView):
+    pass
+
+
+class ScopedChosenView(ScopedChosenMixin, snippet_chooser.SnippetChosenView):
+    pass
+
+
+class ScopedChosenMultipleView(ScopedChosenMixin, snippet_chooser.SnippetChosenMultipleView):
+    pass
+
+
+class ProviderChooserViewSet(SnippetChooserViewSet):
+    choose_view_class = ProviderChooseView
+    choose_results_view_class = ProviderChooseResultsView
+    chosen_view_class = ScopedChosenView
+    chosen_multiple_view_class = ScopedChosenMultipleView
+    preserve_url_parameters = ["multiple", "organization"]
+
+
+class ResourceLinkChooserViewSet(SnippetChooserViewSet):
+    choose_view_class = ResourceLinkChooseView
+    choose_results_view_class = ResourceLinkChooseResultsView
+    chosen_view_class = ScopedChosenView
+    chosen_multiple_view_class = ScopedChosenMultipleView
+    preserve_url_parameters = ["multiple", "organization"]
+
+
+# --- Bulk delete ----------------------------------------------------------------------------------
+
+
+class ScopedDeleteBulkAction(DeleteBulkAction):
+    """The snippets' bulk delete, for providers and links: scoped, and refusing records in use.
+
+    Records outside the user's organizations are ignored as if they did not exist (not even
+    listed as "no access", which would reveal their names).
+    """
+
+    models = [LtiProvider, LtiResourceLink]
+
+    @cached_property
+    def _actionable_objects(self):
+        ids = self.request.GET.getlist("id")
+        queryset = policy_for(self.model).instances_user_has_permission_for(
+            self.request.user, "delete"
+        )
+        if "all" not in ids:
+            queryset = queryset.filter(pk__in=[i for i in ids if i.isdigit()])
+        objects = list(queryset)
+        if not objects:
+            raise Http404
+        return objects, {"items_with_no_access": []}
+
+    def prepare_action(self, objects, objects_without_access):
+        refused = []
+        for obj in objects:
+            blockers = usage_blockers(obj, self.request.user)
+            if blockers:
+                refused.append(describe_blockers(obj, blockers))
+        if refused:
+            for message in refused:
+                messages.error(self.request, message)
+            return redirect(self.next_url)
+        return super().prepare_action(objects, objects_without_access)

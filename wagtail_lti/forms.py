@@ -1,0 +1,453 @@
+"""Admin forms of the LTI catalogue: organizations, memberships, LTI providers, resource links.
+
+Every form here is a ``WagtailAdminModelForm`` and narrows its choices with ``for_user`` through
+``wagtail_lti.scoping``: the submitted data is checked on the server whatever the browser shows
+(a hand-made POST naming another organization's record gets a message on the form, never a save).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
+from wagtail.admin.forms import WagtailAdminModelForm
+
+from . import scoping
+from .lti.custom_params import parse_custom_parameters
+from .lti.errors import CustomParameterError
+from .lti.keys import MIN_KEY_SIZE, KeyFormatError, load_public_key
+from .models import LtiProvider, Organization, OrganizationMembership
+
+
+# --- Field helpers ------------------------------------------------------------------------------
+
+_HTTP_URL_MESSAGE = _(
+    "Enter an absolute web address starting with https:// or http://, "
+    "for example https://tool.example.com/activity/42."
+)
+
+
+def validate_http_url(value: str) -> None:
+    """Accept only absolute ``http``/``https`` URLs; explain what is wrong otherwise."""
+    value = (value or "").strip()
+    try:
+        scheme = urlsplit(value).scheme.lower()
+    except ValueError:
+        raise ValidationError(_HTTP_URL_MESSAGE, code="invalid") from None
+    if scheme in {"javascript", "data", "vbscript", "file"}:
+        raise ValidationError(
+            _(
+                "“%(scheme)s:” addresses are not allowed. Enter the tool's web address, "
+                "starting with https:// (or http://)."
+            ),
+            code="unsafe_scheme",
+            params={"scheme": scheme},
+        )
+    if scheme not in {"http", "https"}:
+        raise ValidationError(_HTTP_URL_MESSAGE, code="invalid")
+    URLValidator(schemes=["http", "https"], message=_HTTP_URL_MESSAGE)(value)
+
+
+class HttpUrlField(forms.CharField):
+    """A URL field that never guesses a scheme and refuses anything but http(s)."""
+
+    widget = forms.URLInput
+    default_validators = [validate_http_url]
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 1024)
+        super().__init__(strip=True, **kwargs)
+
+
+def custom_parameters_errors(text: str) -> list[ValidationError]:
+    """One error per bad line of a Custom Parameters text (empty list when it parses)."""
+    try:
+        parse_custom_parameters(text)
+    except CustomParameterError as exc:
+        return [
+            ValidationError(
+                _("Line %(line)s: %(message)s"),
+                code="custom_parameter",
+                params={"line": line, "message": message},
+            )
+            for line, message in exc.errors
+        ]
+    return []
+
+
+def public_key_pem_error(text: str) -> str | None:
+    """Why ``text`` is not a usable LTI 1.3 tool public key, or ``None`` when it is one."""
+    if "PRIVATE KEY" in text:
+        return _(
+            "This is a private key. Paste the tool's PUBLIC key (“-----BEGIN PUBLIC KEY-----”); "
+            "a private key must never leave the tool."
+        )
+    try:
+        load_public_key(text)
+    except KeyFormatError as exc:
+        reason = str(exc)
+        if "RSA public key" in reason:
+            return _("LTI 1.3 signs with RS256: the tool's public key must be an RSA key.")
+        if "bits" in reason:
+            return _("This RSA key is too short: LTI 1.3 requires at least %(bits)s bits.") % {
+                "bits": MIN_KEY_SIZE
+            }
+        return _(
+            "This is not a PEM public key. Paste the whole key, from “-----BEGIN PUBLIC KEY-----” "
+            "to “-----END PUBLIC KEY-----”."
+        )
+    return None
+
+
+def indented_name(obj: Organization, base_depth: int = 1) -> str:
+    """The organization's name, indented by its depth below ``base_depth``."""
+    return "\u2014 " * max(obj.depth - base_depth, 0) + obj.name
+
+
+class _IndentedLabelMixin:
+    """Labels indented relative to the shallowest organization offered."""
+
+    @property
+    def base_depth(self) -> int:
+        if not hasattr(self, "_base_depth"):
+            depths = [org.depth for org in self.queryset]
+            self._base_depth = min(depths) if depths else 1
+        return self._base_depth
+
+    def label_from_instance(self, obj: Organization) -> str:
+        return indented_name(obj, self.base_depth)
+
+
+class IndentedOrganizationMultipleChoiceField(_IndentedLabelMixin, forms.ModelMultipleChoiceField):
+    pass
+
+
+class IndentedOrganizationChoiceField(_IndentedLabelMixin, forms.ModelChoiceField):
+    pass
+
+
+class LtiVersionWidget(forms.RadioSelect):
+    """Radio buttons for the LTI version; the script shows only the chosen version's fields."""
+
+    class Media:
+        js = ["wagtail_lti/js/provider-form.js"]
+
+
+# --- Providers and resource links ------------------------------------------------------------
+
+
+class OrganizationOwnedForm(WagtailAdminModelForm):
+    """Base form of records owned by an organization and shared on an Availability tab.
+
+    * ``organization`` may only be an organization the user manages (default: the first one);
+    * ``available_to`` offers only managed organizations; organizations that others (a
+      superuser, a manager higher in the tree) put on the Availability tab are kept unchanged;
+    * ``custom_parameters`` must parse, each bad line reported with its number.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.managed_organizations = scoping.managed_organizations(self.for_user).order_by("path")
+        if "organization" in self.fields:
+            field = self.fields["organization"]
+            field.queryset = self.managed_organizations
+            field.error_messages["invalid_choice"] = _(
+                "Choose an organization you manage: you may not assign records to this one."
+            )
+            if not self.is_bound and not self.instance.organization_id:
+                first = scoping.first_managed_organization(self.for_user)
+                if first is not None:
+                    self.initial["organization"] = first.pk
+        self.kept_availability: list[Organization] = []
+        if "available_to" in self.fields:
+            old = self.fields["available_to"]
+            field = IndentedOrganizationMultipleChoiceField(
+                queryset=self.managed_organizations,
+                required=False,
+                widget=old.widget,
+                label=_("Organizations"),
+                help_text=_(
+                    "Tick each organization you manage that may use this too. Their "
+                    "sub-organizations may use it as well."
+                ),
+            )
+            field.error_messages["invalid_choice"] = _(
+                "You can only make records available to organizations you manage; "
+                "one of the organizations sent is not one of them."
+            )
+            self.fields["available_to"] = field
+            if self.instance.pk:
+                self.kept_availability = [
+                    org
+                    for org in self.instance.available_to.all()
+                    if not scoping.user_manages(self.for_user, org)
+                ]
+
+    def clean_available_to(self):
+        chosen = list(self.cleaned_data.get("available_to") or [])
+        owner = self.cleaned_data.get("organization")
+        return [org for org in chosen if org != owner] + self.kept_availability
+
+    def clean_custom_parameters(self):
+        text = self.cleaned_data.get("custom_parameters", "")
+        errors = custom_parameters_errors(text)
+        if errors:
+            raise ValidationError(errors)
+        return text
+
+
+class LtiProviderForm(OrganizationOwnedForm):
+    """The LTI Provider form: the secret is write-only, 1.3 registration checked per version."""
+
+    secret = forms.CharField(
+        label=_("LTI secret"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+    login_url = HttpUrlField(label=_("OIDC login initiation URL"), required=False)
+    launch_url = HttpUrlField(label=_("Target link URL"), required=False)
+    jwks_url = HttpUrlField(label=_("Public keyset (JWKS) URL"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "secret" in self.fields:
+            if self.instance.has_secret:
+                self.fields["secret"].help_text = _(
+                    "A secret is set (it is never shown). Leave blank to keep it; "
+                    "type a new one to replace it."
+                )
+            else:
+                self.fields["secret"].help_text = _(
+                    "No secret is set yet. Enter the tool's LTI client secret."
+                )
+
+    def clean_redirect_uris(self):
+        text = self.cleaned_data.get("redirect_uris", "")
+        errors = []
+        lines = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                validate_http_url(line)
+            except ValidationError as exc:
+                errors.append(
+                    ValidationError(
+                        _("Line %(line)s: %(message)s"),
+                        params={"line": number, "message": " ".join(exc.messages)},
+                    )
+                )
+            lines.append(line)
+        if errors:
+            raise ValidationError(errors)
+        return "\n".join(lines)
+
+    @sensitive_variables("secret")
+    def clean(self):
+        cleaned = super().clean()
+        version = cleaned.get("lti_version")
+        secret = cleaned.get("secret") or ""
+        if version == LtiProvider.Version.LTI_1P1:
+            if "consumer_key" in self.fields and not cleaned.get("consumer_key"):
+                self.add_error("consumer_key", _("Enter the tool's LTI key (its client key)."))
+            if "secret" in self.fields and not secret and not self.instance.has_secret:
+                self.add_error("secret", _("Enter the tool's LTI secret (its client secret)."))
+        elif version == LtiProvider.Version.LTI_1P3:
+            self._clean_lti13(cleaned)
+        return cleaned
+
+    def _clean_lti13(self, cleaned):
+        for name, message in (
+            ("login_url", _("Enter the tool's OIDC login initiation URL.")),
+            ("launch_url", _("Enter the tool's target link (launch) URL.")),
+        ):
+            if name in self.fields and not cleaned.get(name) and name not in self.errors:
+                self.add_error(name, message)
+        if "redirect_uris" in self.fields and not cleaned.get("redirect_uris"):
+            if cleaned.get("launch_url") and "redirect_uris" not in self.errors:
+                # The tool's launch URL is its one redirect URI unless it lists others.
+                cleaned["redirect_uris"] = cleaned["launch_url"]
+        pem = (cleaned.get("public_key_pem") or "").strip()
+        jwks_url = cleaned.get("jwks_url")
+        if pem:
+            problem = public_key_pem_error(pem)
+            if problem:
+                self.add_error("public_key_pem", problem)
+                if "PRIVATE KEY" in pem:
+                    # Do not send a private key back to the browser in the re-rendered form.
+                    self.data = self.data.copy()
+                    self.data[self.add_prefix("public_key_pem")] = ""
+            else:
+                cleaned["public_key_pem"] = pem + "\n"
+        elif not jwks_url and "jwks_url" not in self.errors:
+            self.add_error(
+                "jwks_url",
+                _(
+                    "An LTI 1.3 tool needs a public key: enter its public keyset (JWKS) URL "
+                    "here, or paste its public key (PEM) below."
+                ),
+            )
+
+    @sensitive_variables("secret", "value")  # "value": the model's setter, below this frame
+    def save(self, commit=True):
+        secret = self.cleaned_data.get("secret")
+        if secret:
+            self.instance.secret = secret
+        return super().save(commit=commit)
+
+
+class LtiResourceLinkForm(OrganizationOwnedForm):
+    """The LTI Resource Link form: the provider must be usable by the link's organization."""
+
+    url = HttpUrlField(label=_("Resource link URL"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "provider" in self.fields:
+            field = self.fields["provider"]
+            field.queryset = scoping.choosable(LtiProvider.objects.all(), self.for_user)
+            field.error_messages["invalid_choice"] = _(
+                "Choose an LTI provider that an organization you manage may use."
+            )
+
+    def clean_score_maximum(self):
+        value = self.cleaned_data.get("score_maximum")
+        if value is not None and value <= 0:
+            raise ValidationError(_("The maximum score must be greater than zero."))
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        organization = cleaned.get("organization")
+        provider = cleaned.get("provider")
+        if organization is not None and provider is not None:
+            if not scoping.is_usable_by(provider, organization):
+                self.add_error(
+                    "provider",
+                    _(
+                        "“%(provider)s” cannot be used by %(organization)s: it is neither owned "
+                        "by it nor available to it (or to an organization above it). Choose "
+                        "another provider, or add %(organization)s on the provider's "
+                        "Availability tab first."
+                    )
+                    % {"provider": provider, "organization": organization},
+                )
+            elif "available_to" in self.fields and "available_to" not in self.errors:
+                managed_ids = {o.pk for o in self.managed_organizations}
+                unusable = [
+                    org
+                    for org in cleaned.get("available_to") or []
+                    if org.pk in managed_ids and not scoping.is_usable_by(provider, org)
+                ]
+                if unusable:
+                    self.add_error(
+                        "available_to",
+                        _(
+                            "These organizations cannot use the provider “%(provider)s”, so "
+                            "they could not launch this link: %(names)s. Make the provider "
+                            "available to them first, or untick them."
+                        )
+                        % {"provider": provider, "names": ", ".join(o.name for o in unusable)},
+                    )
+        return cleaned
+
+
+# --- Organizations and memberships -------------------------------------------------------------
+
+
+class OrganizationForm(WagtailAdminModelForm):
+    """Create (under a parent), rename and move an organization.
+
+    Editors choose the parent among the organizations they manage; only superusers may leave it
+    empty (a top-level organization). An organization cannot move under itself or its
+    sub-organizations.
+    """
+
+    parent = IndentedOrganizationChoiceField(
+        queryset=Organization.objects.none(),
+        required=False,
+        label=_("Parent organization"),
+        empty_label=_("(None: a top-level organization)"),
+    )
+
+    class Meta:
+        model = Organization
+        fields = ["name"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        user = self.for_user
+        self.is_superuser = bool(user and user.is_superuser)
+        managed = scoping.managed_organizations(user).order_by("path")
+        field = self.fields["parent"]
+        field.queryset = managed
+        field.error_messages["invalid_choice"] = _(
+            "Choose a parent organization you manage (and not this organization or one of its "
+            "sub-organizations)."
+        )
+        if not self.is_superuser:
+            field.required = True
+            field.empty_label = None
+            field.help_text = _("The new organization is created under this one.")
+        if self.instance.pk:
+            parent = self.instance.get_parent()
+            self.initial.setdefault("parent", parent.pk if parent else None)
+            field.queryset = managed.exclude(path__startswith=self.instance.path)
+            if parent is not None and not scoping.user_manages(user, parent):
+                # The top of the user's own subtree: it stays where it is.
+                del self.fields["parent"]
+        elif not self.is_bound:
+            first = managed.first()
+            if first is not None and not self.is_superuser:
+                self.initial.setdefault("parent", first.pk)
+
+    def clean_parent(self):
+        parent = self.cleaned_data.get("parent")
+        if parent is None and not self.is_superuser:
+            raise ValidationError(_("Choose the organization to create it under."))
+        if parent is not None and self.instance.pk and parent.path.startswith(self.instance.path):
+            raise ValidationError(
+                _("An organization cannot move under itself or one of its sub-organizations.")
+            )
+        return parent
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        full_name = obj.get_full_name() if hasattr(obj, "get_full_name") else ""
+        username = obj.get_username()
+        return f"{full_name} ({username})" if full_name else username
+
+
+class MembershipForm(WagtailAdminModelForm):
+    """A user's membership of an organization the editor manages, as member or manager."""
+
+    organization = IndentedOrganizationChoiceField(
+        queryset=Organization.objects.none(), label=_("Organization")
+    )
+    user = UserChoiceField(queryset=get_user_model().objects.none(), label=_("User"))
+
+    class Meta:
+        model = OrganizationMembership
+        fields = ["organization", "user", "role"]
+        widgets = {"role": forms.RadioSelect}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        User = get_user_model()
+        self.fields["organization"].queryset = scoping.managed_organizations(
+            self.for_user
+        ).order_by("path")
+        self.fields["organization"].error_messages["invalid_choice"] = _(
+            "Choose an organization you manage."
+        )
+        self.fields["user"].queryset = User.objects.filter(is_active=True).order_by(
+            User.USERNAME_FIELD
+        )
