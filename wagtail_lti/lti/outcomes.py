@@ -102,9 +102,14 @@ def _text(element: Element | None) -> str:
 def parse_request(body: bytes) -> OutcomeRequest:
     """Parse an ``imsx_POXEnvelopeRequest``.
 
-    Raises :class:`MalformedRequest` (bad or forbidden XML, missing message identifier or
-    sourcedId), or :class:`UnsupportedOperation`. The score is not checked here: call
-    :func:`parse_score` once the request is authenticated.
+    Raises :class:`MalformedRequest` (bad or forbidden XML, no operation, no sourcedId), or
+    :class:`UnsupportedOperation`. The score is not checked here: call :func:`parse_score` once
+    the request is authenticated.
+
+    ``imsx_messageIdentifier`` is mandatory in the XSD, but some tool libraries (the Python
+    ``lti`` package by default) send it empty; as it only serves to be echoed in
+    ``imsx_messageRefIdentifier``, a missing one is accepted and echoed empty rather than
+    failing the tool's grade passback.
     """
     try:
         root = safe_fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
@@ -135,10 +140,6 @@ def parse_request(body: bytes) -> OutcomeRequest:
             f"{operation} is not supported.",
             message_identifier=message_identifier,
             operation=operation,
-        )
-    if not message_identifier:
-        raise MalformedRequest(
-            "imsx_messageIdentifier is missing.", message_identifier="", operation=operation
         )
     record = _child(operations[0], "resultRecord")
     sourcedid = _text(_path(record, "sourcedGUID", "sourcedId"))
