@@ -36,6 +36,7 @@ from oauthlib.oauth1 import (
     SignatureOnlyEndpoint,
 )
 from oauthlib.oauth1 import Client as OAuthClient
+from oauthlib.oauth1.rfc5849.utils import parse_authorization_header
 
 from .models import ToolRegistration, UsedNonce
 
@@ -121,6 +122,13 @@ def verify_launch(
     params = dict(pairs)
     if len(params) != len(pairs):
         raise LaunchRejected("The launch repeats a parameter; it cannot be verified.")
+    authorization = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
+    if authorization.lower().startswith("oauth "):
+        try:
+            header_params = dict(parse_authorization_header(authorization))
+        except ValueError:
+            raise LaunchRejected("The launch's OAuth Authorization header is malformed.") from None
+        params.update({k: v for k, v in header_params.items() if k.startswith("oauth_")})
     consumer_key = params.get("oauth_consumer_key", "")
     if not consumer_key or not params.get("oauth_signature"):
         raise LaunchRejected("The launch is not signed (no OAuth consumer key or signature).")
