@@ -142,7 +142,6 @@ def registration11(db):
 def routed(monkeypatch):
     """Route the tool's and the platform's outgoing HTTP into the Django test client."""
     from demo_tool import http as tool_http
-
     from wagtail_lti import tool_keys
 
     tool_session = routed_session(BASE)
@@ -438,7 +437,6 @@ def test_return_url_that_is_not_http_is_not_linked(registration11):
 def test_ensure_demo_registrations_creates_both_sides_once(orgs):
     from demo_tool.models import ToolRegistration
     from demo_tool.setup import ensure_demo_registrations
-
     from wagtail_lti.models import LtiProvider
 
     first = ensure_demo_registrations("http://127.0.0.1:8000/", orgs["acme"])
@@ -591,7 +589,6 @@ def test_lti13_score_for_an_unknown_launch_is_refused(orgs):
 def demo(orgs, routed):
     """The demo registrations, a course with a 1.1 and a 1.3 activity, an enrolled learner."""
     from demo_tool.setup import ensure_demo_registrations
-
     from wagtail_lti.models import Placement
 
     result = ensure_demo_registrations(BASE, orgs["acme"])
