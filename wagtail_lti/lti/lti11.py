@@ -15,6 +15,8 @@ import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
 from urllib.parse import urlsplit
 
 from oauthlib.common import urldecode
@@ -34,9 +36,9 @@ FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 # Signature methods accepted on requests from tools. We sign launches with HMAC-SHA1, the only
 # method LTI 1.1 requires; some tools sign with HMAC-SHA256 (D2L's default), which costs nothing
 # to accept.
-_HMAC_METHODS: dict[str, Callable[[str, str, str], str]] = {
-    "HMAC-SHA1": oauth_signature.sign_hmac_sha1,
-    "HMAC-SHA256": oauth_signature.sign_hmac_sha256,
+_HMAC_METHODS: dict[str, Callable[[str, Any], str]] = {
+    "HMAC-SHA1": oauth_signature.sign_hmac_sha1_with_client,
+    "HMAC-SHA256": oauth_signature.sign_hmac_sha256_with_client,
 }
 _REQUIRED_OAUTH = (
     "oauth_consumer_key",
@@ -194,7 +196,8 @@ def signature_base_string(
 
 def _hmac(method: str, base_string: str, secret: str) -> str:
     # Key = percent-encoded secret + "&" + (empty) token secret (RFC 5849 §3.4.2).
-    return _HMAC_METHODS[method](base_string, secret, "")
+    credentials = SimpleNamespace(client_secret=secret, resource_owner_secret="")
+    return _HMAC_METHODS[method](base_string, credentials)
 
 
 def sign_launch(
