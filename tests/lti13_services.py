@@ -7,6 +7,8 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
+from functools import cache
+from urllib.parse import urlencode
 
 import jwt
 from django.urls import reverse
@@ -97,8 +99,14 @@ class Tool:
         return jwt.encode(body, key_pem or self.private_pem, algorithm=algorithm, headers=header)
 
 
+@cache
+def tool_key_pair(name: str) -> tuple[str, str]:
+    """One RSA key pair per tool name for the whole run (generating keys is slow)."""
+    return make_key_pair()
+
+
 def make_tool(organization, *, name="Quiz tool", jwks_url="", use_pem=True, **fields) -> Tool:
-    private_pem, public_pem = make_key_pair()
+    private_pem, public_pem = tool_key_pair(name)
     provider = make_provider(
         organization,
         name=name,
@@ -119,4 +127,8 @@ def post_token(client, assertion: str | None, scope: str = " ".join(ALL_AGS_SCOP
     }
     data.update(params)
     data = {k: v for k, v in data.items() if v is not None}
-    return client.post(reverse("wagtail_lti:lti13_token"), data)
+    return client.post(
+        reverse("wagtail_lti:lti13_token"),
+        urlencode(data),
+        content_type="application/x-www-form-urlencoded",
+    )

@@ -1,8 +1,8 @@
 """Absolute URLs of the Assignment and Grade Services endpoints (for the id_token's AGS claim).
 
-Line item URLs carry no query string (tools append ``/scores`` and ``/results`` to them, and some
-do it naively), and are all lower-case ASCII so they survive clients that lower-case ``Link``
-headers. URLs are built on the issuer's scheme and host when ``ISSUER`` is set, else on the
+Line item URLs carry no query string and no trailing slash (tools append ``/scores`` and
+``/results`` to them, some naively), and are lower-case ASCII so they survive clients that
+lower-case ``Link`` headers. URLs are built on the issuer's scheme and host when ``ISSUER`` is set, else on the
 request's.
 """
 

@@ -3,12 +3,14 @@
 The LTI 1.3 endpoint URLs are fixed here so editors can copy them into tools.
 """
 
-from django.urls import path
+from django.urls import path, re_path
 
 from .views import ags, launch, outcomes, platform, services
 
 
 app_name = "wagtail_lti"
+
+AGS = r"^1\.3/ags/(?P<course_id>[0-9]+)/(?P<provider_id>[0-9]+)/"
 
 urlpatterns = [
     # LTI 1.3 platform endpoints (see docs/tool-vendors.md).
@@ -16,22 +18,12 @@ urlpatterns = [
     path("1.3/token/", services.token, name="lti13_token"),
     path("1.3/jwks/", services.jwks, name="lti13_jwks"),
     # LTI 1.3 Assignment and Grade Services, per course and tool deployment (views/ags.py).
-    path("1.3/ags/<int:course_id>/<int:provider_id>/lineitems/", ags.lineitems, name="ags_lineitems"),
-    path(
-        "1.3/ags/<int:course_id>/<int:provider_id>/lineitems/<int:line_item_id>/",
-        ags.lineitem,
-        name="ags_lineitem",
-    ),
-    path(
-        "1.3/ags/<int:course_id>/<int:provider_id>/lineitems/<int:line_item_id>/scores/",
-        ags.scores,
-        name="ags_scores",
-    ),
-    path(
-        "1.3/ags/<int:course_id>/<int:provider_id>/lineitems/<int:line_item_id>/results/",
-        ags.results_view,
-        name="ags_results",
-    ),
+    # Line item ids carry no trailing slash, so "<id>/scores" and "<id>/results" (AGS §3.3.1,
+    # §3.4.1) are plain paths; every route also accepts a trailing slash, without a redirect.
+    re_path(AGS + r"lineitems/?$", ags.lineitems, name="ags_lineitems"),
+    re_path(AGS + r"lineitems/(?P<line_item_id>[0-9]+)/?$", ags.lineitem, name="ags_lineitem"),
+    re_path(AGS + r"lineitems/(?P<line_item_id>[0-9]+)/scores/?$", ags.scores, name="ags_scores"),
+    re_path(AGS + r"lineitems/(?P<line_item_id>[0-9]+)/results/?$", ags.results_view, name="ags_results"),
     # LTI 1.1 Basic Outcomes (lis_outcome_service_url).
     path("1.1/outcomes/", outcomes.lti11_outcomes, name="lti11_outcomes"),
     # Course activities: the learner's launch of a placement, and the tool's return URL.

@@ -1,11 +1,12 @@
 """Assignment and Grade Services 2.0 endpoints (line items, scores, results).
 
-URLs (under the app's prefix), all per course and per tool deployment (an LTI 1.3 provider)::
+URLs (under the app's prefix), all per course and per tool deployment (an LTI 1.3 provider);
+each also answers with a trailing slash::
 
-    1.3/ags/<course_id>/<provider_id>/lineitems/                          GET, POST
-    1.3/ags/<course_id>/<provider_id>/lineitems/<line_item_id>/           GET, PUT, DELETE
-    1.3/ags/<course_id>/<provider_id>/lineitems/<line_item_id>/scores/    POST
-    1.3/ags/<course_id>/<provider_id>/lineitems/<line_item_id>/results/   GET
+    1.3/ags/<course_id>/<provider_id>/lineitems                         GET, POST
+    1.3/ags/<course_id>/<provider_id>/lineitems/<line_item_id>          GET, PUT, DELETE
+    1.3/ags/<course_id>/<provider_id>/lineitems/<line_item_id>/scores   POST
+    1.3/ags/<course_id>/<provider_id>/lineitems/<line_item_id>/results  GET
 
 Access control, on every request (AGS §3.2.9, and CVE-2023-23611 for what goes wrong without it):
 the bearer token's provider must be the URL's provider, the provider must be placed in the course
@@ -108,7 +109,7 @@ def ags_endpoint(scopes_by_method: dict[str, tuple[str, ...]]):
         @csrf_exempt
         @wraps(view)
         def wrapped(
-            request: HttpRequest, course_id: int, provider_id: int, **kwargs
+            request: HttpRequest, course_id: str, provider_id: str, **kwargs
         ) -> HttpResponse:
             if request.method not in scopes_by_method:
                 response = _error(
@@ -123,10 +124,10 @@ def ags_endpoint(scopes_by_method: dict[str, tuple[str, ...]]):
             except ServiceAuthError as exc:
                 return exc.response()
             try:
-                if provider.pk != provider_id:
+                if provider.pk != int(provider_id):
                     raise _NotFound
-                course = _course_for(course_id, provider)
-                return view(request, provider, course, **kwargs)
+                course = _course_for(int(course_id), provider)
+                return view(request, provider, course, **{k: int(v) for k, v in kwargs.items()})
             except _NotFound:
                 return _not_found()
             except ags.AgsError as exc:
