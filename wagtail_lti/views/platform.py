@@ -1,7 +1,9 @@
 """LTI 1.3 platform endpoints (authorization, token, JWKS). Built out by the LTI 1.3 work."""
 
-from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
+
+# The token endpoint and the JWKS live in ``wagtail_lti.views.services``; re-exported here.
+from .services import jwks, token  # noqa: F401
 
 
 @csrf_exempt
@@ -10,12 +12,3 @@ def authorize(request):
     from .lti13_launch import authorize as handle_authorization_request
 
     return handle_authorization_request(request)
-
-
-@csrf_exempt
-def token(request):
-    return JsonResponse({"error": "unsupported_grant_type"}, status=404)
-
-
-def jwks(request):
-    return JsonResponse({"keys": []}, status=404)
