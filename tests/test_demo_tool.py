@@ -85,9 +85,9 @@ def link_named(response, text: str) -> str:
 
 def post_form(client: Client, url: str, fields: dict):
     """Post like a browser posts an HTML form (application/x-www-form-urlencoded)."""
-    return client.post(
-        urlsplit(url).path, urlencode(fields), content_type="application/x-www-form-urlencoded"
-    )
+    parts = urlsplit(url)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    return client.post(path, urlencode(fields), content_type="application/x-www-form-urlencoded")
 
 
 def lti11_params(**overrides) -> dict:
@@ -744,3 +744,67 @@ def test_lti13_launch_without_the_state_cookie_is_refused(demo):
     response = post_form(stranger, LTI13_LAUNCH, fields)
     assert response.status_code == 401
     assert "State not found" in response.content.decode()
+
+
+# --- With the example site's demo data -----------------------------------------------------------
+
+
+def test_demo_data_launches_and_scores_through_the_demo_tool(routed):
+    """``load_demo_data`` leaves both sides registered: the demo course's scored activities work."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from demo_tool.models import ToolRegistration
+    from wagtail_lti.models import LtiProvider, Placement
+
+    call_command("load_demo_data", "--url", BASE + "/", stdout=StringIO())
+    assert ToolRegistration.objects.count() == 2
+    p11 = LtiProvider.objects.get(lti_version="1.1")
+    p13 = LtiProvider.objects.get(lti_version="1.3")
+    tool11 = ToolRegistration.objects.get(lti_version="1.1")
+    tool13 = ToolRegistration.objects.get(lti_version="1.3")
+    assert (tool11.consumer_key, tool11.shared_secret) == (p11.consumer_key, p11.secret)
+    assert (tool13.client_id, tool13.deployment_id, tool13.issuer) == (
+        p13.client_id,
+        p13.deployment_id,
+        BASE,
+    )
+
+    client = Client()
+    assert client.login(username="learner1", password="learner1")
+    scored = {
+        p.resource_link.provider.lti_version: p
+        for p in Placement.objects.select_related("resource_link__provider")
+        if p.resource_link.requires_score
+    }
+    # LTI 1.1: the signed launch form, the tool's page, Basic Outcomes.
+    form = only_form(client.get(reverse("wagtail_lti:launch", args=[scored["1.1"].lti_id])))
+    page = post_form(client, form["action"], form["fields"])
+    assert page.status_code == 200, page.content.decode()
+    score_form = only_form(page)
+    answer = client.post(score_form["action"], {**score_form["fields"], "score": "90"})
+    assert "The platform accepted the score" in answer.content.decode(), answer.content.decode()
+    # LTI 1.3: login initiation, authorization, id_token, AGS.
+    init = only_form(client.get(reverse("wagtail_lti:launch", args=[scored["1.3"].lti_id])))
+    login = post_form(client, init["action"], init["fields"])
+    assert login.status_code == 302, login.content.decode()
+    token_form = only_form(client.get(login["Location"]))
+    page = post_form(client, token_form["action"], token_form["fields"])
+    assert page.status_code == 200, page.content.decode()
+    assert "activity" in page.content.decode() and "lab" in page.content.decode()
+    score_form = only_form(page)
+    answer = client.post(score_form["action"], {**score_form["fields"], "score": "60"})
+    assert "The platform accepted the score" in answer.content.decode(), answer.content.decode()
+
+    from wagtail_lti.models import LearnerActivity
+
+    done = {
+        a.placement.resource_link.provider.lti_version: a
+        for a in LearnerActivity.objects.filter(user__username="learner1").select_related(
+            "placement__resource_link__provider"
+        )
+        if a.placement.resource_link.requires_score
+    }
+    assert done["1.1"].status == done["1.3"].status == "completed"
+    assert (done["1.1"].score, done["1.3"].score) == (pytest.approx(0.9), pytest.approx(0.6))

@@ -22,8 +22,9 @@ from .lti13 import generate_private_key_pem, public_key_pem
 from .models import ToolRegistration
 
 
-LTI11_SLUG = "demo-platform-lti11"
-LTI13_SLUG = "demo-platform-lti13"
+# The tool's registration rows (the same slugs as the example site's load_demo_data command).
+LTI11_SLUG = "wagtail-lti-1-1"
+LTI13_SLUG = "wagtail-lti-1-3"
 LTI11_CONSUMER_KEY = "wagtail-lti-demo"
 LTI11_PROVIDER_NAME = "Demo tool (LTI 1.1)"
 LTI13_PROVIDER_NAME = "Demo tool (LTI 1.3)"
@@ -80,25 +81,29 @@ def _ensure_lti11(base_url: str, organization, created: list[str]) -> dict[str, 
 
     urls = tool_urls(base_url)
     tool = ToolRegistration.objects.filter(slug=LTI11_SLUG).first()
+    consumer_key = tool.consumer_key if tool is not None else LTI11_CONSUMER_KEY
+    provider = (
+        LtiProvider.objects.filter(
+            lti_version=LtiProvider.Version.LTI_1P1, consumer_key=consumer_key
+        )
+        .order_by("pk")
+        .first()
+    )
     if tool is None:
+        # The platform's provider is the source of its own secret: a tool joining an existing
+        # provider takes its secret; otherwise both sides get a new random one.
+        secret = provider.secret if provider is not None and provider.has_secret else ""
         tool = ToolRegistration.objects.create(
             slug=LTI11_SLUG,
-            name="This site's platform (LTI 1.1)",
+            name="This site's wagtail-lti (LTI 1.1)",
             lti_version=ToolRegistration.Version.LTI_1P1,
-            consumer_key=LTI11_CONSUMER_KEY,
-            shared_secret=secrets.token_urlsafe(24),
+            consumer_key=consumer_key,
+            shared_secret=secret or secrets.token_urlsafe(24),
         )
         created.append("tool registration (LTI 1.1)")
     else:
         _save(tool, {"active": True, "lti_version": ToolRegistration.Version.LTI_1P1})
 
-    provider = (
-        LtiProvider.objects.filter(
-            lti_version=LtiProvider.Version.LTI_1P1, consumer_key=tool.consumer_key
-        )
-        .order_by("pk")
-        .first()
-    )
     if provider is None:
         provider = LtiProvider(
             name=LTI11_PROVIDER_NAME,
@@ -133,7 +138,7 @@ def _ensure_lti13(base_url: str, organization, created: list[str]) -> dict[str, 
     if tool is None:
         tool = ToolRegistration(
             slug=LTI13_SLUG,
-            name="This site's platform (LTI 1.3)",
+            name="This site's wagtail-lti (LTI 1.3)",
             lti_version=ToolRegistration.Version.LTI_1P3,
             private_key_pem=generate_private_key_pem(),
         )
@@ -141,11 +146,15 @@ def _ensure_lti13(base_url: str, organization, created: list[str]) -> dict[str, 
     if not tool.private_key_pem.strip():
         tool.private_key_pem = generate_private_key_pem()
 
-    provider = None
-    if tool.client_id:
-        provider = LtiProvider.objects.filter(
-            client_id=tool.client_id, lti_version=LtiProvider.Version.LTI_1P3
-        ).first()
+    lti13 = LtiProvider.objects.filter(lti_version=LtiProvider.Version.LTI_1P3)
+    provider = lti13.filter(client_id=tool.client_id).first() if tool.client_id else None
+    if provider is None:
+        # A provider already pointing at the demo tool's login URL (on any host) is this one.
+        provider = (
+            lti13.filter(login_url__endswith=reverse("demo_tool:lti13_login"))
+            .order_by("pk")
+            .first()
+        )
     provider_fields = {
         "login_url": urls["lti13_login"],
         "launch_url": urls["lti13_launch"],
