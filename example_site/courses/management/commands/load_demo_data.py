@@ -427,6 +427,13 @@ class Command(BaseCommand):
             )
             demo.created.append("demo tool registration (LTI 1.3)")
 
+        # Both sides in sync on --url: providers' tool URLs and PEM, the tool's issuer, client and
+        # deployment IDs and the platform's endpoints (demo_tool.setup, idempotent).
+        from demo_tool.setup import ensure_demo_registrations
+
+        synced = ensure_demo_registrations(demo.base_url, demo.orgs[COMPANY])
+        demo.created += [f"demo tool: {item}" for item in synced["created"]]
+
     # --- Output ---------------------------------------------------------------------------------
 
     def summary(self, demo: Demo) -> None:
