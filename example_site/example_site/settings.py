@@ -206,6 +206,9 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
+        # Replaces Django's default "django" logger configuration (console in DEBUG only, mail to
+        # ADMINS): one console handler, whatever DEBUG says.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.request": {"level": "ERROR"},
         "django.security": {"level": "WARNING"},
         "wagtail_lti": {"level": os.environ.get("LOG_LEVEL", "INFO")},
