@@ -85,7 +85,9 @@ def _flatten(data: dict) -> dict:
 
 
 def make_provider(organization, name="Tool", *, available_to=(), secret="s3cret", **fields):
-    provider = LtiProvider(name=name, organization=organization, consumer_key=f"{name}-key", **fields)
+    provider = LtiProvider(
+        name=name, organization=organization, consumer_key=f"{name}-key", **fields
+    )
     provider.secret = secret
     provider.save()
     if available_to:
@@ -110,9 +112,11 @@ def make_link(organization, provider, name="Activity", *, available_to=(), **fie
 
 def rsa_public_pem(bits: int = 2048) -> str:
     key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
-    return key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
 
 
 def rsa_private_pem() -> str:
@@ -126,9 +130,11 @@ def rsa_private_pem() -> str:
 
 def ec_public_pem() -> str:
     key = ec.generate_private_key(ec.SECP256R1())
-    return key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
 
 
 def field_errors(response, field: str) -> list[str]:

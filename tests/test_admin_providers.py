@@ -112,7 +112,9 @@ def test_edit_form_never_shows_the_secret(client_alice, provider_with_secret):
 
 def test_blank_secret_keeps_it_and_a_new_one_replaces_it(client_alice, orgs, provider_with_secret):
     edit = url(LtiProvider, "edit", provider_with_secret.pk)
-    response = client_alice.post(edit, provider_post(orgs["engineering"], name="Renamed", secret=""))
+    response = client_alice.post(
+        edit, provider_post(orgs["engineering"], name="Renamed", secret="")
+    )
     assert response.status_code == 302
     provider_with_secret.refresh_from_db()
     assert provider_with_secret.name == "Renamed"
@@ -147,11 +149,15 @@ def test_secret_not_in_listing_or_exports(client_alice, provider_with_secret):
 
 def test_secret_not_in_history_or_revision_comparison(client_alice, orgs, provider_with_secret):
     edit = url(LtiProvider, "edit", provider_with_secret.pk)
-    client_alice.post(edit, provider_post(orgs["engineering"], name="Secretive 2", secret="second-" + SECRET))
+    client_alice.post(
+        edit, provider_post(orgs["engineering"], name="Secretive 2", secret="second-" + SECRET)
+    )
     provider_with_secret.refresh_from_db()
     first, second = provider_with_secret.revisions.order_by("pk")
     assert first.content["secret_encrypted"] != second.content["secret_encrypted"]
-    compare = url(LtiProvider, "revisions_compare", provider_with_secret.pk, str(first.pk), str(second.pk))
+    compare = url(
+        LtiProvider, "revisions_compare", provider_with_secret.pk, str(first.pk), str(second.pk)
+    )
     for page in (compare, url(LtiProvider, "history", provider_with_secret.pk)):
         response = client_alice.get(page)
         assert response.status_code == 200
@@ -213,9 +219,7 @@ def test_custom_parameters_each_bad_line_reported(client_alice, orgs):
 
 
 def test_post_with_an_organization_not_managed_is_refused(client_alice, orgs):
-    response = client_alice.post(
-        url(LtiProvider, "add"), provider_post(orgs["sales"], secret="x")
-    )
+    response = client_alice.post(url(LtiProvider, "add"), provider_post(orgs["sales"], secret="x"))
     assert response.status_code == 200
     assert field_errors(response, "organization") == [
         "Choose an organization you manage: you may not assign records to this one."
@@ -237,7 +241,9 @@ def test_moving_a_provider_to_another_editors_organization_is_refused(client_ali
 def test_availability_only_managed_organizations(client_alice, orgs):
     response = client_alice.post(
         url(LtiProvider, "add"),
-        provider_post(orgs["engineering"], secret="x", available_to=[orgs["platform"], orgs["sales"]]),
+        provider_post(
+            orgs["engineering"], secret="x", available_to=[orgs["platform"], orgs["sales"]]
+        ),
     )
     assert response.status_code == 200
     assert field_errors(response, "available_to") == [
@@ -334,7 +340,8 @@ def test_lti13_pem_that_is_not_a_usable_public_key(client_alice, orgs, pem, mess
 def test_lti13_private_key_refused_and_not_sent_back(client_alice, orgs):
     private = rsa_private_pem()
     response = client_alice.post(
-        url(LtiProvider, "add"), lti13_post(orgs["engineering"], jwks_url="", public_key_pem=private)
+        url(LtiProvider, "add"),
+        lti13_post(orgs["engineering"], jwks_url="", public_key_pem=private),
     )
     assert response.status_code == 200
     (error,) = field_errors(response, "public_key_pem")
@@ -357,7 +364,9 @@ def test_lti13_urls_must_be_http(client_alice, orgs):
     assert response.status_code == 200
     assert "“javascript:” addresses are not allowed" in field_errors(response, "login_url")[0]
     assert field_errors(response, "launch_url") == ["Enter the tool's target link (launch) URL."]
-    assert field_errors(response, "redirect_uris")[0].startswith("Line 2: Enter an absolute web address")
+    assert field_errors(response, "redirect_uris")[0].startswith(
+        "Line 2: Enter an absolute web address"
+    )
     assert not LtiProvider.objects.exists()
 
 
@@ -376,7 +385,7 @@ def test_platform_details_shown_with_copy_buttons(client_alice, orgs):
     ):
         assert f'value="{value}"' in html
     assert html.count('data-action="w-clipboard#copy"') == 6
-    assert "Copy<span class=\"w-sr-only\"> Client ID</span>" in html
+    assert 'Copy<span class="w-sr-only"> Client ID</span>' in html
 
 
 def test_platform_details_use_the_request_root_without_issuer(client_alice):
@@ -415,6 +424,11 @@ def test_listing_search_filters_and_columns(client_alice, orgs):
     row = next(p for p in response.context["object_list"] if p.name == "Moodle")
     assert (row.available_count, row.link_count) == (1, 1)
     page = text(response)
-    for heading in ("Organization", "LTI version", "Available to (organizations)", "Used by (resource links)"):
+    for heading in (
+        "Organization",
+        "LTI version",
+        "Available to (organizations)",
+        "Used by (resource links)",
+    ):
         assert heading in page
     assert "Create LTI Provider" in page

@@ -131,6 +131,26 @@ class IndentedOrganizationChoiceField(_IndentedLabelMixin, forms.ModelChoiceFiel
     pass
 
 
+def show_only_allowed_choices(field: forms.ModelChoiceField) -> None:
+    """Make a chooser widget display only values from the field's (scoped) queryset.
+
+    A chooser widget shows the title of whatever pk it is given; without this, re-displaying a
+    hand-made POST would reveal the name of a record the user may not see.
+    """
+    widget = field.widget
+    original = getattr(widget, "get_instance", None)
+    if original is None:
+        return
+
+    def get_instance(value):
+        instance = original(value)
+        if instance is not None and not field.queryset.filter(pk=instance.pk).exists():
+            return None
+        return instance
+
+    widget.get_instance = get_instance
+
+
 class LtiVersionWidget(forms.RadioSelect):
     """Radio buttons for the LTI version; the script shows only the chosen version's fields."""
 
@@ -159,6 +179,7 @@ class OrganizationOwnedForm(WagtailAdminModelForm):
             field.error_messages["invalid_choice"] = _(
                 "Choose an organization you manage: you may not assign records to this one."
             )
+            show_only_allowed_choices(field)
             if not self.is_bound and not self.instance.organization_id:
                 first = scoping.first_managed_organization(self.for_user)
                 if first is not None:
@@ -316,6 +337,7 @@ class LtiResourceLinkForm(OrganizationOwnedForm):
             field.error_messages["invalid_choice"] = _(
                 "Choose an LTI provider that an organization you manage may use."
             )
+            show_only_allowed_choices(field)
 
     def clean_score_maximum(self):
         value = self.cleaned_data.get("score_maximum")

@@ -282,6 +282,8 @@ class LtiResourceLinkViewSet(SnippetViewSet):
 
 class OrganizationViewSet(ModelViewSet):
     model = Organization
+    name = "wagtail_lti_organizations"
+    url_prefix = "lti/organizations"
     icon = "group"
     menu_label = _("Organizations")
     copy_view_enabled = False
@@ -302,6 +304,8 @@ class OrganizationViewSet(ModelViewSet):
 
 class MembershipViewSet(ModelViewSet):
     model = OrganizationMembership
+    name = "wagtail_lti_memberships"
+    url_prefix = "lti/memberships"
     icon = "user"
     menu_label = _("Memberships")
     copy_view_enabled = False

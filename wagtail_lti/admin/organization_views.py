@@ -184,6 +184,7 @@ class OrganizationChooserViewSet(ChooserViewSet):
     """Choose an organization you manage (used for every ForeignKey to Organization)."""
 
     model = Organization
+    url_prefix = "lti/choose-organization"
     icon = "group"
     choose_one_text = _("Choose an organization")
     choose_another_text = _("Choose another organization")

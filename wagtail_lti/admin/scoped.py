@@ -64,7 +64,9 @@ class NoAutosaveMixin:
 class RefuseDeleteInUseMixin:
     """Refuse to delete a record still in use, naming its users on the page and in a message."""
 
-    template_name = "wagtail_lti/admin/confirm_delete.html"
+    def get_template_names(self):
+        # Extends Wagtail's generic confirm_delete.html (the viewset passes that as template_name).
+        return ["wagtail_lti/admin/confirm_delete.html"]
 
     def setup(self, request, *args, **kwargs):
         super().setup(request, *args, **kwargs)

@@ -13,7 +13,7 @@ from ..models import LineItem, LtiProvider, LtiResourceLink, Organization, Place
 
 
 def _label(obj) -> str:
-    name = getattr(obj, "title", None) or str(obj)
+    name = (getattr(obj, "title", None) or str(obj)).strip()
     return f"{obj._meta.verbose_name} “{name}”"
 
 
