@@ -25,12 +25,12 @@ DEFAULTS: dict[str, Any] = {
     # A stable, globally unique identifier of this platform instance. Empty means "derive from the
     # site's hostname at request time".
     "PLATFORM_GUID": "",
-    "PLATFORM_NAME": "Wagtail LTI",
-    "PLATFORM_DESCRIPTION": "",
-    "PLATFORM_CONTACT_EMAIL": "",
-    "PLATFORM_URL": "",
-    "PRODUCT_FAMILY_CODE": "wagtail-lti",
-    "PRODUCT_VERSION": "0.1.0",
+    "PLATFORM_NAME": "Wagtail LTI",  # the platform's name, which tools may show
+    "PLATFORM_DESCRIPTION": "",  # a longer description of the platform; empty: not sent
+    "PLATFORM_CONTACT_EMAIL": "",  # whom tool vendors contact about this platform; empty: not sent
+    "PLATFORM_URL": "",  # the platform's home page URL; empty: the site's root URL
+    "PRODUCT_FAMILY_CODE": "wagtail-lti",  # the platform software's product code
+    "PRODUCT_VERSION": "0.1.0",  # the platform software's version
     # --- LTI 1.3 issuer: an https URL without query or fragment. Empty means the site's root URL
     # (scheme + host of the request), which is what most single-site deployments want.
     "ISSUER": "",
@@ -56,9 +56,10 @@ DEFAULTS: dict[str, Any] = {
     "PAGE_SIZE_LIMIT": 100,  # largest page of line items, results or members
     # --- Presentation.
     "IFRAME_HEIGHT": 600,  # default height, in pixels, of embedded activities
-    # --- Framing (wagtail_lti.framing): origins such as "https://lms.example.com" that may show
-    # course pages and the launch pages inside a frame, besides this site itself. Empty: only this
-    # site. Every other page, the admin included, keeps Django's X-Frame-Options: DENY.
+    # --- Framing (wagtail_lti.framing).
+    # Origins such as "https://lms.example.com" that may show course pages and the launch pages in
+    # a frame, besides this site itself. Empty: only this site. Every other page, the admin
+    # included, keeps Django's X-Frame-Options: DENY.
     "FRAME_ANCESTORS": [],
     # --- The cache alias used for non-security caches (tool JWKS). Single-use values (nonces,
     # message hints, jti) are always kept in the database, shared by all processes.
