@@ -2,9 +2,49 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.snippets.blocks import SnippetChooserBlock
+
+
+#: The course page form's organization field, as the chooser's linked field selector.
+COURSE_ORGANIZATION_SELECTOR = "#id_course_organization"
+
+
+class ResourceLinkChooserBlock(SnippetChooserBlock):
+    """``SnippetChooserBlock("wagtail_lti.LtiResourceLink")`` whose chooser offers only the links
+    the organization chosen in the course page's form may use (its ``?organization=`` filter).
+
+    The filter is a convenience for editors; the course page form checks the choice on save.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__("wagtail_lti.LtiResourceLink", **kwargs)
+
+    def deconstruct(self):
+        path, args, kwargs = super().deconstruct()
+        return path, (), kwargs
+
+    @cached_property
+    def widget(self):
+        from wagtail.snippets.widgets import AdminSnippetChooser
+
+        try:
+            snippet_viewset = self.target_model.snippet_viewset
+        except AttributeError as e:
+            raise ImproperlyConfigured(
+                "LtiResourceLink is not registered as a snippet: add wagtail_lti to "
+                "INSTALLED_APPS (its wagtail_hooks register it)."
+            ) from e
+        if not self.has_explicit_icon:
+            self.set_meta_options({"icon": snippet_viewset.icon})
+        return AdminSnippetChooser(
+            self.target_model,
+            icon=self.meta.icon,
+            linked_fields={"organization": COURSE_ORGANIZATION_SELECTOR},
+        )
 
 
 class CourseActivityBlock(blocks.StructBlock):
@@ -23,8 +63,7 @@ class CourseActivityBlock(blocks.StructBlock):
     Override the template with ``CourseActivityBlock(template="...")``.
     """
 
-    resource_link = SnippetChooserBlock(
-        "wagtail_lti.LtiResourceLink",
+    resource_link = ResourceLinkChooserBlock(
         label=_("LTI resource link"),
         help_text=_("Only resource links available to the course's organization can be used."),
     )

@@ -153,3 +153,31 @@ def choosable(queryset: QuerySet, user: User, organization: Organization | None 
             return queryset.none()
         return usable_by(queryset, organization)
     return usable_by_any_managed(queryset, user)
+
+
+# --- Courses --------------------------------------------------------------------------------------
+# Course pages carry their organization in ``course_organization`` (``CoursePageMixin``), on
+# whichever page models use the mixin; these answer with base ``Page`` querysets (one query).
+
+
+def _courses_under(roots: list[str] | None) -> QuerySet:
+    from .models.courses import Enrollment, get_course_page_models
+
+    page_model = Enrollment._meta.get_field("course").related_model
+    condition = Q(pk__in=[])
+    for model in get_course_page_models():
+        pages = model._default_manager.all()
+        if roots is not None:
+            pages = pages.filter(_subtree_q(roots, "course_organization__path"))
+        condition |= Q(pk__in=pages.values("pk"))
+    return page_model._default_manager.filter(condition)
+
+
+def managed_courses(user: User) -> QuerySet:
+    """Course pages whose organization the user manages (every course for a superuser)."""
+    return _courses_under(managed_root_paths(user))
+
+
+def courses_of_organization(organization: Organization) -> QuerySet:
+    """Course pages of ``organization`` and of its sub-organizations."""
+    return _courses_under([organization.path])

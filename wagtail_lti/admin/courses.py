@@ -1,1 +1,505 @@
-"""Admin registrations (filled in by its area)."""
+"""Admin of courses: enrollments and the results report.
+
+* **Enrollments** (menu "Courses" → "Enrollments", viewset URL names ``wagtail_lti_enrollments:*``):
+  a course's roster, learners and instructors, enrolled through a class enrollment or a self-paced
+  course assignment. Every view is limited to courses whose organization the editor manages
+  (``wagtail_lti.scoping.managed_courses``): the listing, the course choices of the form (checked
+  again on save), and the edit, delete, history and usage views (404 outside). Reachable from a
+  course page in the admin (its header's "More" menu and the page listing's "More" menu: "Enrollments"
+  opens the listing filtered by that course, ``?course=<page id>``).
+* **LTI results** (menu "Reports" → "LTI results", URL name ``wagtail_lti_results_report``): one
+  row per learner and activity of the editor's courses, with status, score and dates, filters by
+  organization, course, activity and status, CSV and XLSX export. Requires the
+  ``wagtail_lti.view_learneractivity`` permission (or superuser).
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.filters import WagtailFilterSet
+from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.panels import FieldPanel, ObjectList
+from wagtail.admin.ui.menus.pages import PageMenuItem
+from wagtail.admin.ui.tables import Column, DateColumn, NumberColumn, StatusTagColumn
+from wagtail.admin.views import generic
+from wagtail.admin.views.generic.history import HistoryView
+from wagtail.admin.views.generic.usage import UsageView
+from wagtail.admin.views.reports import ReportView
+from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
+from wagtail.permission_policies import ModelPermissionPolicy
+
+from .. import scoping
+from ..models import Enrollment, LearnerActivity, Placement
+from ..models.courses import CoursePageMixin, get_course_page_models
+
+
+# --- Enrollments ------------------------------------------------------------------------------
+
+
+def _user_label(user) -> str:
+    full_name = user.get_full_name().strip() if hasattr(user, "get_full_name") else ""
+    username = user.get_username()
+    return f"{full_name} ({username})" if full_name else username
+
+
+class EnrollmentForm(WagtailAdminModelForm):
+    """Course choices limited to the editor's courses; the users offered are the active ones."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        course = self.fields["course"]
+        course.widget = forms.Select()
+        course.queryset = (
+            scoping.managed_courses(self.for_user).order_by("title")
+            if self.for_user is not None
+            else course.queryset.none()
+        )
+        course.error_messages["invalid_choice"] = _(
+            "Choose a course of an organization you manage."
+        )
+        course.label_from_instance = lambda page: page.get_admin_display_title()
+        user = self.fields["user"]
+        user.widget = forms.Select()
+        user.queryset = (
+            get_user_model()
+            ._default_manager.filter(is_active=True)
+            .order_by("last_name", "first_name", "username")
+        )
+        user.label_from_instance = _user_label
+
+    class Meta:
+        model = Enrollment
+        fields = ["course", "user", "role", "via", "is_active"]
+        widgets = {"role": forms.RadioSelect, "via": forms.RadioSelect}
+
+
+class EnrollmentFilterSet(WagtailFilterSet):
+    course = django_filters.ModelChoiceFilter(
+        label=_("Course"),
+        queryset=lambda request: scoping.managed_courses(request.user).order_by("title"),
+    )
+    role = django_filters.ChoiceFilter(label=_("Role"), choices=Enrollment.Role.choices)
+    via = django_filters.ChoiceFilter(label=_("Enrolled through"), choices=Enrollment.Via.choices)
+    is_active = django_filters.BooleanFilter(label=_("Active"))
+
+    class Meta:
+        model = Enrollment
+        fields = ["course", "role", "via", "is_active"]
+
+
+class ScopedEnrollmentMixin:
+    """404 for an enrollment outside the editor's courses, whichever view loads it."""
+
+    def get_object(self, *args, **kwargs):
+        obj = super().get_object(*args, **kwargs)
+        if (
+            obj is not None
+            and not scoping.managed_courses(self.request.user).filter(pk=obj.course_id).exists()
+        ):
+            raise Http404
+        return obj
+
+
+class EnrollmentIndexView(generic.IndexView):
+    def get_base_queryset(self):
+        return (
+            super()
+            .get_base_queryset()
+            .filter(course__in=scoping.managed_courses(self.request.user))
+            .select_related("user", "course")
+        )
+
+
+class EnrollmentCreateView(generic.CreateView):
+    def get_initial(self):
+        initial = super().get_initial()
+        course = self.request.GET.get("course", "")
+        if course.isdigit():
+            initial["course"] = int(course)
+        return initial
+
+
+class EnrollmentEditView(ScopedEnrollmentMixin, generic.EditView):
+    pass
+
+
+class EnrollmentDeleteView(ScopedEnrollmentMixin, generic.DeleteView):
+    pass
+
+
+class EnrollmentHistoryView(ScopedEnrollmentMixin, HistoryView):
+    pass
+
+
+class EnrollmentUsageView(ScopedEnrollmentMixin, UsageView):
+    pass
+
+
+class EnrollmentViewSet(ModelViewSet):
+    model = Enrollment
+    icon = "group"
+    menu_label = _("Enrollments")
+    url_prefix = "lti/enrollments"
+    copy_view_enabled = False
+    index_view_class = EnrollmentIndexView
+    add_view_class = EnrollmentCreateView
+    edit_view_class = EnrollmentEditView
+    delete_view_class = EnrollmentDeleteView
+    history_view_class = EnrollmentHistoryView
+    usage_view_class = EnrollmentUsageView
+    filterset_class = EnrollmentFilterSet
+    search_fields = [
+        "user__username",
+        "user__first_name",
+        "user__last_name",
+        "user__email",
+        "course__title",
+    ]
+    search_backend_name = None
+    list_display = [
+        Column(
+            "person",
+            label=_("Person"),
+            accessor=lambda enrollment: _user_label(enrollment.user),
+            sort_key="user__username",
+        ),
+        Column("course", label=_("Course"), sort_key="course__title"),
+        "role",
+        "via",
+        "is_active",
+        DateColumn("created_at", label=_("Enrolled"), sort_key="created_at"),
+    ]
+    list_export = [
+        "user.username",
+        "user.email",
+        "course.title",
+        "role",
+        "via",
+        "is_active",
+        "created_at",
+    ]
+    export_headings = {
+        "user.username": _("Username"),
+        "user.email": _("Email"),
+        "course.title": _("Course"),
+        "role": _("Role"),
+        "via": _("Enrolled through"),
+        "is_active": _("Active"),
+        "created_at": _("Enrolled"),
+    }
+    edit_handler = ObjectList(
+        [
+            FieldPanel("course"),
+            FieldPanel("user"),
+            FieldPanel("role"),
+            FieldPanel("via"),
+            FieldPanel("is_active"),
+        ],
+        base_form_class=EnrollmentForm,
+    )
+
+
+enrollment_viewset = EnrollmentViewSet("wagtail_lti_enrollments")
+
+
+class CoursesViewSetGroup(ModelViewSetGroup):
+    menu_label = _("Courses")
+    menu_icon = "group"
+    menu_order = 260
+    items = (enrollment_viewset,)
+
+
+@hooks.register("register_admin_viewset")
+def register_courses_viewsets():
+    return CoursesViewSetGroup()
+
+
+def _is_course_page(page) -> bool:
+    return issubclass(page.specific_class or type(page), CoursePageMixin)
+
+
+def _course_menu_items(page, user):
+    if not _is_course_page(page):
+        return
+    if enrollment_viewset.permission_policy.user_has_any_permission(
+        user, ["add", "change", "delete", "view"]
+    ):
+        yield PageMenuItem(
+            _("Enrollments"),
+            url=reverse(enrollment_viewset.get_url_name("index")) + f"?course={page.pk}",
+            icon_name="group",
+            priority=80,
+            page=page,
+        )
+    if ResultsReportView.permission_policy.user_has_any_permission(
+        user, ResultsReportView.any_permission_required
+    ):
+        yield PageMenuItem(
+            _("LTI results"),
+            url=reverse("wagtail_lti_results_report") + f"?course={page.pk}",
+            icon_name="tasks",
+            priority=81,
+            page=page,
+        )
+
+
+@hooks.register("register_page_header_buttons")
+def course_page_header_buttons(page, user, view_name, next_url=None):
+    yield from _course_menu_items(page, user)
+
+
+@hooks.register("register_page_listing_more_buttons")
+def course_page_listing_buttons(page, user, next_url=None):
+    yield from _course_menu_items(page, user)
+
+
+# --- Results report ---------------------------------------------------------------------------
+
+
+def _activity_subquery(field: str):
+    return Subquery(
+        LearnerActivity.objects.filter(
+            placement_id=OuterRef("placement_id"), user_id=OuterRef("user_id")
+        ).values(field)[:1]
+    )
+
+
+def _course_organization_name():
+    names = [
+        Subquery(
+            model._default_manager.filter(pk=OuterRef("course_id")).values(
+                "course_organization__name"
+            )[:1]
+        )
+        for model in get_course_page_models()
+    ]
+    return Coalesce(*names, Value(""), Value(""))
+
+
+def results_queryset(user):
+    """One row per (learner enrollment, activity) of the courses ``user`` manages.
+
+    A row is an ``Enrollment`` annotated with its course's placement (``placement_id``,
+    ``activity_title``) and the learner's progress on it (``status``, ``score``, dates); learners
+    who have not started an activity appear as "not started". Activities removed from their page
+    appear only for learners who started them.
+    """
+    return (
+        Enrollment.objects.filter(
+            role=Enrollment.Role.LEARNER, course__in=scoping.managed_courses(user)
+        )
+        .annotate(
+            placement_id=F("course__lti_placements__id"),
+            activity_title=F("course__lti_placements__title"),
+            placement_active=F("course__lti_placements__is_active"),
+        )
+        .filter(placement_id__isnull=False)
+        .annotate(
+            status=Coalesce(
+                _activity_subquery("status"), Value(LearnerActivity.Status.NOT_STARTED)
+            ),
+            score=_activity_subquery("score"),
+            launch_count=Coalesce(_activity_subquery("launch_count"), Value(0)),
+            first_launched_at=_activity_subquery("first_launched_at"),
+            last_launched_at=_activity_subquery("last_launched_at"),
+            completed_at=_activity_subquery("completed_at"),
+            scored_at=_activity_subquery("scored_at"),
+            organization_name=_course_organization_name(),
+        )
+        .filter(Q(placement_active=True) | ~Q(status=LearnerActivity.Status.NOT_STARTED))
+        .select_related("user", "course")
+    )
+
+
+def _filter_organization(queryset, name, value):
+    if not value:
+        return queryset
+    return queryset.filter(course__in=scoping.courses_of_organization(value))
+
+
+def _filter_activity(queryset, name, value):
+    if not value:
+        return queryset
+    return queryset.filter(placement_id=value.pk)
+
+
+def _filter_status(queryset, name, value):
+    if not value:
+        return queryset
+    return queryset.filter(status=value)
+
+
+class ResultsFilterSet(WagtailFilterSet):
+    organization = django_filters.ModelChoiceFilter(
+        label=_("Organization"),
+        queryset=lambda request: scoping.managed_organizations(request.user).order_by("path"),
+        method=_filter_organization,
+    )
+    course = django_filters.ModelChoiceFilter(
+        label=_("Course"),
+        queryset=lambda request: scoping.managed_courses(request.user).order_by("title"),
+    )
+    activity = django_filters.ModelChoiceFilter(
+        label=_("Activity"),
+        queryset=lambda request: (
+            Placement.objects.filter(page__in=scoping.managed_courses(request.user))
+            .select_related("page")
+            .order_by("page__title", "title")
+        ),
+        method=_filter_activity,
+    )
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=LearnerActivity.Status.choices, method=_filter_status
+    )
+
+    class Meta:
+        model = Enrollment
+        fields = ["organization", "course", "activity", "status"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        fields = self.form.fields
+        fields["organization"].label_from_instance = lambda org: org.get_indented_name()
+        fields["course"].label_from_instance = lambda page: page.get_admin_display_title()
+        fields["activity"].label_from_instance = lambda p: f"{p.title or p.lti_id} — {p.page.title}"
+
+
+def decorate_result_row(row):
+    """Add display values to one report row (an annotated ``Enrollment``), in place."""
+    user = row.user
+    row.learner = _user_label(user)
+    row.username = user.get_username()
+    row.email = getattr(user, "email", "")
+    row.course_title = row.course.title
+    row.status_label = LearnerActivity.Status(row.status).label
+    row.score_percent = round(row.score * 100, 2) if row.score is not None else None
+    row.score_display = f"{row.score_percent:g}%" if row.score_percent is not None else ""
+    return row
+
+
+class ResultsReportView(ReportView):
+    page_title = _("LTI results")
+    header_icon = "tasks"
+    index_url_name = "wagtail_lti_results_report"
+    index_results_url_name = "wagtail_lti_results_report_results"
+    filterset_class = ResultsFilterSet
+    is_searchable = True
+    search_fields = ["user__username", "user__first_name", "user__last_name", "user__email"]
+    search_backend_name = None
+    default_ordering = "course__title"
+    paginate_by = 50
+    # The explicit permission check: viewing learners' results.
+    permission_policy = ModelPermissionPolicy(LearnerActivity)
+    any_permission_required = ["view", "change"]
+    columns = [
+        Column("learner", label=_("Learner"), sort_key="user__username"),
+        Column("course_title", label=_("Course"), sort_key="course__title"),
+        Column("organization_name", label=_("Organization"), sort_key="organization_name"),
+        Column("activity_title", label=_("Activity"), sort_key="activity_title"),
+        StatusTagColumn(
+            "status_label",
+            label=_("Status"),
+            primary=lambda row: row.status == LearnerActivity.Status.COMPLETED,
+            sort_key="status",
+        ),
+        Column("score_display", label=_("Score"), sort_key="score"),
+        NumberColumn("launch_count", label=_("Launches"), sort_key="launch_count"),
+        DateColumn("first_launched_at", label=_("First launched"), sort_key="first_launched_at"),
+        DateColumn("last_launched_at", label=_("Last launched"), sort_key="last_launched_at"),
+        DateColumn("completed_at", label=_("Completed"), sort_key="completed_at"),
+    ]
+    list_export = [
+        "learner",
+        "username",
+        "email",
+        "course_title",
+        "organization_name",
+        "activity_title",
+        "status_label",
+        "score_percent",
+        "launch_count",
+        "first_launched_at",
+        "last_launched_at",
+        "completed_at",
+    ]
+    export_headings = {
+        "learner": _("Learner"),
+        "username": _("Username"),
+        "email": _("Email"),
+        "course_title": _("Course"),
+        "organization_name": _("Organization"),
+        "activity_title": _("Activity"),
+        "status_label": _("Status"),
+        "score_percent": _("Score (%)"),
+        "launch_count": _("Launches"),
+        "first_launched_at": _("First launched"),
+        "last_launched_at": _("Last launched"),
+        "completed_at": _("Completed"),
+    }
+
+    def get_filename(self):
+        return "lti-results"
+
+    def get_base_queryset(self):
+        return results_queryset(self.request.user)
+
+    def order_queryset(self, queryset):
+        queryset = super().order_queryset(queryset)
+        return queryset.order_by(
+            *queryset.query.order_by, "course__title", "activity_title", "user__username", "pk"
+        )
+
+    def decorate_paginated_queryset(self, object_list):
+        # In place: the listing table holds the same (evaluated) page of rows.
+        for row in object_list:
+            decorate_result_row(row)
+        return object_list
+
+
+@hooks.register("register_admin_urls")
+def register_results_report_urls():
+    return [
+        path(
+            "reports/lti-results/", ResultsReportView.as_view(), name="wagtail_lti_results_report"
+        ),
+        path(
+            "reports/lti-results/results/",
+            ResultsReportView.as_view(results_only=True),
+            name="wagtail_lti_results_report_results",
+        ),
+    ]
+
+
+class ResultsReportMenuItem(MenuItem):
+    def is_shown(self, request):
+        return ResultsReportView.permission_policy.user_has_any_permission(
+            request.user, ResultsReportView.any_permission_required
+        )
+
+
+@hooks.register("register_reports_menu_item")
+def register_results_report_menu_item():
+    return ResultsReportMenuItem(
+        _("LTI results"),
+        reverse("wagtail_lti_results_report"),
+        name="lti-results",
+        icon_name="tasks",
+        order=1500,
+    )
+
+
+__all__ = [
+    "EnrollmentViewSet",
+    "ResultsReportView",
+    "enrollment_viewset",
+    "results_queryset",
+]
