@@ -1,0 +1,31 @@
+"""``manage.py lti_cleanup``: delete expired security rows.
+
+Single-use values (LTI 1.1 nonces, client assertion ``jti``), started LTI 1.3 launches (message
+hints) and OAuth 2 access tokens are kept in the database so every process sees them; each row has
+an expiry. Expired rows are useless (every check also refuses an expired value by its own
+timestamp), so deleting them only keeps the tables small. Safe to run at any time and from several
+servers at once; run it on a schedule, e.g. hourly from cron.
+"""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+
+from wagtail_lti import access_tokens, single_use
+from wagtail_lti.views.lti13_launch import purge_expired_pending_launches
+
+
+class Command(BaseCommand):
+    help = "Delete expired single-use values (nonces, jti), started LTI 1.3 launches and access tokens."
+
+    def handle(self, *args, **options):
+        counts = {
+            "single-use values": single_use.purge_expired(),
+            "started LTI 1.3 launches": purge_expired_pending_launches(),
+            "access tokens": access_tokens.purge_expired(),
+        }
+        self.stdout.write(
+            "Deleted expired "
+            + ", ".join(f"{what}: {count}" for what, count in counts.items())
+            + "."
+        )
