@@ -90,3 +90,20 @@ def test_relative_links_point_at_existing_files(path):
         if re.match(r"^[a-z]+:", target):
             continue
         assert (source.parent / target).exists(), f"{path} links to missing {target}"
+
+
+def _display_path(pattern) -> str:
+    """A URL pattern as the docs write it, with every variable part as ``<>``."""
+    text = str(pattern.pattern)
+    if text.startswith("^"):  # a regular expression
+        text = re.sub(r"\(\?P<\w+>[^)]*\)", "<>", text.lstrip("^").rstrip("$"))
+        text = text.replace("/?", "").replace("\\.", ".")
+    return re.sub(r"<[^>]*>", "<>", text)
+
+
+def test_tool_vendor_guide_lists_every_plugin_url():
+    from wagtail_lti import urls
+
+    guide = re.sub(r"<[^>]*>", "<>", (DOCS / "tool-vendors.md").read_text())
+    missing = [_display_path(p) for p in urls.urlpatterns if _display_path(p) not in guide]
+    assert not missing, f"docs/tool-vendors.md does not mention: {missing}"
