@@ -219,6 +219,22 @@ def test_body_hash_mismatch(setup, sourcedid, client):
     assert_nothing_recorded()
 
 
+def test_provider_secret_that_no_longer_decrypts(setup, sourcedid, client):
+    """E.g. the encryption key changed: refused as an authentication failure, never a 500."""
+    type(setup.provider).objects.filter(pk=setup.provider.pk).update(
+        secret_encrypted="not-a-fernet-token"
+    )
+    response = post(client, tool_xml("replaceResult", sourcedid, 0.5))
+    assert_failure(response, status=401)
+    assert_nothing_recorded()
+
+
+def test_bad_score_with_a_bad_signature_is_an_authentication_failure(setup, sourcedid, client):
+    """Nothing about the request is judged before it is authenticated."""
+    response = post(client, tool_xml("replaceResult", sourcedid, "7"), secret="wrong")
+    assert_failure(response, status=401, contains="signature")
+
+
 def test_unsigned_request(setup, sourcedid, client):
     response = client.post(
         OUTCOMES_PATH, tool_xml("replaceResult", sourcedid, 0.5), content_type="application/xml"

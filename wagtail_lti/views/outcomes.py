@@ -18,10 +18,12 @@ import logging
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
+from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 
 from .. import results
 from ..conf import lti_settings
+from ..encryption import DecryptionError
 from ..lti import lti11
 from ..lti import outcomes as pox
 from ..models import Enrollment, LtiProvider, ScoreEvent
@@ -89,9 +91,13 @@ def _authenticate(request: HttpRequest, body: bytes, provider: LtiProvider, ids:
     key = provider.consumer_key
 
     def get_secret(consumer_key: str) -> str | None:
-        if not key or not provider.has_secret or consumer_key != key:
+        if not key or not provider.has_secret or not constant_time_compare(consumer_key, key):
             return None
-        return provider.secret
+        try:
+            return provider.secret
+        except DecryptionError:
+            logger.error("The secret of LTI provider %s cannot be decrypted.", provider.pk)
+            return None
 
     def use_nonce(consumer_key: str, nonce: str, timestamp: int) -> bool:
         return use_once(NONCE_NAMESPACE, f"{provider.pk}\n{consumer_key}\n{nonce}", 2 * window + 60)
