@@ -62,7 +62,9 @@ def shot():
 
 @pytest.fixture
 def login():
-    def do_login(page, live_server, username: str, password: str = "password", next: str = "/admin/"):
+    def do_login(
+        page, live_server, username: str, password: str = "password", next: str = "/admin/"
+    ):
         page.goto(f"{live_server.url}/admin/login/?next={next}")
         page.fill("input[name=username]", username)
         page.fill("input[name=password]", password)
@@ -70,3 +72,54 @@ def login():
         page.wait_for_load_state("networkidle")
 
     return do_login
+
+
+@pytest.fixture
+def learner_login():
+    """``learner_login(page, live_server, username, next="/")``: logs in through the site's login page."""
+
+    def do_login(page, live_server, username: str, password: str = "password", next: str = "/"):
+        page.goto(f"{live_server.url}/accounts/login/?next={next}")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", password)
+        page.click("button[type=submit]")
+        page.wait_for_load_state("networkidle")
+
+    return do_login
+
+
+@pytest.fixture
+def lti13_tool(settings, live_server):
+    """The PyLTI1p3 test tool (``tests/tooling/lti13_tool.py``) served by the live server.
+
+    Switches to the test URLconf that mounts the tool at ``/test-tool/``. Returns an object with
+    the tool's URLs and keys; call ``register(provider)`` once the provider exists (``issuer``:
+    the platform origin the browser uses, when it is not the live server's ``localhost`` URL).
+    """
+    from types import SimpleNamespace
+
+    from tests.tooling import lti13_tool as tool
+
+    settings.ROOT_URLCONF = "tests.tooling.urls"
+    private_pem, public_pem = tool.make_key_pair()
+    base = live_server.url
+
+    def register(provider, *, issuer: str = base, **kwargs):
+        conf = tool.make_tool_conf(
+            issuer=issuer,
+            client_id=provider.client_id,
+            deployment_id=provider.deployment_id,
+            private_pem=private_pem,
+            public_pem=public_pem,
+            platform_base=issuer,
+        )
+        return tool.configure(conf, **kwargs)
+
+    return SimpleNamespace(
+        login_url=f"{base}/test-tool/login/",
+        launch_url=f"{base}/test-tool/launch/",
+        private_pem=private_pem,
+        public_pem=public_pem,
+        register=register,
+        state=tool.STATE,
+    )

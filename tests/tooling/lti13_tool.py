@@ -27,6 +27,7 @@ from django.urls import path, reverse
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from pylti1p3.contrib.django import DjangoCacheDataStorage, DjangoMessageLaunch, DjangoOIDCLogin
+from pylti1p3.cookie import CookieService
 from pylti1p3.grade import Grade
 from pylti1p3.tool_config import ToolConfDict
 
@@ -89,6 +90,11 @@ class ToolState:
     conf: ToolConfDict | None = None
     score_given: float = 8
     score_maximum: float = 10
+    # Keep PyLTI1p3's state on the server, not in browser cookies (see ServerSideCookieService).
+    server_side_cookies: bool = False
+    # Send the authentication request from the tool's own page (PyLTI1p3's JavaScript redirect)
+    # instead of an HTTP redirect: the navigation is then initiated by the tool's site.
+    js_redirect: bool = False
     launches: list[dict] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
@@ -97,12 +103,20 @@ STATE = ToolState()
 
 
 def configure(
-    conf: ToolConfDict, *, score_given: float = 8, score_maximum: float = 10
+    conf: ToolConfDict,
+    *,
+    score_given: float = 8,
+    score_maximum: float = 10,
+    server_side_cookies: bool = False,
+    js_redirect: bool = False,
 ) -> ToolState:
     """Set the live tool's registration and the score it posts; returns its (reset) state."""
     STATE.conf = conf
     STATE.score_given = score_given
     STATE.score_maximum = score_maximum
+    STATE.server_side_cookies = server_side_cookies
+    STATE.js_redirect = js_redirect
+    ServerSideCookieService.store.clear()
     STATE.launches.clear()
     STATE.errors.clear()
     return STATE
@@ -116,13 +130,46 @@ def _page(title: str, body: str, status: int = 200) -> HttpResponse:
     )
 
 
+class ServerSideCookieService(CookieService):
+    """PyLTI1p3's "cookies" kept on the tool's server instead of in the browser.
+
+    A tool in a cross-site iframe served over plain http cannot keep cookies (browsers accept a
+    ``SameSite=None`` cookie only with ``Secure``, i.e. over HTTPS); keeping PyLTI1p3's state here
+    lets a test put the tool on another site than the platform and observe only the platform's
+    cookie handling. Test-only: a real tool must bind its state to the browser.
+    """
+
+    store: dict[str, str] = {}
+
+    def __init__(self, request):
+        self._request = request
+
+    def get_cookie(self, name):
+        return self.store.get(name)
+
+    def set_cookie(self, name, value, exp=3600):
+        self.store[name] = value
+
+    def update_response(self, response):
+        return response
+
+
+def _cookie_service(request):
+    return ServerSideCookieService(request) if STATE.server_side_cookies else None
+
+
 @csrf_exempt
 @xframe_options_exempt
 def login(request):
     """OIDC login initiation URL (GET or POST)."""
-    oidc_login = DjangoOIDCLogin(request, STATE.conf, launch_data_storage=DjangoCacheDataStorage())
+    oidc_login = DjangoOIDCLogin(
+        request,
+        STATE.conf,
+        cookie_service=_cookie_service(request),
+        launch_data_storage=DjangoCacheDataStorage(),
+    )
     target = request.build_absolute_uri(reverse("lti13_test_tool:launch"))
-    return oidc_login.redirect(target)
+    return oidc_login.redirect(target, js_redirect=STATE.js_redirect)
 
 
 @csrf_exempt
@@ -133,6 +180,7 @@ def launch(request):
         message_launch = DjangoMessageLaunch(
             request,
             STATE.conf,
+            cookie_service=_cookie_service(request),
             launch_data_storage=DjangoCacheDataStorage(),
             requests_session=requests.Session(),
         )
