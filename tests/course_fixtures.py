@@ -54,9 +54,23 @@ def make_link(provider, *, name="Quiz 1", organization=None, available_to=(), **
 
 
 def site_root():
-    from wagtail.models import Site
+    """The default site's root page; recreated (locale, root, home page, site) when a
+    transactional test flushed what Wagtail's migrations created."""
+    from wagtail.coreutils import get_supported_content_language_variant
+    from wagtail.models import Locale, Page, Site
 
-    return Site.objects.get(is_default_site=True).root_page.specific
+    site = Site.objects.filter(is_default_site=True).first()
+    if site is None:
+        from courses.models import HomePage
+        from django.conf import settings
+
+        Locale.objects.get_or_create(
+            language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE)
+        )
+        root = Page.get_first_root_node() or Page.add_root(title="Root", slug="root")
+        home = root.add_child(instance=HomePage(title="Home", slug="home"))
+        site = Site.objects.create(hostname="localhost", root_page=home, is_default_site=True)
+    return site.root_page.specific
 
 
 def make_course(organization, links, *, title=None, code="ENG-101", publish=True, parent=None):

@@ -73,17 +73,22 @@ def test_return_never_leaves_the_site(client, course):
     assert "evil" not in response["Location"]
 
 
-def test_return_inside_the_iframe_breaks_out_to_the_course_page(client, course, learner):
+def test_return_inside_the_iframe_breaks_out_to_the_top_window(client, course, learner):
+    """In the iframe, nothing is stored yet: the same URL is loaded in the top window (a
+    same-site navigation, so cookies survive a tool on another site), which then shows it."""
     enroll(learner, course)
     client.force_login(learner)
     (placement,) = placements_of(course)
-    response = client.get(
-        return_url(placement, lti_msg="Done"), headers={"Sec-Fetch-Dest": "iframe"}
-    )
+    url = return_url(placement, lti_msg="Done")
+    response = client.get(url, headers={"Sec-Fetch-Dest": "iframe"})
     assert response.status_code == 200
     html = response.content.decode()
-    assert f'href="{course.url}#lti-activity-{placement.block_id}" target="_top"' in html
+    assert f'href="{url.replace("&", "&amp;")}" target="_top" data-lti-break-out' in html
     assert response["X-Frame-Options"] == "SAMEORIGIN"
+    assert "Done" not in client.get(course.url).content.decode()
+
+    top = client.get(url, headers={"Sec-Fetch-Dest": "document"})
+    assert top.status_code == 302
     assert "Done" in client.get(course.url).content.decode()
 
 

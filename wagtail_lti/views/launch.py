@@ -166,6 +166,14 @@ def launch_return(request: HttpRequest, placement_id: str) -> HttpResponse:
             status=404,
         )
 
+    if request.headers.get("Sec-Fetch-Dest") in {"iframe", "frame"}:
+        # The tool navigated the activity's iframe. Leave the frame by loading this same URL in
+        # the top window: a navigation our own page starts, so the browser treats it as same-site
+        # (cookies, and the message stored below, are kept even when the tool is on another site).
+        return render(
+            request, "wagtail_lti/launch/return_frame.html", {"top_url": request.get_full_path()}
+        )
+
     msg = _clean_message(request.GET.get("lti_msg", ""))
     errormsg = _clean_message(request.GET.get("lti_errormsg", ""))
     for name in ("lti_log", "lti_errorlog"):
@@ -183,10 +191,5 @@ def launch_return(request: HttpRequest, placement_id: str) -> HttpResponse:
         messages.error(request, errormsg, extra_tags=tags, fail_silently=True)
     if msg:
         messages.info(request, msg, extra_tags=tags, fail_silently=True)
-
-    fragment = f"#lti-activity-{placement.block_id}"
-    target = course_url + fragment
-    if request.headers.get("Sec-Fetch-Dest") in {"iframe", "frame"}:
-        # The tool navigated the activity's iframe: leave the frame, show the whole course page.
-        return render(request, "wagtail_lti/launch/return_frame.html", {"course_url": target})
+    target = f"{course_url}#lti-activity-{placement.block_id}"
     return HttpResponseRedirect(target)
