@@ -808,3 +808,131 @@ def test_demo_data_launches_and_scores_through_the_demo_tool(routed):
     }
     assert done["1.1"].status == done["1.3"].status == "completed"
     assert (done["1.1"].score, done["1.3"].score) == (pytest.approx(0.9), pytest.approx(0.6))
+
+
+# --- The tool's home page and registering platforms ----------------------------------------------
+
+
+def test_index_lists_urls_and_hides_credentials_from_visitors(registration11):
+    response = Client().get("/demo-tool/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    for url in (
+        LTI11_LAUNCH,
+        BASE + "/demo-tool/1.3/login/",
+        LTI13_LAUNCH,
+        BASE + "/demo-tool/1.3/jwks/",
+    ):
+        assert url in body
+    assert SECRET not in body
+    assert "Register an LTI 1.3 platform" not in body
+    refused = Client().post("/demo-tool/", {"name": "x"})
+    assert refused.status_code == 403
+
+
+def test_in_development_mode_the_credentials_and_registration_form_are_shown(
+    registration11, settings
+):
+    settings.DEBUG = True
+    body = Client().get("/demo-tool/").content.decode()
+    assert SECRET in body and KEY in body
+    assert "Register an LTI 1.3 platform" in body
+
+
+def test_a_platform_registered_through_the_form_gets_its_own_key(settings):
+    from demo_tool.lti13 import tool_jwks
+    from demo_tool.models import ToolRegistration
+
+    settings.DEBUG = True
+    fields = {
+        "name": "Another LMS",
+        "issuer": "https://lms.example.com",
+        "client_id": "client-9",
+        "deployment_id": "dep-1",
+        "auth_login_url": "https://lms.example.com/auth",
+        "auth_token_url": "https://lms.example.com/token",
+        "key_set_url": "https://lms.example.com/jwks",
+    }
+    client = Client(enforce_csrf_checks=True)
+    page = client.get("/demo-tool/")
+    token = only_form(page)["fields"]["csrfmiddlewaretoken"]
+    response = client.post("/demo-tool/", {**fields, "csrfmiddlewaretoken": token})
+    assert response.status_code == 200, response.content.decode()
+    assert "Platform registered" in response.content.decode()
+    row = ToolRegistration.objects.get(client_id="client-9")
+    assert (row.lti_version, row.issuer, row.deployment_id) == (
+        "1.3",
+        "https://lms.example.com",
+        "dep-1",
+    )
+    assert "PRIVATE KEY" in row.private_key_pem
+    assert len(tool_jwks()["keys"]) == 1
+
+    again = client.post("/demo-tool/", {**fields, "csrfmiddlewaretoken": token})
+    assert again.status_code == 400
+    assert "already registered" in again.content.decode()
+    missing = client.post(
+        "/demo-tool/", {**fields, "client_id": "", "issuer": "lms", "csrfmiddlewaretoken": token}
+    )
+    assert missing.status_code == 400
+    assert missing.content.decode().count('aria-invalid="true" aria-describedby') == 2
+    assert ToolRegistration.objects.count() == 1
+
+
+def test_a_provider_an_editor_created_can_be_registered_with_the_tool_and_launched(orgs, routed):
+    """The 1.3 loop with a provider made like the admin makes it, then registered on the tool side."""
+    from demo_tool.setup import register_provider_with_tool, tool_urls
+    from tests.course_fixtures import make_provider
+    from wagtail_lti.models import Placement
+
+    urls = tool_urls(BASE)
+    provider = make_provider(
+        orgs["acme"],
+        name="Editor's demo tool",
+        version="1.3",
+        login_url=urls["lti13_login"],
+        launch_url=urls["lti13_launch"],
+        redirect_uris=urls["lti13_launch"],
+        jwks_url=urls["lti13_jwks"],
+    )
+    tool = register_provider_with_tool(provider, BASE)
+    assert register_provider_with_tool(provider, BASE).pk == tool.pk
+    assert (tool.issuer, tool.client_id, tool.deployment_id) == (
+        BASE,
+        provider.client_id,
+        provider.deployment_id,
+    )
+    link = make_link(provider, url=LTI13_LAUNCH, requires_score=True, score_maximum=10)
+    course = make_course(orgs["engineering"], [link])
+    learner = make_learner("lena")
+    enroll(learner, course)
+    client = Client()
+    client.force_login(learner)
+    placement = Placement.objects.get(page=course)
+    page, _ = lti13_launch({"client": client, "p13": placement})
+    assert page.status_code == 200, page.content.decode()
+    score_form = only_form(page)
+    answer = client.post(score_form["action"], {**score_form["fields"], "score": "50"})
+    assert "The platform accepted the score" in answer.content.decode(), answer.content.decode()
+    assert activity(placement, learner).score == pytest.approx(0.5)
+    # The platform took the tool's key from the tool's JWKS URL (the provider has no PEM).
+    assert ("GET", urls["lti13_jwks"]) in routed[1].adapter.calls
+
+
+def test_register_provider_with_tool_lti11(orgs):
+    from demo_tool.setup import register_provider_with_tool
+    from tests.course_fixtures import SECRET as PROVIDER_SECRET
+    from tests.course_fixtures import make_provider
+
+    provider = make_provider(orgs["acme"], consumer_key="editor-key")
+    tool = register_provider_with_tool(provider, BASE)
+    assert (tool.lti_version, tool.consumer_key, tool.shared_secret) == (
+        "1.1",
+        "editor-key",
+        PROVIDER_SECRET,
+    )
+    params = lti11_params()
+    response = post_form(
+        Client(), LTI11_LAUNCH, sign11(params, key="editor-key", secret=PROVIDER_SECRET)
+    )
+    assert response.status_code == 200

@@ -229,3 +229,53 @@ def ensure_demo_registrations(base_url: str, organization=None) -> dict[str, Any
         lti11 = _ensure_lti11(base_url, organization, created)
         lti13 = _ensure_lti13(base_url, organization, created)
     return {"lti11": lti11, "lti13": lti13, "created": created}
+
+
+def register_provider_with_tool(provider, base_url: str) -> ToolRegistration:
+    """Give the demo tool a registration for an existing platform ``LtiProvider``.
+
+    What a tool administrator does by hand after an editor created a provider for the demo tool
+    in the admin: LTI 1.1, the same consumer key and secret; LTI 1.3, the platform's issuer,
+    endpoints and the provider's client and deployment IDs (and a new key pair for the tool,
+    published at its JWKS URL). Idempotent; returns the tool's registration.
+    """
+    if provider.is_lti13:
+        platform = platform_urls(base_url)
+        tool = ToolRegistration.objects.filter(
+            lti_version=ToolRegistration.Version.LTI_1P3,
+            issuer=platform["issuer"],
+            client_id=provider.client_id,
+        ).first()
+        if tool is None:
+            tool = ToolRegistration(
+                slug=f"provider-{provider.pk}-lti13",
+                name=provider.name,
+                lti_version=ToolRegistration.Version.LTI_1P3,
+                private_key_pem=generate_private_key_pem(),
+            )
+        for field, value in {
+            "active": True,
+            "issuer": platform["issuer"],
+            "client_id": provider.client_id,
+            "deployment_id": provider.deployment_id,
+            "auth_login_url": platform["authorize"],
+            "auth_token_url": platform["token"],
+            "key_set_url": platform["jwks"],
+        }.items():
+            setattr(tool, field, value)
+        tool.save()
+        return tool
+    tool = ToolRegistration.objects.filter(
+        lti_version=ToolRegistration.Version.LTI_1P1, consumer_key=provider.consumer_key
+    ).first()
+    if tool is None:
+        tool = ToolRegistration(
+            slug=f"provider-{provider.pk}-lti11",
+            name=provider.name,
+            lti_version=ToolRegistration.Version.LTI_1P1,
+            consumer_key=provider.consumer_key,
+        )
+    tool.active = True
+    tool.shared_secret = provider.secret
+    tool.save()
+    return tool

@@ -28,22 +28,23 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from urllib.parse import urlsplit, urlunsplit
 
-from django import forms
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 from pylti1p3.contrib.django import DjangoMessageLaunch, DjangoOIDCLogin
 from pylti1p3.exception import LtiException, LtiServiceException, OIDCException
 from pylti1p3.grade import Grade
 from pylti1p3.lineitem import LineItem
 
 from . import lti11, storage
+from .forms import PlatformRegistrationForm, ScoreForm
 from .http import http_session
-from .lti13 import lti13_registrations, tool_conf, tool_jwks
+from .lti13 import generate_private_key_pem, lti13_registrations, tool_conf, tool_jwks
 from .models import ToolRegistration
 from .summary import Summary, summarize_lti11, summarize_lti13, with_message
 
@@ -54,18 +55,6 @@ LTI11_LAUNCH_PREFIX = "lti11-launch-"
 LAUNCH_LIFETIME = 24 * 3600  # seconds a launch can still send scores
 MAX_BODY_SHOWN = 2000
 RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
-
-
-class ScoreForm(forms.Form):
-    launch_id = forms.CharField(max_length=255, widget=forms.HiddenInput)
-    score = forms.DecimalField(
-        label="Score (0–100 %)",
-        min_value=Decimal(0),
-        max_value=Decimal(100),
-        max_digits=5,
-        decimal_places=2,
-        initial=Decimal(80),
-    )
 
 
 # --- Helpers ---------------------------------------------------------------------------------
@@ -150,11 +139,41 @@ def _shorten(text: str) -> str:
 # --- Home and JWKS -----------------------------------------------------------------------------
 
 
+def can_manage(request: HttpRequest) -> bool:
+    """Who may see the tool's LTI 1.1 credentials and register platforms: anyone while the site
+    runs with ``DEBUG`` (the local demo), else superusers only."""
+    return settings.DEBUG or (request.user.is_authenticated and request.user.is_superuser)
+
+
 @xframe_options_exempt
-@require_GET
+@require_http_methods(["GET", "POST"])
 def index(request: HttpRequest) -> HttpResponse:
-    """What the tool is, the URLs to register it with, and its registrations (keys, not secrets)."""
+    """What the tool is, the URLs to register it with, and its registrations.
+
+    People who may manage the tool (:func:`can_manage`) also see the LTI 1.1 consumer key and
+    secret (what a platform's provider form asks for) and can register an LTI 1.3 platform by
+    pasting the details the platform shows.
+    """
+    manage = can_manage(request)
     base = request.build_absolute_uri("/").rstrip("/")
+    form = None
+    registered = None
+    if manage:
+        if request.method == "POST":
+            form = PlatformRegistrationForm(request.POST)
+            if form.is_valid():
+                registered = form.save(commit=False)
+                registered.lti_version = ToolRegistration.Version.LTI_1P3
+                registered.slug = "platform-" + uuid.uuid4().hex[:12]
+                registered.private_key_pem = generate_private_key_pem()
+                registered.save()
+                form = None
+        if form is None:
+            form = PlatformRegistrationForm(initial={"issuer": base})
+    elif request.method == "POST":
+        return _error(
+            request, "Not allowed", "Only administrators may register platforms.", status=403
+        )
     urls = {
         "lti11_launch": base + reverse("demo_tool:lti11_launch"),
         "lti13_login": base + reverse("demo_tool:lti13_login"),
@@ -162,7 +181,18 @@ def index(request: HttpRequest) -> HttpResponse:
         "lti13_jwks": base + reverse("demo_tool:lti13_jwks"),
     }
     registrations = ToolRegistration.objects.filter(active=True)
-    return _page(request, "demo_tool/index.html", {"urls": urls, "registrations": registrations})
+    return _page(
+        request,
+        "demo_tool/index.html",
+        {
+            "urls": urls,
+            "registrations": registrations,
+            "manage": manage,
+            "form": form,
+            "registered": registered,
+        },
+        status=400 if form is not None and form.is_bound else 200,
+    )
 
 
 @require_GET
@@ -274,7 +304,8 @@ def lti11_score(request: HttpRequest) -> HttpResponse:
         ],
         "body": _shorten(result.body),
     }
-    return _launch_page(request, summary, launch_id=launch_id, answer=answer)
+    form = ScoreForm(initial={"launch_id": launch_id, "score": percent})
+    return _launch_page(request, summary, launch_id=launch_id, form=form, answer=answer)
 
 
 # --- LTI 1.3 -----------------------------------------------------------------------------------
@@ -493,4 +524,5 @@ def lti13_score(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "body": _shorten(body if isinstance(body, str) else ("" if body is None else repr(body))),
     }
-    return _launch_page(request, summary, launch_id=launch_id, answer=answer)
+    form = ScoreForm(initial={"launch_id": launch_id, "score": percent})
+    return _launch_page(request, summary, launch_id=launch_id, form=form, answer=answer)
