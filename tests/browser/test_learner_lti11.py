@@ -53,6 +53,14 @@ def learning_setup(settings, live_server, orgs):
     return {"course": course, "placement": placement, "learner": learner}
 
 
+def assert_accessible(page, selector: str) -> None:
+    """axe-core finds no violation inside ``selector`` (the activity block, our markup)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, context=selector)
+    assert results.violations_count == 0, results.generate_report()
+
+
 def log_in(page, live_server, next_path):
     page.goto(f"{live_server.url}/accounts/login/?next={next_path}")
     page.fill("input[name=username]", "lee")
@@ -73,6 +81,7 @@ def test_learner_launches_into_the_iframe_and_the_score_comes_back(
     expect(activity.locator(".lti-badge")).to_have_text("Not started")
     frame_box = activity.locator("[data-lti-frame]")
     expect(frame_box).to_be_hidden()  # shown once launched (course_activity.js)
+    assert_accessible(page, ".lti-activity")
     shot(page, "lti11-1-course-page")
 
     activity.get_by_role("button", name="Start activity").click()
@@ -107,6 +116,7 @@ def test_learner_launches_into_the_iframe_and_the_score_comes_back(
     )
     expect(activity.locator(".lti-badge")).to_have_text("Completed")
     expect(activity.locator(".lti-activity__score")).to_have_text("Score: 85%")
+    assert_accessible(page, ".lti-activity")
     shot(page, "lti11-4-back-on-course-page")
 
     page.reload()
