@@ -215,7 +215,10 @@ class OrganizationOwnedForm(WagtailAdminModelForm):
         return [org for org in chosen if org != owner] + self.kept_availability
 
     def clean_custom_parameters(self):
-        text = self.cleaned_data.get("custom_parameters", "")
+        # Browsers send CRLF line breaks; store plain "\n".
+        text = (
+            self.cleaned_data.get("custom_parameters", "").replace("\r\n", "\n").replace("\r", "\n")
+        )
         errors = custom_parameters_errors(text)
         if errors:
             raise ValidationError(errors)

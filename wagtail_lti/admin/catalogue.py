@@ -375,24 +375,22 @@ class LtiDashboardPanel(Component):
 
     def get_context_data(self, parent_context=None):
         user = self.request.user
-        links = []
-        for model, label in (
-            (LtiProvider, _("Create LTI Provider")),
-            (LtiResourceLink, _("Create LTI Resource Link")),
+        create_links, list_links = [], []
+        for model, create_label, list_label in (
+            (LtiProvider, _("Create LTI Provider"), _("LTI providers")),
+            (LtiResourceLink, _("Create LTI Resource Link"), _("LTI resource links")),
         ):
-            if POLICIES[model].user_has_permission(user, "add"):
-                links.append(
-                    {"url": reverse(model.snippet_viewset.get_url_name("add")), "label": label}
+            viewset = model.snippet_viewset
+            policy = POLICIES[model]
+            if policy.user_has_permission(user, "add"):
+                create_links.append(
+                    {"url": reverse(viewset.get_url_name("add")), "label": create_label}
                 )
-        for model, label in (
-            (LtiProvider, _("LTI providers")),
-            (LtiResourceLink, _("LTI resource links")),
-        ):
-            if POLICIES[model].user_has_any_permission(user, ["add", "change", "delete"]):
-                links.append(
-                    {"url": reverse(model.snippet_viewset.get_url_name("list")), "label": label}
+            if policy.user_has_any_permission(user, ["add", "change", "delete"]):
+                list_links.append(
+                    {"url": reverse(viewset.get_url_name("list")), "label": list_label}
                 )
-        return {"links": links}
+        return {"create_links": create_links, "list_links": list_links}
 
 
 @hooks.register("construct_homepage_panels")
@@ -400,5 +398,5 @@ def add_lti_dashboard_panel(request, panels):
     user = request.user
     if user.is_superuser or scoping.managed_root_paths(user):
         panel = LtiDashboardPanel(request)
-        if panel.get_context_data()["links"]:
+        if any(panel.get_context_data().values()):
             panels.append(panel)
