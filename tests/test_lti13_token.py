@@ -434,3 +434,23 @@ def test_a_permission_taken_away_after_issuing_is_honoured(rf, tool):
             rf.get("/", HTTP_AUTHORIZATION=f"Bearer {token}"), [f"{AGS}score"]
         )
     assert refused.value.status == 403
+
+
+@pytest.mark.django_db
+def test_audience_is_the_token_url_on_the_issuer_host(client, tool, settings):
+    """With ISSUER set (a site behind a proxy), tools address the token URL on the issuer's host."""
+    with override_settings(
+        WAGTAIL_LTI={**settings.WAGTAIL_LTI, "ISSUER": "https://lms.example.edu"}
+    ):
+        on_issuer = tool.assertion(aud="https://lms.example.edu/lti/1.3/token/")
+        assert post_token(client, on_issuer).status_code == 200
+        elsewhere = tool.assertion(aud="https://lms.example.edu/other/token/")
+        assert post_token(client, elsewhere).status_code == 401
+
+
+@pytest.mark.django_db
+def test_a_tool_without_any_public_key_is_refused(client, orgs):
+    keyless = make_tool(orgs["acme"], name="Keyless", use_pem=False)
+    response = post_token(client, keyless.assertion())
+    assert_refused(response, "invalid_client")
+    assert "no public key" in response.json()["error_description"]

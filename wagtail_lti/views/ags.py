@@ -332,7 +332,7 @@ def scores(request: HttpRequest, provider: LtiProvider, course, line_item_id: in
     if user is None:
         raise ags.AgsError("userId is not a member of this course.")
     try:
-        result = results.record_score(
+        results.record_score(
             item,
             user,
             score_given=score.score_given,
@@ -350,7 +350,7 @@ def scores(request: HttpRequest, provider: LtiProvider, course, line_item_id: in
             status=409,
             error="conflict",
         ) from exc
-    return _json({"resultUrl": _result_url(request, item, score.user_id), "resultId": result.pk})
+    return _json({"resultUrl": _result_url(request, item, score.user_id)})
 
 
 # --- Results ---------------------------------------------------------------------------------
