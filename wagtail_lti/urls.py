@@ -23,7 +23,9 @@ urlpatterns = [
     re_path(AGS + r"lineitems/?$", ags.lineitems, name="ags_lineitems"),
     re_path(AGS + r"lineitems/(?P<line_item_id>[0-9]+)/?$", ags.lineitem, name="ags_lineitem"),
     re_path(AGS + r"lineitems/(?P<line_item_id>[0-9]+)/scores/?$", ags.scores, name="ags_scores"),
-    re_path(AGS + r"lineitems/(?P<line_item_id>[0-9]+)/results/?$", ags.results_view, name="ags_results"),
+    re_path(
+        AGS + r"lineitems/(?P<line_item_id>[0-9]+)/results/?$", ags.results_view, name="ags_results"
+    ),
     # LTI 1.1 Basic Outcomes (lis_outcome_service_url).
     path("1.1/outcomes/", outcomes.lti11_outcomes, name="lti11_outcomes"),
     # Course activities: the learner's launch of a placement, and the tool's return URL.

@@ -71,7 +71,9 @@ def generate_key_pair(key_size: int = MIN_KEY_SIZE) -> KeyPair:
         )
         .decode("ascii")
     )
-    return KeyPair(kid=thumbprint(private_key.public_key()), private_pem=private_pem, public_pem=public_pem)
+    return KeyPair(
+        kid=thumbprint(private_key.public_key()), private_pem=private_pem, public_pem=public_pem
+    )
 
 
 def load_private_key(private_pem: str) -> rsa.RSAPrivateKey:
