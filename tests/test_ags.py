@@ -704,3 +704,19 @@ def test_line_item_urls_are_plain_paths(setup, client):
     for variant in (url, url + "/", url + "/results/", setup["lineitems_url"] + "/"):
         assert raw.get(variant).status_code == 200, variant
     assert raw.post(url + "/scores/", score_body(setup["learner"]), SCORE_TYPE).status_code == 200
+
+
+@pytest.mark.django_db
+def test_score_maximum_without_score_given_is_accepted_as_no_score(setup, client):
+    """AGS §3.4.4 only requires scoreMaximum when scoreGiven is present; a reset that still
+    carries the maximum (common in tools) clears the score instead of being refused."""
+    raw = Raw(client, setup["tool"])
+    url = setup["lineitem_url"] + "/scores"
+    assert raw.post(url, score_body(setup["learner"], scoreGiven=6), SCORE_TYPE).status_code == 200
+    reset = score_body(
+        setup["learner"], scoreGiven=..., activityProgress="Initialized", gradingProgress="NotReady"
+    )
+    assert "scoreMaximum" in reset
+    assert raw.post(url, reset, SCORE_TYPE).status_code == 200
+    result = Result.objects.get()
+    assert result.score_given is None and result.score_maximum is None
