@@ -121,6 +121,17 @@ def placements_of(page):
     return list(Placement.objects.filter(page=page, is_active=True).order_by("pk"))
 
 
+@pytest.fixture(autouse=True)
+def _fresh_site_root_paths():
+    """Wagtail caches the sites' root paths in the default cache, which outlives the database
+    rollback between tests: a test that changed the sites would leave page URLs wrong for the next."""
+    from wagtail.models import Site
+
+    Site.clear_site_root_paths_cache()
+    yield
+    Site.clear_site_root_paths_cache()
+
+
 @pytest.fixture
 def provider(orgs):
     return make_provider(orgs["acme"])
