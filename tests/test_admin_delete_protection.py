@@ -65,13 +65,12 @@ def test_link_used_by_pages_cannot_be_deleted(client_alice, orgs):
     Placement.objects.create(page=course, block_id="block-2", resource_link=link)
 
     response = client_alice.get(url(LtiResourceLink, "delete", link.pk))
-    assert f"page “{course.title.strip()}”" in text(response)
+    assert _page_label(course) in text(response)
     response = client_alice.post(url(LtiResourceLink, "delete", link.pk))
     assert response.status_code == 200
     (message,) = _messages(response)
-    assert (
-        message
-        == f"“Contract quiz” cannot be deleted because it is in use by: page “{course.title.strip()}”."
+    assert message == (
+        f"“Contract quiz” cannot be deleted because it is in use by: {_page_label(course)}."
     )
     assert LtiResourceLink.objects.filter(pk=link.pk).exists()
     assert Placement.objects.filter(resource_link=link).count() == 2
@@ -95,3 +94,35 @@ def test_bulk_delete_refuses_records_in_use(client_alice, orgs):
     (message,) = _messages(response)
     assert "“Used” cannot be deleted because it is in use by: LTI resource link “Quiz”" in message
     assert LtiProvider.objects.count() == 2  # nothing deleted half-way
+
+
+def test_link_on_a_draft_course_page_cannot_be_deleted(client_alice, orgs):
+    """No placement yet (the page is not published): Wagtail's reference index knows the use."""
+    from tests.course_fixtures import make_course
+
+    provider = make_provider(orgs["engineering"], "Moodle")
+    link = make_link(orgs["engineering"], provider, "Draft quiz")
+    course = make_course(orgs["engineering"], [link], title="Contract law", publish=False)
+    assert not Placement.objects.filter(resource_link=link).exists()
+    response = client_alice.post(url(LtiResourceLink, "delete", link.pk))
+    assert response.status_code == 200
+    (message,) = _messages(response)
+    assert f"course page “{course.title}”" in message
+    assert LtiResourceLink.objects.filter(pk=link.pk).exists()
+
+
+def test_link_whose_blocks_were_removed_can_be_deleted(client_alice, orgs):
+    """An inactive placement (block removed from the published page) keeps its results only."""
+    provider = make_provider(orgs["engineering"], "Moodle")
+    link = make_link(orgs["engineering"], provider, "Old quiz")
+    placement = Placement.objects.create(
+        page=Page.objects.get(depth=2), block_id="gone", resource_link=link, is_active=False
+    )
+    assert client_alice.post(url(LtiResourceLink, "delete", link.pk)).status_code == 302
+    placement.refresh_from_db()
+    assert placement.resource_link is None
+
+
+def _page_label(page) -> str:
+    page = page.specific
+    return f"{page._meta.verbose_name} “{page.title.strip()}”"

@@ -14,7 +14,7 @@ linked field) and then offer only the records that organization may use.
 from __future__ import annotations
 
 from django import forms
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
@@ -237,7 +237,9 @@ class LtiResourceLinkViewSet(SnippetViewSet):
     def get_queryset(self, request):
         queryset = LtiResourceLink.objects.select_related("organization", "provider").annotate(
             available_count=Count("available_to", distinct=True),
-            page_count=Count("placements__page", distinct=True),
+            page_count=Count(
+                "placements__page", filter=Q(placements__is_active=True), distinct=True
+            ),
         )
         return scoping.owned_by_managed(queryset, request.user)
 

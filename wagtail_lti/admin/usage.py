@@ -13,6 +13,7 @@ from ..models import LineItem, LtiProvider, LtiResourceLink, Organization, Place
 
 
 def _label(obj) -> str:
+    obj = getattr(obj, "specific", obj)  # pages: "course page “…”" rather than "page “…”"
     name = (getattr(obj, "title", None) or str(obj)).strip()
     return f"{obj._meta.verbose_name} “{name}”"
 
@@ -64,7 +65,8 @@ def usage_blockers(obj, user) -> list[str]:
         labels += _referencing_objects(obj, skip_models=(LtiResourceLink,))
     elif isinstance(obj, LtiResourceLink):
         pages = {}
-        for placement in Placement.objects.filter(resource_link=obj).select_related("page"):
+        placements = Placement.objects.filter(resource_link=obj, is_active=True)
+        for placement in placements.select_related("page"):
             pages[placement.page_id] = _label(placement.page)
         labels += list(pages.values())
         for label in _referencing_objects(obj):
