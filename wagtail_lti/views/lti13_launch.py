@@ -179,21 +179,22 @@ def start_login(request: HttpRequest, placement: Placement, ctx: LaunchContext) 
     now = timezone.now()
     # Each started launch replaces nothing: a learner may have several tabs. Old rows of this
     # user are dropped here so the table stays small without a scheduled job.
-    PendingLaunch.objects.filter(user=request.user, expires_at__lt=now).delete()
-    PendingLaunch.objects.create(
-        hint=hash_hint(hint),
-        user=request.user,
-        provider=provider,
-        message_type=RESOURCE_LINK_REQUEST,
-        data={
-            "placement_id": placement.pk,
-            "login_hint": ctx.user.id,
-            "target_link_uri": target_link_uri,
-            "deployment_id": provider.deployment_id,
-            "context": context_to_data(ctx),
-        },
-        expires_at=now + timedelta(seconds=lti_settings.MESSAGE_HINT_TTL),
-    )
+    with transaction.atomic():  # one commit for both statements
+        PendingLaunch.objects.filter(user=request.user, expires_at__lt=now).delete()
+        PendingLaunch.objects.create(
+            hint=hash_hint(hint),
+            user=request.user,
+            provider=provider,
+            message_type=RESOURCE_LINK_REQUEST,
+            data={
+                "placement_id": placement.pk,
+                "login_hint": ctx.user.id,
+                "target_link_uri": target_link_uri,
+                "deployment_id": provider.deployment_id,
+                "context": context_to_data(ctx),
+            },
+            expires_at=now + timedelta(seconds=lti_settings.MESSAGE_HINT_TTL),
+        )
     params = oidc.login_initiation_params(
         issuer=platform_issuer(request),
         login_hint=ctx.user.id,
