@@ -420,7 +420,11 @@ class OrganizationForm(WagtailAdminModelForm):
         if not self.is_superuser:
             field.required = True
             field.empty_label = None
-            field.help_text = _("The new organization is created under this one.")
+        field.help_text = (
+            _("Choose another parent to move it, with its sub-organizations.")
+            if self.instance.pk
+            else _("The new organization is created under this one.")
+        )
         if self.instance.pk:
             parent = self.instance.get_parent()
             self.initial.setdefault("parent", parent.pk if parent else None)
