@@ -377,7 +377,8 @@ def _error_response(
         return _error_page(
             request,
             _(
-                "The activity could not be opened: the tool sent an invalid sign-in request (%(reason)s)"
+                "The tool sent a sign-in request this site cannot accept. %(reason)s "
+                "Please tell the course's administrator: the tool's registration may need fixing."
             )
             % {"reason": error.description},
             code=error.error,
