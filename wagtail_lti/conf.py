@@ -45,6 +45,9 @@ DEFAULTS: dict[str, Any] = {
     "LAUNCH_TOKEN_TTL": 300,  # id_token exp - iat
     "IAT_BACKDATE": 5,  # iat is set this many seconds in the past (tools reject a future iat)
     "MESSAGE_HINT_TTL": 300,  # how long a started launch (lti_message_hint) stays usable
+    # How long an editor's "select content from the tool" (Deep Linking, Content-Item) waits for
+    # the tool's answer: the time the editor has to choose in the tool.
+    "CONTENT_SELECTION_TTL": 3600,
     "ACCESS_TOKEN_TTL": 3600,  # OAuth 2 access tokens from the token endpoint
     "CLIENT_ASSERTION_LEEWAY": 60,  # leeway on exp/iat of tools' JWTs
     "JWKS_FETCH_TIMEOUT": 5,  # seconds, fetching a tool's JWKS URL

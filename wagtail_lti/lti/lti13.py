@@ -109,13 +109,16 @@ def build_id_token_claims(
         iat_backdate = lti_settings.IAT_BACKDATE if iat_backdate is None else iat_backdate
     if message_type not in MESSAGE_TYPES:
         raise ValueError(f"Unknown LTI message type {message_type!r}")
+    # A deep linking request is about no resource link yet: it has no resource_link claim
+    # (Deep Linking 2.0 §4.4); its settings come in ``extra``.
+    is_deep_linking = message_type == "LtiDeepLinkingRequest"
     for name, value in (
         ("issuer", issuer),
         ("client_id", client_id),
         ("deployment_id", deployment_id),
         ("nonce", nonce),
         ("user id", ctx.user.id),
-        ("resource link id", ctx.resource_link_id),
+        ("resource link id", "-" if is_deep_linking else ctx.resource_link_id),
         ("target link URI", ctx.target_url),
     ):
         if not (value or "").strip():
@@ -164,6 +167,8 @@ def build_id_token_claims(
         ),
         LTI_CLAIM + "custom": custom_claim(ctx.custom, ctx),
     }
+    if is_deep_linking:
+        del claims[LTI_CLAIM + "resource_link"]
     if ctx.context_id:
         claims[LTI_CLAIM + "context"] = _compact(
             {

@@ -1,3 +1,4 @@
+from .content_selection import ContentSelection
 from .courses import (
     CoursePageMixin,
     Enrollment,
@@ -14,6 +15,7 @@ from .security import AccessToken, PendingLaunch, PlatformKey, SingleUseValue
 
 __all__ = [
     "AccessToken",
+    "ContentSelection",
     "CoursePageMixin",
     "Enrollment",
     "LearnerActivity",

@@ -67,6 +67,11 @@ class LtiProvider(OrganizationOwnedMixin, RevisionMixin, index.Indexed, Clustera
     redirect_uris = models.TextField(_("redirect URIs"), blank=True, help_text=_("One per line."))
     jwks_url = models.URLField(_("public keyset (JWKS) URL"), max_length=1024, blank=True)
     public_key_pem = models.TextField(_("public key (PEM)"), blank=True)
+    # Where editors select content from the tool: the target link URI of LTI 1.3 Deep Linking
+    # requests (empty: the launch URL), the URL LTI 1.1 Content-Item requests are posted to.
+    content_selection_url = models.URLField(
+        _("content selection URL"), max_length=1024, blank=True
+    )
     # LTI 1.3: issued by the platform on save, never edited.
     client_id = models.CharField(
         _("client ID"), max_length=255, unique=True, default=_new_client_id, editable=False
