@@ -53,7 +53,8 @@ class CoursePageMixin(models.Model):
       queries however many blocks the page has;
     * on publish, every activity block gets its ``Placement`` (``wagtail_lti.placements``).
 
-    Course-activity blocks must be top-level children of a ``StreamField``: a placement is
+    List the mixin before ``Page`` in the bases, so its ``base_form_class`` and ``get_context``
+    win over ``Page``'s. Course-activity blocks must be top-level children of a ``StreamField``: a placement is
     identified by the block's id in its stream.
     """
 
