@@ -237,6 +237,7 @@ class LtiProviderForm(OrganizationOwnedForm):
     login_url = HttpUrlField(label=_("OIDC login initiation URL"), required=False)
     launch_url = HttpUrlField(label=_("Target link URL"), required=False)
     jwks_url = HttpUrlField(label=_("Public keyset (JWKS) URL"), required=False)
+    content_selection_url = HttpUrlField(label=_("Content selection URL"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

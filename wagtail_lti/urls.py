@@ -5,7 +5,7 @@ The LTI 1.3 endpoint URLs are fixed here so editors can copy them into tools.
 
 from django.urls import path, re_path
 
-from .views import ags, launch, outcomes, platform, services
+from .views import ags, content_selection, launch, outcomes, platform, services
 
 
 app_name = "wagtail_lti"
@@ -25,6 +25,17 @@ urlpatterns = [
     re_path(AGS + r"lineitems/(?P<line_item_id>[0-9]+)/scores/?$", ags.scores, name="ags_scores"),
     re_path(
         AGS + r"lineitems/(?P<line_item_id>[0-9]+)/results/?$", ags.results_view, name="ags_results"
+    ),
+    # Editors selecting content from a tool: the tool's answer (views/content_selection.py).
+    path(
+        "1.3/deep-linking/return/",
+        content_selection.deep_linking_return,
+        name="lti13_deep_linking_return",
+    ),
+    path(
+        "1.1/content-item/return/",
+        content_selection.content_item_return,
+        name="lti11_content_item_return",
     ),
     # LTI 1.1 Basic Outcomes (lis_outcome_service_url).
     path("1.1/outcomes/", outcomes.lti11_outcomes, name="lti11_outcomes"),

@@ -158,6 +158,14 @@ class LtiProviderViewSet(SnippetViewSet):
                         heading=_("LTI 1.3: this platform's details, for the tool"),
                         attrs={"data-lti-version": "1.3"},
                     ),
+                    FieldPanel(
+                        "content_selection_url",
+                        help_text=_(
+                            "Optional. Where editors choose content in the tool (“Add from a "
+                            "tool” on the resource links): for LTI 1.3 its Deep Linking URL "
+                            "(blank: the target link URL), for LTI 1.1 its Content-Item URL."
+                        ),
+                    ),
                     FieldPanel("custom_parameters", help_text=CUSTOM_PARAMETERS_HELP),
                     MultiFieldPanel(
                         [FieldPanel("send_name"), FieldPanel("send_email")],

@@ -48,6 +48,14 @@ class ProviderIndexView(snippet_views.IndexView):
 class ResourceLinkIndexView(snippet_views.IndexView):
     add_item_label = _("Create LTI Resource Link")
 
+    @cached_property
+    def header_buttons(self):
+        # "Add from a tool": Deep Linking / Content-Item (admin/content_selection.py).
+        from .content_selection import select_content_header_button
+
+        button = select_content_header_button(self.request.user)
+        return [*super().header_buttons, button] if button else super().header_buttons
+
 
 class ScopedCreateView(NoAutosaveMixin, snippet_views.CreateView):
     pass
