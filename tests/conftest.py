@@ -26,6 +26,17 @@ pytest_plugins = ["tests.course_fixtures"]
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+def pytest_configure(config):
+    """Tests create and sign in hundreds of users: hash their passwords with a fast hasher.
+
+    Django's default (PBKDF2, a million iterations) costs about half a second per hash; the suite
+    would spend minutes on it. Never do this outside tests.
+    """
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def orgs(db):
     from wagtail_lti.models import Organization
