@@ -420,3 +420,23 @@ def test_provider_without_content_selection_url_cannot_start(world):
     )
     assert response.status_code == 200
     assert "has no content selection URL" in response.content.decode()
+
+
+def test_cleanup_deletes_expired_selections(world):
+    from datetime import timedelta
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from wagtail_lti.models import ContentSelection
+
+    start(world)
+    start(world)
+    ContentSelection.objects.filter(pk=ContentSelection.objects.first().pk).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    out = StringIO()
+    call_command("lti_cleanup", stdout=out)
+    assert "content selections: 1" in out.getvalue()
+    assert ContentSelection.objects.count() == 1

@@ -381,3 +381,9 @@ def create_links(
         selection.tool_error_message = tool_error_message
         selection.save(update_fields=["created_link_ids", "tool_message", "tool_error_message"])
     return links
+
+
+def purge_expired() -> int:
+    """Delete expired selections (used or not); returns how many. Run from ``lti_cleanup``."""
+    deleted, _count = ContentSelection.objects.filter(expires_at__lt=timezone.now()).delete()
+    return deleted

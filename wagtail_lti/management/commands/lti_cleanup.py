@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from wagtail_lti import access_tokens, single_use
+from wagtail_lti import access_tokens, content_selection, single_use
 from wagtail_lti.views.lti13_launch import purge_expired_pending_launches
 
 
@@ -23,6 +23,7 @@ class Command(BaseCommand):
             "single-use values": single_use.purge_expired(),
             "started LTI 1.3 launches": purge_expired_pending_launches(),
             "access tokens": access_tokens.purge_expired(),
+            "content selections": content_selection.purge_expired(),
         }
         self.stdout.write(
             "Deleted expired "
