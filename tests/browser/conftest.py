@@ -123,3 +123,40 @@ def lti13_tool(settings, live_server):
         register=register,
         state=tool.STATE,
     )
+
+
+@pytest.fixture
+def deep_linking_tool(settings, live_server):
+    """The PyLTI1p3 deep linking tool (``tests/tooling/deep_linking_tool.py``) on the live server.
+
+    Switches to the URLconf that mounts it at ``/dl-tool/``. Call ``register(provider)`` once the
+    provider exists; it returns the tool's state (the requests it received, its errors).
+    """
+    from types import SimpleNamespace
+
+    from tests.tooling import deep_linking_tool as tool
+    from tests.tooling.lti13_tool import make_key_pair, make_tool_conf
+
+    settings.ROOT_URLCONF = "tests.tooling.deep_linking_urls"
+    private_pem, public_pem = make_key_pair()
+    base = live_server.url
+
+    def register(provider):
+        conf = make_tool_conf(
+            issuer=base,
+            client_id=provider.client_id,
+            deployment_id=provider.deployment_id,
+            private_pem=private_pem,
+            public_pem=public_pem,
+            platform_base=base,
+        )
+        return tool.configure(conf)
+
+    return SimpleNamespace(
+        login_url=f"{base}/dl-tool/login/",
+        launch_url=f"{base}/dl-tool/launch/",
+        public_pem=public_pem,
+        register=register,
+        state=tool.STATE,
+    )
+

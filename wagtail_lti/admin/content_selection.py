@@ -173,7 +173,7 @@ class SelectContentResultView(WagtailAdminTemplateMixin, TemplateView):
         return _("Resource links added from %(tool)s") % {"tool": self.selection.provider.name}
 
     def get_breadcrumbs_items(self):
-        return _breadcrumbs(_("Added from a tool"))
+        return _breadcrumbs(self.get_page_title())
 
     @cached_property
     def selection(self) -> ContentSelection:
