@@ -440,3 +440,26 @@ def test_cleanup_deletes_expired_selections(world):
     call_command("lti_cleanup", stdout=out)
     assert "content selections: 1" in out.getvalue()
     assert ContentSelection.objects.count() == 1
+
+
+def test_editor_sets_the_content_selection_url_on_the_provider_form(world):
+    from tests.admin_helpers import field_errors, provider_post, url
+    from wagtail_lti.models import LtiProvider
+
+    acme = world["orgs"]["acme"]
+    refused = world["client"].post(
+        url(LtiProvider, "add"),
+        provider_post(acme, secret="s", content_selection_url="javascript:alert(1)"),
+    )
+    assert refused.status_code == 200
+    assert field_errors(refused, "content_selection_url")
+    assert not LtiProvider.objects.filter(name="Moodle Law").exists()
+
+    saved = world["client"].post(
+        url(LtiProvider, "add"),
+        provider_post(acme, secret="s", content_selection_url="https://moodle.example/ci"),
+    )
+    assert saved.status_code == 302, field_errors(saved, "content_selection_url")
+    assert LtiProvider.objects.get(name="Moodle Law").content_selection_url == (
+        "https://moodle.example/ci"
+    )
