@@ -15,10 +15,7 @@ from playwright.sync_api import expect
 from tests.course_fixtures import enroll, make_course, make_learner, make_link, make_provider
 
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_learner_launches_an_lti13_activity_and_sees_the_score(
