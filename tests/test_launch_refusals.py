@@ -25,7 +25,7 @@ def refused(client, placement, status: int, fragment: str):
 def test_anonymous_visitor_is_asked_to_log_in(client, course):
     (placement,) = placements_of(course)
     html = refused(client, placement, 403, "Log in to start this activity.")
-    assert f'href="/accounts/login/?next=/lti/launch/{placement.lti_id}/"' in html
+    assert f'href="/accounts/login/?next=/{course.slug}/" target="_top"' in html
 
 
 def test_learner_not_enrolled_is_refused(client, course, learner):

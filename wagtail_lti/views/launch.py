@@ -64,7 +64,8 @@ def _refused(request: HttpRequest, refused: LaunchRefused, placement: Placement 
     if refused.code == "login_required":
         from django.contrib.auth.views import redirect_to_login
 
-        login_url = redirect_to_login(request.get_full_path())["Location"]
+        # Back to the course page after logging in (the top window), not to this launch.
+        login_url = redirect_to_login(course_url or request.get_full_path())["Location"]
     return render(
         request,
         "wagtail_lti/launch/refused.html",
