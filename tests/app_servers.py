@@ -131,8 +131,12 @@ class AppServer:
 
     @property
     def error_log(self) -> str:
-        path = self.log_dir / f"{self.name}-error.log"
-        return path.read_text() if path.exists() else ""
+        """gunicorn's error log and the site's own log output (standard error)."""
+        text = ""
+        for suffix in ("error", "stderr"):
+            path = self.log_dir / f"{self.name}-{suffix}.log"
+            text += path.read_text(errors="replace") if path.exists() else ""
+        return text
 
 
 def server_env(overrides: dict[str, str] | None = None) -> dict[str, str]:
@@ -176,6 +180,8 @@ def start_server(
         "60",
         "--graceful-timeout",
         "5",
+        # Import the site once in the master, then fork the workers: starts in about half the time.
+        "--preload",
         "--access-logfile",
         str(log_dir / f"{name}-access.log"),
         "--error-logfile",
@@ -201,9 +207,7 @@ def wait_ready(server: AppServer, timeout: float = 60) -> None:
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise RuntimeError(
-                f"{server.name} exited ({server.process.returncode}):\n"
-                + (server.log_dir / f"{server.name}-stderr.log").read_text()
-                + server.error_log
+                f"{server.name} exited ({server.process.returncode}):\n" + server.error_log
             )
         try:
             if requests.get(server.url(READY_PATH), timeout=2).status_code == 405:

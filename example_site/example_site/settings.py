@@ -119,7 +119,11 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
-            "OPTIONS": {"timeout": 20},
+            # IMMEDIATE: a transaction takes SQLite's write lock when it starts, so concurrent
+            # writers (several threads or processes posting scores) wait their turn for up to
+            # `timeout` seconds instead of failing with "database is locked" when a reading
+            # transaction tries to write.
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
         }
     }
 

@@ -356,6 +356,9 @@ def verify_request(
     except LtiError as exc:
         raise BadSignature(str(exc)) from exc
     expected = _hmac(sig_method, base_string, secret)
+    # Not kept in this frame while the checks below run: if one fails unexpectedly (the nonce
+    # store's database), tracebacks on error pages and in error reports list frame variables.
+    del secret
     if not hmac.compare_digest(expected.encode(), oauth["oauth_signature"].encode()):
         raise BadSignature("The OAuth signature does not match.")
 

@@ -239,6 +239,8 @@ def deep_linking_return(request: HttpRequest) -> HttpResponse:
         response = _refused(request, _("The tool's answer must be POSTed."), status=405)
         response["Allow"] = "POST"
         return response
+    if len(request.body) > lti_settings.MAX_REQUEST_BODY:
+        return _refused(request, _("The tool's answer is too large."), status=413)
     token = request.POST.get("JWT", "")
     if not token:
         return _refused(request, _("The tool's answer has no JWT."))

@@ -400,6 +400,14 @@ def authorize(request: HttpRequest) -> HttpResponse:
         response = _error_page(request, _("Use GET or POST."), code="invalid_request", status=405)
         response["Allow"] = "GET, POST"
         return response
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > lti_settings.MAX_REQUEST_BODY:
+        return _error_page(
+            request, _("The request is too large."), code="invalid_request", status=413
+        )
     params = request.POST if request.method == "POST" else request.GET
     client_id = params.get("client_id", "")
     provider = None
