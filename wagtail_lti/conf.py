@@ -57,6 +57,9 @@ DEFAULTS: dict[str, Any] = {
     # --- Limits on tool-facing endpoints.
     "MAX_REQUEST_BODY": 256 * 1024,  # bytes
     "PAGE_SIZE_LIMIT": 100,  # largest page of line items, results or members
+    # --- Launch log (Reports → LTI launch log): days a launch or service call stays in the log
+    # before ``manage.py lti_cleanup`` deletes it. 0 turns the log off.
+    "LAUNCH_LOG_RETENTION_DAYS": 90,
     # --- Presentation.
     "IFRAME_HEIGHT": 600,  # default height, in pixels, of embedded activities
     # --- Framing (wagtail_lti.framing).

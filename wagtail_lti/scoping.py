@@ -96,6 +96,15 @@ def owned_by_managed(queryset: QuerySet, user: User) -> QuerySet:
     return queryset.filter(_subtree_q(roots, "organization__path"))
 
 
+def of_managed_providers(queryset: QuerySet, user: User, field: str = "provider") -> QuerySet:
+    """Records about a provider (launch log entries) whose provider's owning organization the
+    user manages; records without a provider only for superusers."""
+    roots = managed_root_paths(user)
+    if roots is None:
+        return queryset
+    return queryset.filter(_subtree_q(roots, f"{field}__organization__path"))
+
+
 def usable_by(queryset: QuerySet, organization: Organization) -> QuerySet:
     """Records the organization may use under the availability rule (one query, no duplicates)."""
     ancestors = organization.ancestor_paths()

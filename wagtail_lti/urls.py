@@ -5,7 +5,7 @@ The LTI 1.3 endpoint URLs are fixed here so editors can copy them into tools.
 
 from django.urls import path, re_path
 
-from .views import ags, content_selection, launch, outcomes, platform, services
+from .views import ags, content_selection, launch, nrps, outcomes, platform, services
 
 
 app_name = "wagtail_lti"
@@ -36,6 +36,12 @@ urlpatterns = [
         "1.1/content-item/return/",
         content_selection.content_item_return,
         name="lti11_content_item_return",
+    ),
+    # LTI 1.3 Names and Role Provisioning Services, per course and tool deployment (views/nrps.py).
+    re_path(
+        r"^1\.3/nrps/(?P<course_id>[0-9]+)/(?P<provider_id>[0-9]+)/memberships/?$",
+        nrps.memberships,
+        name="nrps_memberships",
     ),
     # LTI 1.1 Basic Outcomes (lis_outcome_service_url).
     path("1.1/outcomes/", outcomes.lti11_outcomes, name="lti11_outcomes"),

@@ -2,7 +2,7 @@
 
 from wagtail import hooks
 
-from .admin import catalogue, content_selection, courses, platform  # noqa: F401
+from .admin import catalogue, content_selection, courses, launch_log, platform  # noqa: F401
 from .framing import course_page_framing
 
 

@@ -171,6 +171,7 @@ class LtiProviderViewSet(SnippetViewSet):
                         [FieldPanel("send_name"), FieldPanel("send_email")],
                         heading=_("Privacy"),
                     ),
+                    MultiFieldPanel([FieldPanel("debug_launches")], heading=_("Troubleshooting")),
                 ],
                 heading=_("Details"),
             ),

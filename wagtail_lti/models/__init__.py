@@ -8,6 +8,7 @@ from .courses import (
     Result,
     ScoreEvent,
 )
+from .launch_log import LaunchLogEntry
 from .organizations import Organization, OrganizationMembership
 from .providers import LtiProvider, LtiResourceLink, OrganizationOwnedMixin
 from .security import AccessToken, PendingLaunch, PlatformKey, SingleUseValue
@@ -18,6 +19,7 @@ __all__ = [
     "ContentSelection",
     "CoursePageMixin",
     "Enrollment",
+    "LaunchLogEntry",
     "LearnerActivity",
     "LineItem",
     "LtiProvider",

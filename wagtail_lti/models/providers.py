@@ -86,6 +86,16 @@ class LtiProvider(OrganizationOwnedMixin, RevisionMixin, index.Indexed, Clustera
     custom_parameters = models.TextField(_("custom parameters"), blank=True)
     send_name = models.BooleanField(_("send the learner's name"), default=True)
     send_email = models.BooleanField(_("send the learner's email"), default=False)
+    # The launch log keeps the exact parameters (1.1) or claims (1.3) sent while this is on.
+    debug_launches = models.BooleanField(
+        _("debug launches"),
+        default=False,
+        help_text=_(
+            "Keep the exact parameters or claims sent to the tool in the launch log (Reports → "
+            "LTI launch log), for the editors of this provider's organization. They include "
+            "learners' personal data: turn it off when done (that deletes them)."
+        ),
+    )
 
     search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
 

@@ -27,7 +27,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from wagtail.models import Page
 
-from .. import results, scoping
+from .. import launch_log, results, scoping
 from ..access_tokens import ServiceAuthError, authenticate_service_request
 from ..ags_urls import ags_lineitem_url, ags_lineitems_url, ags_results_url
 from ..conf import lti_settings
@@ -107,6 +107,7 @@ def ags_endpoint(scopes_by_method: dict[str, tuple[str, ...]]):
 
     def decorator(view: Callable[..., HttpResponse]):
         @csrf_exempt
+        @launch_log.logged("ags")
         @wraps(view)
         def wrapped(
             request: HttpRequest, course_id: str, provider_id: str, **kwargs
@@ -123,10 +124,12 @@ def ags_endpoint(scopes_by_method: dict[str, tuple[str, ...]]):
                 )
             except ServiceAuthError as exc:
                 return exc.response()
+            launch_log.note(request, provider=provider)
             try:
                 if provider.pk != int(provider_id):
                     raise _NotFound
                 course = _course_for(int(course_id), provider)
+                launch_log.note(request, course=course)
                 return view(request, provider, course, **{k: int(v) for k, v in kwargs.items()})
             except _NotFound:
                 return _not_found()
@@ -331,6 +334,7 @@ def scores(request: HttpRequest, provider: LtiProvider, course, line_item_id: in
     user = user_for_opaque_id(score.user_id, _course_members(course))
     if user is None:
         raise ags.AgsError("userId is not a member of this course.")
+    launch_log.note(request, user=user, placement=item.placement)
     try:
         results.record_score(
             item,

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from .. import launch_log
 from ..course_view import message_tags_for
 from ..framing import frameable
 from ..launches import (
@@ -109,6 +110,11 @@ def _lti11_response(request: HttpRequest, placement: Placement, ctx) -> HttpResp
             code="signing_failed",
         ) from None
     results.record_launch(placement, request.user)
+    launch_log.note(
+        request,
+        action="LTI 1.1 launch form signed",
+        debug=lambda: launch_log.lti11_debug(link.url, signed),
+    )
     response = render(
         request,
         "wagtail_lti/launch/lti11_form.html",
@@ -122,9 +128,15 @@ def _lti11_response(request: HttpRequest, placement: Placement, ctx) -> HttpResp
 @never_cache
 @frameable
 @require_GET
+@launch_log.logged("launch", user_from_session=True)
 def launch(request: HttpRequest, placement_id: str) -> HttpResponse:
     """Launch placement ``placement_id`` (its ``lti_id``) for the logged-in learner."""
     placement = _placement(placement_id)
+    if placement is not None:
+        link = placement.resource_link
+        launch_log.note(
+            request, placement=placement, provider=link.provider if link is not None else None
+        )
     try:
         if placement is None:
             raise LaunchRefused(
@@ -135,9 +147,11 @@ def launch(request: HttpRequest, placement_id: str) -> HttpResponse:
         if placement.resource_link.provider.is_lti13:
             from .lti13_launch import start_login
 
+            launch_log.note(request, action="LTI 1.3 login initiation")
             return start_login(request, placement, ctx)
         return _lti11_response(request, placement, ctx)
     except LaunchRefused as refused:
+        launch_log.note(request, error=f"{refused.code}: {refused.message}")
         return _refused(request, refused, placement)
 
 

@@ -44,6 +44,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .. import launch_log
 from ..conf import lti_settings
 from ..framing import allow_framing
 from ..lti import oidc
@@ -310,7 +311,9 @@ def _issue(
     provider: LtiProvider,
     pending: PendingLaunch,
 ) -> HttpResponse:
+    launch_log.note(request, provider=provider)
     placement = _placement_for_launch(pending, provider)
+    launch_log.note(request, placement=placement)
     if placement is not None:
         from ..launches import LaunchRefused, check_can_launch
 
@@ -330,6 +333,10 @@ def _issue(
                     "The lti_message_hint has already been used; each launch can be used once."
                 )
             ags = _ags_claim(request, placement, provider)
+            from .nrps import nrps_claim
+
+            extra = {**(pending.data.get("extra_claims") or {})}
+            extra.update(nrps_claim(request, placement, provider))
             if placement is not None:
                 from ..results import record_launch
 
@@ -345,10 +352,15 @@ def _issue(
                 nonce=auth.nonce,
                 message_type=pending.message_type,
                 ags=ags,
-                extra=pending.data.get("extra_claims") or None,
+                extra=extra or None,
                 now=int(time.time()),
             )
             id_token = sign_id_token(claims, kid, private_key)
+            launch_log.note(
+                request,
+                action="id_token issued",
+                debug=lambda: launch_log.lti13_debug(claims, kid=kid),
+            )
     except oidc.OidcError:
         raise
     except Exception as exc:
@@ -429,6 +441,7 @@ def authorize(request: HttpRequest) -> HttpResponse:
         if not user.is_authenticated:
             fallback = _cookie_fallback(request, params, pending)
             if fallback is not None:
+                launch_log.note(request, provider=provider, action="re-posted: no session cookie")
                 return fallback
         oidc.check_session_user(
             auth, message, session_user_key=str(user.pk) if user.is_authenticated else None
@@ -437,4 +450,5 @@ def authorize(request: HttpRequest) -> HttpResponse:
     except oidc.OidcError as error:
         if error.error == "server_error" or not error.redirectable:
             logger.info("LTI 1.3 authorization request refused: %s", error)
+        launch_log.note(request, provider=provider, error=f"{error.error}: {error.description}")
         return _error_response(request, error, params, registered)

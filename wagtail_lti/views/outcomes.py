@@ -21,7 +21,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 
-from .. import results
+from .. import launch_log, results
 from ..conf import lti_settings
 from ..encryption import DecryptionError
 from ..lti import lti11
@@ -154,6 +154,7 @@ def _handle(request: HttpRequest) -> HttpResponse:
             operation=exc.operation,
         ) from exc
     ids = {"message_identifier": message.message_identifier, "operation": message.operation}
+    launch_log.note(request, action=message.operation)
 
     # The sourcedid names the placement and the provider: the request must be signed with that
     # provider's key and secret.
@@ -164,11 +165,13 @@ def _handle(request: HttpRequest) -> HttpResponse:
     provider = LtiProvider.objects.filter(pk=ref.provider_id).first()
     if provider is None:
         raise Refused("The sourcedId is not valid.", **ids)
+    launch_log.note(request, provider=provider)
     _authenticate(request, body, provider, ids)
     try:
         placement, user = resolve_sourcedid(message.sourcedid, provider)
     except InvalidSourcedId as exc:
         raise Refused(str(exc), **ids) from exc
+    launch_log.note(request, placement=placement, user=user)
     _check_still_allowed(placement, user, provider, ids)
     line_item = results.line_item_for(placement)
     if line_item is None:
@@ -212,10 +215,12 @@ def _handle(request: HttpRequest) -> HttpResponse:
 
 
 @csrf_exempt
+@launch_log.logged("outcomes")
 def lti11_outcomes(request: HttpRequest) -> HttpResponse:
     try:
         return _handle(request)
     except Refused as refusal:
+        launch_log.note(request, error=refusal.description)
         response = _pox(
             pox.build_response(
                 code_major=refusal.code_major,

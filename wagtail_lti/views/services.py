@@ -14,7 +14,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
-from .. import platform_keys
+from .. import launch_log, platform_keys
 from ..access_tokens import issue_access_token, provider_scopes
 from ..ags_urls import absolute_url
 from ..conf import lti_settings
@@ -58,6 +58,7 @@ def _token_error(error: str, description: str, status: int = 400) -> JsonRespons
 
 
 @csrf_exempt
+@launch_log.logged("token")
 def token(request: HttpRequest) -> JsonResponse:
     """Exchange a tool's signed client assertion for a short-lived access token."""
     if request.method != "POST":
@@ -111,6 +112,7 @@ def token(request: HttpRequest) -> JsonResponse:
     if provider is None:
         logger.info("Token request refused: unknown client_id %r", client_id)
         return _token_error("invalid_client", "Unknown client_id.", status=401)
+    launch_log.note(request, provider=provider)
 
     try:
         claims = verify_tool_jwt(provider, assertion, audience=token_endpoint_urls(request))
@@ -137,6 +139,9 @@ def token(request: HttpRequest) -> JsonResponse:
         )
 
     access_token, expires_in = issue_access_token(provider, granted)
+    launch_log.note(
+        request, action="granted " + " ".join(scope.rsplit("/", 1)[-1] for scope in granted)
+    )
     response = JsonResponse(
         {
             "access_token": access_token,

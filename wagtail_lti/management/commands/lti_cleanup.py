@@ -4,19 +4,23 @@ Single-use values (LTI 1.1 nonces, client assertion ``jti``), started LTI 1.3 la
 hints) and OAuth 2 access tokens are kept in the database so every process sees them; each row has
 an expiry. Expired rows are useless (every check also refuses an expired value by its own
 timestamp), so deleting them only keeps the tables small. Safe to run at any time and from several
-servers at once; run it on a schedule, e.g. hourly from cron.
+servers at once; run it on a schedule, e.g. hourly from cron. It also deletes launch log entries
+older than ``LAUNCH_LOG_RETENTION_DAYS``.
 """
 
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from wagtail_lti import access_tokens, content_selection, single_use
+from wagtail_lti import access_tokens, content_selection, launch_log, single_use
 from wagtail_lti.views.lti13_launch import purge_expired_pending_launches
 
 
 class Command(BaseCommand):
-    help = "Delete expired single-use values (nonces, jti), started LTI 1.3 launches and access tokens."
+    help = (
+        "Delete expired single-use values (nonces, jti), started LTI 1.3 launches, access tokens "
+        "and old launch log entries."
+    )
 
     def handle(self, *args, **options):
         counts = {
@@ -24,6 +28,7 @@ class Command(BaseCommand):
             "started LTI 1.3 launches": purge_expired_pending_launches(),
             "access tokens": access_tokens.purge_expired(),
             "content selections": content_selection.purge_expired(),
+            "launch log entries": launch_log.purge_expired(),
         }
         self.stdout.write(
             "Deleted expired "

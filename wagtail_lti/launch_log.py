@@ -1,0 +1,263 @@
+"""The launch log: recording each launch and each service call of a tool.
+
+Views are hooked in with two calls:
+
+* ``@launch_log.logged(kind)`` on the view: after it answers, one row is written with the
+  outcome (an error when the status is 400 or more, or when the view noted one), the HTTP status,
+  and the error description (the view's note, else the ``error_description`` of a JSON answer);
+* ``launch_log.note(request, provider=..., placement=..., user=..., action=..., error=...,
+  debug=...)`` inside the view, whenever it learns who and what the request is about.
+
+:func:`record` writes one row directly. Recording is one INSERT, inside its own savepoint, and
+never breaks the request: a failure is logged and forgotten.
+
+**What is never stored**: secrets, access tokens, client assertions, message hints, signatures,
+id_tokens. ``debug`` (a value or a callable that returns one) is only evaluated, and stored, for
+providers whose debug switch (``LtiProvider.debug_launches``) is on: the exact LTI 1.1 launch
+parameters with the OAuth signature base string (:func:`lti11_debug`; the ``oauth_signature``
+itself is left out: with the base string next to it, it would let whoever reads the log test
+guesses of the secret) or the LTI 1.3 id_token's header and claims (:func:`lti13_debug`; never
+the signed token). Switching a provider's debug off deletes the debug data already stored for it.
+
+Rows older than ``LAUNCH_LOG_RETENTION_DAYS`` are deleted by ``manage.py lti_cleanup``
+(:func:`purge_expired`); a retention of 0 turns the log off.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from functools import wraps
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from .conf import lti_settings
+
+
+logger = logging.getLogger(__name__)
+
+_NOTES = "_wagtail_lti_launch_log"
+MAX_ERROR_LENGTH = 1000
+MAX_ACTION_LENGTH = 100
+#: Launch parameters never stored, even in debug data.
+SECRET_PARAMETERS = frozenset({"oauth_signature", "lti_message_hint", "id_token"})
+REDACTED = "(not stored)"
+
+
+def enabled() -> bool:
+    return int(lti_settings.LAUNCH_LOG_RETENTION_DAYS) > 0
+
+
+def _truncate(value: Any, length: int) -> str:
+    text = " ".join(str(value or "").split())
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+def _debug_value(provider, debug: Any) -> Any:
+    if debug is None or provider is None or not getattr(provider, "debug_launches", False):
+        return None
+    try:
+        value = debug() if callable(debug) else debug
+        # A JSON round trip: what is stored is exactly what can be shown, and nothing else.
+        return json.loads(json.dumps(value, default=str))
+    except Exception:  # noqa: BLE001 - the entry is still worth writing without it
+        logger.exception("Could not make the launch log's debug data")
+        return {"error": "The debug data could not be recorded."}
+
+
+def record(
+    kind: str,
+    *,
+    ok: bool,
+    provider=None,
+    user=None,
+    placement=None,
+    course=None,
+    action: str = "",
+    error: str = "",
+    status: int | None = None,
+    debug: Any = None,
+):
+    """Write one log row; returns it, or ``None`` when the log is off or the write failed."""
+    if not enabled():
+        return None
+    from .models import LaunchLogEntry
+
+    try:
+        if course is None and placement is not None:
+            course_id = placement.page_id
+        else:
+            course_id = getattr(course, "pk", None)
+        if user is not None and not getattr(user, "is_authenticated", False):
+            user = None
+        with transaction.atomic():
+            return LaunchLogEntry.objects.create(
+                kind=kind,
+                outcome=LaunchLogEntry.Outcome.OK if ok else LaunchLogEntry.Outcome.ERROR,
+                action=_truncate(action, MAX_ACTION_LENGTH),
+                error="" if ok and not error else _truncate(error, MAX_ERROR_LENGTH),
+                http_status=status,
+                provider_id=getattr(provider, "pk", None),
+                user_id=getattr(user, "pk", None),
+                placement_id=getattr(placement, "pk", None),
+                course_id=course_id,
+                debug_data=_debug_value(provider, debug),
+            )
+    except Exception:  # noqa: BLE001 - the log must never break a launch or a service call
+        logger.exception("Could not write a launch log entry (%s)", kind)
+        return None
+
+
+def note(request, **fields: Any) -> None:
+    """Remember facts about ``request`` for the row :func:`logged` writes after the view.
+
+    Names: ``provider``, ``placement``, ``course``, ``user``, ``action``, ``error``, ``debug``;
+    ``skip=True`` writes no row (an intermediate step).
+    """
+    try:
+        request.__dict__.setdefault(_NOTES, {}).update(fields)
+    except Exception:  # noqa: BLE001
+        logger.exception("Could not note launch log facts")
+
+
+def _error_from_response(response) -> str:
+    status = getattr(response, "status_code", 500)
+    content_type = response.get("Content-Type", "") if hasattr(response, "get") else ""
+    if "json" in content_type and not getattr(response, "streaming", False):
+        try:
+            body = json.loads(response.content)
+        except ValueError:
+            body = None
+        if isinstance(body, dict):
+            description = body.get("error_description") or body.get("error")
+            if description:
+                return f"{body.get('error', '')}: {description}".lstrip(": ")
+    return f"HTTP {status}"
+
+
+def _default_action(request) -> str:
+    match = getattr(request, "resolver_match", None)
+    name = getattr(match, "url_name", "") or ""
+    return f"{request.method} {name}".strip()
+
+
+def _record_response(kind: str, request, response, user_from_session: bool) -> None:
+    notes = request.__dict__.pop(_NOTES, {})
+    if notes.get("skip"):
+        return
+    status = getattr(response, "status_code", None)
+    error = notes.get("error", "")
+    ok = not error and status is not None and status < 400
+    if not ok and not error:
+        error = _error_from_response(response)
+    user = notes.get("user")
+    if user is None and user_from_session:
+        user = getattr(request, "user", None)
+    record(
+        kind,
+        ok=ok,
+        provider=notes.get("provider"),
+        user=user,
+        placement=notes.get("placement"),
+        course=notes.get("course"),
+        action=notes.get("action") or _default_action(request),
+        error=error,
+        status=status,
+        debug=notes.get("debug"),
+    )
+
+
+def logged(kind: str, *, user_from_session: bool = False) -> Callable:
+    """Decorate a view so that each of its answers is logged as ``kind``.
+
+    ``user_from_session``: the signed-in user is the person of the row (launches); service calls
+    name the person with ``note(request, user=...)``.
+    """
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            try:
+                response = view(request, *args, **kwargs)
+            except Exception as exc:
+                note(request, error=f"Server error ({type(exc).__name__})")
+                _safe_record(kind, request, None, user_from_session)
+                raise
+            _safe_record(kind, request, response, user_from_session)
+            return response
+
+        return wrapped
+
+    return decorator
+
+
+def _safe_record(kind: str, request, response, user_from_session: bool) -> None:
+    if not enabled():
+        request.__dict__.pop(_NOTES, None)
+        return
+    try:
+        _record_response(kind, request, response, user_from_session)
+    except Exception:  # noqa: BLE001
+        logger.exception("Could not write a launch log entry (%s)", kind)
+
+
+# --- Debug data ---------------------------------------------------------------------------------
+
+
+def lti11_debug(url: str, signed_params: Mapping[str, str]) -> dict[str, Any]:
+    """What an LTI 1.1 launch sent: URL, parameters and OAuth signature base string.
+
+    The ``oauth_signature`` is not kept (see the module docstring); the secret never is.
+    """
+    from .lti.lti11 import signature_base_string
+
+    params = {
+        name: (REDACTED if name in SECRET_PARAMETERS else value)
+        for name, value in signed_params.items()
+    }
+    unsigned = {k: v for k, v in signed_params.items() if k != "oauth_signature"}
+    return {
+        "method": "POST",
+        "url": url,
+        "parameters": dict(sorted(params.items())),
+        "oauth_base_string": signature_base_string("POST", url, unsigned),
+    }
+
+
+def lti13_debug(claims: Mapping[str, Any], *, kid: str = "") -> dict[str, Any]:
+    """What an LTI 1.3 launch sent: the id_token's header and claims (never the token)."""
+    return {"header": {"alg": "RS256", "kid": kid, "typ": "JWT"}, "claims": dict(claims)}
+
+
+# --- Upkeep -------------------------------------------------------------------------------------
+
+
+def purge_expired() -> int:
+    """Delete rows older than ``LAUNCH_LOG_RETENTION_DAYS`` (all rows when it is 0)."""
+    from .models import LaunchLogEntry
+
+    days = int(lti_settings.LAUNCH_LOG_RETENTION_DAYS)
+    entries = LaunchLogEntry.objects.all()
+    if days > 0:
+        entries = entries.filter(created_at__lt=timezone.now() - timedelta(days=days))
+    deleted, _counts = entries.delete()
+    return deleted
+
+
+def forget_debug_data(sender, instance, **kwargs) -> None:
+    """``post_save`` of a provider: with its debug switch off, drop the debug data kept for it."""
+    if getattr(instance, "debug_launches", True):
+        return
+    from .models import LaunchLogEntry
+
+    try:
+        with transaction.atomic():
+            LaunchLogEntry.objects.filter(provider_id=instance.pk, debug_data__isnull=False).update(
+                debug_data=None
+            )
+    except Exception:  # noqa: BLE001
+        logger.exception("Could not drop the launch log's debug data of provider %s", instance.pk)
