@@ -30,10 +30,13 @@ def pytest_configure(config):
     """Tests create and sign in hundreds of users: hash their passwords with a fast hasher.
 
     Django's default (PBKDF2, a million iterations) costs about half a second per hash; the suite
-    would spend minutes on it. Never do this outside tests.
+    would spend minutes on it. Never do this outside tests. Server processes that tests start
+    (gunicorn, with the example site's settings) inherit ``FAST_PASSWORD_HASHER`` and use the same
+    hasher, so the users a test creates can sign in there too.
     """
     from django.conf import settings
 
+    os.environ["FAST_PASSWORD_HASHER"] = "1"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
