@@ -54,11 +54,11 @@ def quiet_editor(settings):
 
 
 @pytest.fixture
-def setting(live_server, orgs, make_editor, settings):
+def starting_point(live_server, orgs, make_editor, settings):
     """What exists before the editor starts: the demo tool's LTI 1.1 registration (its key and
     secret, as the tool's administrator would hand them over), an editor of Engineering with page
-    permissions on the site, a draft-free published course page of Engineering with an
-    introduction and no activities, and an enrolled learner."""
+    permissions on the site, a published course page of Engineering with an introduction and no
+    activities yet, and two enrolled learners."""
     from courses.models import CoursePage
     from django.contrib.auth.models import Permission
     from wagtail.models import GroupPagePermission
@@ -125,7 +125,7 @@ def _choose(page, choice: str):
     expect(modal).to_be_hidden()
 
 
-def _create_resource_link(page, base, *, name, provider, url, requires_score, shot_name=None):
+def _create_resource_link(page, base, shot, *, name, provider, url, requires_score):
     page.goto(f"{base}/admin/snippets/wagtail_lti/ltiresourcelink/add/")
     page.fill("#id_name", name)
     expect(page.locator("#id_organization-chooser")).to_contain_text("Engineering")
@@ -136,8 +136,7 @@ def _create_resource_link(page, base, *, name, provider, url, requires_score, sh
     if requires_score:
         page.get_by_role("checkbox", name="This resource requires a score for completion").check()
     page.get_by_role("radio", name="Embedded in the page").check()
-    if shot_name:
-        pass
+    shot(page, "e2e-link-" + re.sub(r"\W+", "-", name.lower()))
     _save_snippet(page, name)
 
 
@@ -155,24 +154,35 @@ def _add_activity(page, link_name: str):
 # --- Learner helpers ------------------------------------------------------------------------------
 
 
-def _send_score_and_return(page, activity, frame_name: str, score: str, shot, name: str):
-    tool = page.frame_locator(f"iframe[name='{frame_name}']")
+def _launch_send_score_and_return(page, placement, version: str, score: str, shot):
+    """Start the activity, check what the demo tool received, send ``score`` from the tool's
+    page in the frame and follow its "Return to the course" link."""
+    activity = page.locator(f"#lti-activity-{placement.block_id}")
+    frame_box = activity.locator("[data-lti-frame]")
+    expect(frame_box).to_be_hidden()
+    activity.get_by_role("button", name="Start activity").click()
+    expect(frame_box).to_be_visible()
+    tool = page.frame_locator(f"iframe[name='lti-frame-{placement.block_id}']")
     expect(tool.locator("h1")).to_have_text("Hello, Lena Learner", timeout=20_000)
+    expect(tool.locator(".tool-header__tag")).to_have_text(f"LTI {version}")
+    expect(tool.locator(".lead")).to_contain_text(placement.resource_link.name)
+    name = "lti" + version.replace(".", "")
     shot(page, f"e2e-{name}-1-launched")
     tool.get_by_label("Score (0–100 %)").fill(score)
     tool.get_by_role("button", name="Send the score").click()
     expect(tool.locator("#answer-title")).to_have_text("The platform accepted the score")
     shot(page, f"e2e-{name}-2-score-sent")
     tool.get_by_role("link", name="Return to the course").click()
+    page.wait_for_url(f"{page.url.split('#')[0]}#lti-activity-{placement.block_id}")
 
 
 def test_editor_builds_a_course_learner_completes_it_editor_exports_results(
-    browser, page, live_server, setting, quiet_editor, login, learner_login, shot, tmp_path
+    browser, page, live_server, starting_point, quiet_editor, login, learner_login, shot, tmp_path
 ):
     from demo_tool.setup import register_provider_with_tool
     from wagtail_lti.models import LearnerActivity, LtiProvider, LtiResourceLink, Placement
 
-    base, course = setting["base"], setting["course"]
+    base, course = starting_point["base"], starting_point["course"]
 
     # --- 1. The editor creates the providers ---------------------------------------------------
     quiet_editor(page)
@@ -224,6 +234,7 @@ def test_editor_builds_a_course_learner_completes_it_editor_exports_results(
     _create_resource_link(
         page,
         base,
+        shot,
         name="Fire safety quiz",
         provider="Demo tool 1.1",
         url=f"{base}/demo-tool/1.1/launch/?activity=quiz",
@@ -232,6 +243,7 @@ def test_editor_builds_a_course_learner_completes_it_editor_exports_results(
     _create_resource_link(
         page,
         base,
+        shot,
         name="Evacuation lab",
         provider="Demo tool 1.3",
         url=f"{base}/demo-tool/1.3/launch/?activity=lab",
@@ -240,6 +252,7 @@ def test_editor_builds_a_course_learner_completes_it_editor_exports_results(
     _create_resource_link(
         page,
         base,
+        shot,
         name="Safety handbook",
         provider="Demo tool 1.1",
         url=f"{base}/demo-tool/1.1/launch/?activity=reading",
@@ -265,48 +278,47 @@ def test_editor_builds_a_course_learner_completes_it_editor_exports_results(
     assert set(placements) == {"Fire safety quiz", "Evacuation lab", "Safety handbook"}
 
     # --- 3. The learner --------------------------------------------------------------------------
-    learner_page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    learner_page.set_default_timeout(15_000)
-    lp = learner_page
-    learner_login(lp, live_server, "lena", next=course.url)
-    assert lp.url == f"{base}{course.url}"
-    quiz, lab = placements["Fire safety quiz"], placements["Evacuation lab"]
-    for placement in placements.values():
-        badge = lp.locator(f"#lti-activity-{placement.block_id} .lti-badge")
-        expect(badge).to_have_text("Not started")
-    shot(lp, "e2e-04-course-not-started")
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        lp = context.new_page()
+        lp.set_default_timeout(15_000)
+        learner_login(lp, live_server, "lena", next=course.url)
+        assert lp.url == f"{base}{course.url}"
+        for placement in placements.values():
+            badge = lp.locator(f"#lti-activity-{placement.block_id} .lti-badge")
+            expect(badge).to_have_text("Not started")
+        shot(lp, "e2e-04-course-not-started")
 
-    activity = lp.locator(f"#lti-activity-{quiz.block_id}")
-    activity.get_by_role("button", name="Start activity").click()
-    _send_score_and_return(lp, activity, f"lti-frame-{quiz.block_id}", "85", shot, "lti11")
-    lp.wait_for_url(f"{base}{course.url}#lti-activity-{quiz.block_id}")
-    activity = lp.locator(f"#lti-activity-{quiz.block_id}")
-    expect(activity.locator(".lti-badge")).to_have_text("Completed")
-    expect(activity.locator(".lti-activity__score")).to_have_text("Score: 85%")
-    expect(activity.locator(".lti-activity__message")).to_contain_text("85")
-    shot(lp, "e2e-05-lti11-completed")
+        for title, version, score in (
+            ("Fire safety quiz", "1.1", "85"),
+            ("Evacuation lab", "1.3", "70"),
+        ):
+            placement = placements[title]
+            _launch_send_score_and_return(lp, placement, version, score, shot)
+            activity = lp.locator(f"#lti-activity-{placement.block_id}")
+            expect(activity.locator(".lti-badge")).to_have_text("Completed")
+            expect(activity.locator(".lti-activity__score")).to_have_text(f"Score: {score}%")
+            expect(activity.locator(".lti-activity__message")).to_contain_text(
+                f"The demo tool sent your score: {score} %."
+            )
+            shot(lp, f"e2e-05-completed-lti{version.replace('.', '')}")
 
-    activity = lp.locator(f"#lti-activity-{lab.block_id}")
-    activity.get_by_role("button", name="Start activity").click()
-    _send_score_and_return(lp, activity, f"lti-frame-{lab.block_id}", "70", shot, "lti13")
-    lp.wait_for_url(f"{base}{course.url}#lti-activity-{lab.block_id}")
-    activity = lp.locator(f"#lti-activity-{lab.block_id}")
-    expect(activity.locator(".lti-badge")).to_have_text("Completed")
-    expect(activity.locator(".lti-activity__score")).to_have_text("Score: 70%")
-    shot(lp, "e2e-06-lti13-completed")
+        lp.reload()
+        for title, status in (
+            ("Fire safety quiz", "Completed"),
+            ("Evacuation lab", "Completed"),
+            ("Safety handbook", "Not started"),
+        ):
+            badge = lp.locator(f"#lti-activity-{placements[title].block_id} .lti-badge")
+            expect(badge).to_have_text(status)
+        expect(lp.locator(".lti-activity__message")).to_have_count(0)
+        lp.set_viewport_size({"width": 1280, "height": 800})
+        shot(lp, "e2e-07-course-completed")
+        docs_shot(lp, "course-page")
+    finally:
+        context.close()
 
-    lp.reload()
-    expect(lp.locator(f"#lti-activity-{quiz.block_id} .lti-badge")).to_have_text("Completed")
-    expect(lp.locator(f"#lti-activity-{lab.block_id} .lti-badge")).to_have_text("Completed")
-    expect(
-        lp.locator(f"#lti-activity-{placements['Safety handbook'].block_id} .lti-badge")
-    ).to_have_text("Not started")
-    lp.set_viewport_size({"width": 1280, "height": 800})
-    shot(lp, "e2e-07-course-completed")
-    docs_shot(lp, "course-page")
-    lp.context.close()
-
-    learner = setting["learner"]
+    learner = starting_point["learner"]
     scores = {
         a.placement.resource_link.name: (a.status, a.score)
         for a in LearnerActivity.objects.filter(user=learner).select_related(
