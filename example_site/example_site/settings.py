@@ -184,6 +184,9 @@ LOGIN_REDIRECT_URL = "/"
 WAGTAIL_SITE_NAME = "Wagtail LTI example"
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
+# Wagtail's built-in avatars: editors' email hashes are not sent to gravatar.com, and the admin
+# looks the same without internet access.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
 WAGTAIL_LTI = {
