@@ -38,6 +38,7 @@ def provider_post(organization, **overrides) -> dict:
         "public_key_pem": "",
         "custom_parameters": "",
         "send_name": "on",
+        "is_enabled": "on",
         "available_to": [],
     }
     data.update(overrides)

@@ -26,7 +26,7 @@ def _hash(token: str) -> str:
 
 def provider_scopes(provider: LtiProvider) -> tuple[str, ...]:
     """Every scope the provider may be granted now (LTI 1.3 providers only)."""
-    if not provider.is_lti13:
+    if not provider.is_lti13 or not provider.is_enabled:
         return ()
     return lti_scopes.allowed_scopes(allow_ags=provider.allow_ags, allow_nrps=provider.allow_nrps)
 

@@ -60,6 +60,12 @@ DEFAULTS: dict[str, Any] = {
     # --- Launch log (Reports → LTI launch log): days a launch or service call stays in the log
     # before ``manage.py lti_cleanup`` deletes it. 0 turns the log off.
     "LAUNCH_LOG_RETENTION_DAYS": 90,
+    # --- LTI Dynamic Registration ("Register a tool by URL" on the LTI providers listing).
+    # Seconds a registration token stays usable: the time the editor has to finish in the tool.
+    "REGISTRATION_TOKEN_TTL": 1800,
+    # Accept plain http URLs on localhost / 127.0.0.1 in registrations (development and tests);
+    # they are also accepted whenever Django's DEBUG is on. Everything else must be https.
+    "REGISTRATION_ALLOW_LOCAL_HTTP": False,
     # --- Presentation.
     "IFRAME_HEIGHT": 600,  # default height, in pixels, of embedded activities
     # --- Framing (wagtail_lti.framing).

@@ -71,6 +71,10 @@ def selection_url(provider: LtiProvider) -> str:
 
 def setup_problem(provider: LtiProvider) -> str | None:
     """Why ``provider`` cannot be asked for content (a sentence), or ``None`` when it can."""
+    if not provider.is_enabled:
+        return _("“%(provider)s” has not been enabled yet: review and enable it first.") % {
+            "provider": provider
+        }
     if provider.is_lti13:
         if not provider.login_url:
             return _("“%(provider)s” has no OIDC login initiation URL.") % {"provider": provider}

@@ -140,6 +140,14 @@ def check_can_launch(user, placement: Placement) -> None:
             % {"activity": placement.title or link.name, "organization": organization},
             code="provider_unavailable",
         )
+    if not provider.is_enabled:
+        raise LaunchRefused(
+            _(
+                "The tool behind this activity has not been enabled yet (a new registration is "
+                "waiting for review). Please tell the course's administrator."
+            ),
+            code="provider_disabled",
+        )
     if not provider.is_lti13 and not (provider.consumer_key and provider.has_secret):
         raise LaunchRefused(
             _(

@@ -5,7 +5,16 @@ The LTI 1.3 endpoint URLs are fixed here so editors can copy them into tools.
 
 from django.urls import path, re_path
 
-from .views import ags, content_selection, launch, nrps, outcomes, platform, services
+from .views import (
+    ags,
+    content_selection,
+    launch,
+    nrps,
+    outcomes,
+    platform,
+    registration,
+    services,
+)
 
 
 app_name = "wagtail_lti"
@@ -17,6 +26,13 @@ urlpatterns = [
     path("1.3/authorize/", platform.authorize, name="lti13_authorize"),
     path("1.3/token/", services.token, name="lti13_token"),
     path("1.3/jwks/", services.jwks, name="lti13_jwks"),
+    # LTI Dynamic Registration: the platform's OpenID configuration and registration endpoint.
+    path(
+        "1.3/.well-known/openid-configuration",
+        registration.openid_configuration,
+        name="lti13_openid_configuration",
+    ),
+    path("1.3/register/", registration.register, name="lti13_register"),
     # LTI 1.3 Assignment and Grade Services, per course and tool deployment (views/ags.py).
     # Line item ids carry no trailing slash, so "<id>/scores" and "<id>/results" (AGS §3.3.1,
     # §3.4.1) are plain paths; every route also accepts a trailing slash, without a redirect.

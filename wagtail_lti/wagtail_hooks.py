@@ -2,7 +2,14 @@
 
 from wagtail import hooks
 
-from .admin import catalogue, content_selection, courses, launch_log, platform  # noqa: F401
+from .admin import (  # noqa: F401
+    catalogue,
+    content_selection,
+    courses,
+    launch_log,
+    platform,
+    registration,
+)
 from .framing import course_page_framing
 
 

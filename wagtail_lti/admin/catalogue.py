@@ -38,6 +38,7 @@ from ..permissions import LEGACY_POLICY_ATTRIBUTE, POLICIES
 from . import catalogue_views as views
 from . import organization_views as org_views
 from .panels import AvailabilityNotePanel, PlatformDetailsPanel
+from .registration import RegistrationReviewPanel
 
 
 CUSTOM_PARAMETERS_HELP = _(
@@ -93,6 +94,7 @@ class LtiProviderViewSet(SnippetViewSet):
             "available_count", label=_("Available to (organizations)"), sort_key="available_count"
         ),
         NumberColumn("link_count", label=_("Used by (resource links)"), sort_key="link_count"),
+        Column("is_enabled", label=_("Status"), accessor="status_label", sort_key="is_enabled"),
     ]
     # Never the secret: only the fields below are exported.
     list_export = [
@@ -120,8 +122,10 @@ class LtiProviderViewSet(SnippetViewSet):
         [
             ObjectList(
                 [
+                    RegistrationReviewPanel(),
                     FieldPanel("name"),
                     FieldPanel("organization"),
+                    FieldPanel("is_enabled"),
                     FieldPanel("lti_version", widget=LtiVersionWidget),
                     MultiFieldPanel(
                         [FieldPanel("consumer_key"), FieldPanel("secret")],

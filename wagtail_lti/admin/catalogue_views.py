@@ -44,6 +44,14 @@ from .usage import describe_blockers, usage_blockers
 class ProviderIndexView(snippet_views.IndexView):
     add_item_label = _("Create LTI Provider")
 
+    @cached_property
+    def header_buttons(self):
+        # "Register a tool by URL": LTI Dynamic Registration (admin/registration.py).
+        from .registration import register_tool_header_button
+
+        button = register_tool_header_button(self.request.user)
+        return [*super().header_buttons, button] if button else super().header_buttons
+
 
 class ResourceLinkIndexView(snippet_views.IndexView):
     add_item_label = _("Create LTI Resource Link")

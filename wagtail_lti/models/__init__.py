@@ -11,6 +11,7 @@ from .courses import (
 from .launch_log import LaunchLogEntry
 from .organizations import Organization, OrganizationMembership
 from .providers import LtiProvider, LtiResourceLink, OrganizationOwnedMixin
+from .registration import ToolRegistration
 from .security import AccessToken, PendingLaunch, PlatformKey, SingleUseValue
 
 
@@ -33,4 +34,5 @@ __all__ = [
     "Result",
     "ScoreEvent",
     "SingleUseValue",
+    "ToolRegistration",
 ]

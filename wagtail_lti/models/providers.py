@@ -97,6 +97,17 @@ class LtiProvider(OrganizationOwnedMixin, RevisionMixin, index.Indexed, Clustera
         ),
     )
 
+    # Off for a provider made by Dynamic Registration until an editor has reviewed it: a disabled
+    # provider cannot be launched and gets no access token.
+    is_enabled = models.BooleanField(
+        _("enabled"),
+        default=True,
+        help_text=_(
+            "Learners can launch this tool and it can use the services allowed above only while "
+            "this is on."
+        ),
+    )
+
     search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
 
     class Meta:
@@ -123,6 +134,10 @@ class LtiProvider(OrganizationOwnedMixin, RevisionMixin, index.Indexed, Clustera
     @property
     def is_lti13(self) -> bool:
         return self.lti_version == self.Version.LTI_1P3
+
+    @property
+    def status_label(self) -> str:
+        return str(_("Enabled") if self.is_enabled else _("Review and enable"))
 
     def get_redirect_uris(self) -> list[str]:
         return [line.strip() for line in self.redirect_uris.splitlines() if line.strip()]

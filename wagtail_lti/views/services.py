@@ -113,6 +113,13 @@ def token(request: HttpRequest) -> JsonResponse:
         logger.info("Token request refused: unknown client_id %r", client_id)
         return _token_error("invalid_client", "Unknown client_id.", status=401)
     launch_log.note(request, provider=provider)
+    if not provider.is_enabled:
+        logger.info("Token request refused: provider %s is not enabled", provider.client_id)
+        return _token_error(
+            "invalid_client",
+            "This tool's registration has not been enabled on the platform yet.",
+            status=401,
+        )
 
     try:
         claims = verify_tool_jwt(provider, assertion, audience=token_endpoint_urls(request))
