@@ -54,7 +54,7 @@ def quiet_editor(settings):
 
 
 @pytest.fixture
-def starting_point(live_server, orgs, make_editor, settings):
+def starting_point(live_server, orgs, make_editor):
     """What exists before the editor starts: the demo tool's LTI 1.1 registration (its key and
     secret, as the tool's administrator would hand them over), an editor of Engineering with page
     permissions on the site, a published course page of Engineering with an introduction and no
@@ -65,8 +65,6 @@ def starting_point(live_server, orgs, make_editor, settings):
 
     from demo_tool.models import ToolRegistration
 
-    # Wagtail's default avatars, not gravatar.com (the browser tests run offline).
-    settings.WAGTAIL_GRAVATAR_PROVIDER_URL = None
     ToolRegistration.objects.create(
         slug="platform-lti11",
         name="wagtail-lti (LTI 1.1)",
