@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from .conf import lti_settings
 from .models import Enrollment, LearnerActivity, LtiProvider, LtiResourceLink, Placement
+from .platform_storage import tool_origins
 
 
 _CACHE_ATTR = "_wagtail_lti_course_views"
@@ -56,6 +57,9 @@ class ActivityView:
     login_url: str = ""
     frame_height: int = 600
     messages: list = field(default_factory=list)
+    #: Space-separated origins of the tool's URLs: the only senders whose platform storage
+    #: messages the course page answers for this activity's frame.
+    tool_origins: str = ""
 
     @property
     def status_label(self) -> str:
@@ -116,7 +120,7 @@ class CourseView:
         self.placements = {
             p.block_id: p
             for p in Placement.objects.filter(page_id=self.page.pk, is_active=True).select_related(
-                "resource_link"
+                "resource_link__provider"
             )
         }
         if not self.is_authenticated or not self.is_course:
@@ -202,6 +206,7 @@ class CourseView:
             return view
         view.state = ActivityState.READY
         view.launch_url = reverse("wagtail_lti:launch", args=[placement.lti_id])
+        view.tool_origins = tool_origins(placement.resource_link)
         return view
 
 

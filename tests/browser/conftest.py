@@ -160,3 +160,40 @@ def deep_linking_tool(settings, live_server):
         state=tool.STATE,
     )
 
+
+@pytest.fixture
+def storage_tool(settings, live_server):
+    """The platform storage test tool (``tests/tooling/storage_tool.py``) on the live server.
+
+    Switches to the URLconf that mounts it at ``/storage-tool/``. Call ``register(provider,
+    issuer=...)`` once the provider exists; ``logins`` holds the login initiations it received.
+    """
+    from types import SimpleNamespace
+
+    from tests.tooling import lti13_tool
+    from tests.tooling import storage_tool as tool
+
+    settings.ROOT_URLCONF = "tests.tooling.storage_urls"
+    private_pem, public_pem = lti13_tool.make_key_pair()
+    base = live_server.url
+    tool.LOGINS.clear()
+
+    def register(provider, *, issuer: str = base):
+        conf = lti13_tool.make_tool_conf(
+            issuer=issuer,
+            client_id=provider.client_id,
+            deployment_id=provider.deployment_id,
+            private_pem=private_pem,
+            public_pem=public_pem,
+            platform_base=issuer,
+        )
+        return lti13_tool.configure(conf, server_side_cookies=True)
+
+    return SimpleNamespace(
+        login_url=f"{base}/storage-tool/login/",
+        launch_url=f"{base}/storage-tool/launch/",
+        probe_url=f"{base}/storage-tool/probe/",
+        public_pem=public_pem,
+        register=register,
+        logins=tool.LOGINS,
+    )

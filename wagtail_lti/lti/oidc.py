@@ -100,11 +100,14 @@ def login_initiation_params(
     lti_message_hint: str,
     client_id: str,
     deployment_id: str,
+    lti_storage_target: str = "",
 ) -> dict[str, str]:
     """The parameters of a third-party initiated login (LTI Core 1.3 §4.1.1).
 
     ``lti_deployment_id`` is always sent, and must equal the id_token's ``deployment_id`` claim;
     ``client_id`` is sent so tools with several registrations for one issuer find the right one.
+    ``lti_storage_target`` (LTI Client Side postMessages, platform storage) names the window the
+    tool sends ``lti.put_data`` / ``lti.get_data`` to, e.g. ``_parent``; not sent when empty.
     """
     params = {
         "iss": issuer,
@@ -117,6 +120,8 @@ def login_initiation_params(
     missing = [name for name, value in params.items() if not value]
     if missing:
         raise ValueError(f"Login initiation needs a value for: {', '.join(missing)}")
+    if lti_storage_target:
+        params["lti_storage_target"] = lti_storage_target
     return params
 
 

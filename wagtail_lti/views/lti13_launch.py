@@ -203,6 +203,9 @@ def start_login(request: HttpRequest, placement: Placement, ctx: LaunchContext) 
         lti_message_hint=hint,
         client_id=provider.client_id,
         deployment_id=provider.deployment_id,
+        # Embedded activities: the course page answers platform storage messages
+        # (wagtail_lti/static/wagtail_lti/platform_storage.js).
+        lti_storage_target="_parent" if ctx.document_target == "iframe" else "",
     )
     return _autosubmit(
         request,
