@@ -26,6 +26,7 @@ from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from .. import scoping
+from ..compat import chooser_widget
 from ..forms import (
     LtiProviderForm,
     LtiResourceLinkForm,
@@ -258,8 +259,9 @@ class LtiResourceLinkViewSet(SnippetViewSet):
 
     def get_edit_handler(self):
         # Built here: the provider chooser widget needs the registered snippet chooser.
-        provider_widget = LtiProvider.snippet_viewset.chooser_viewset.widget_class(
-            linked_fields={"organization": "#id_organization"}
+        provider_widget = chooser_widget(
+            LtiProvider.snippet_viewset.chooser_viewset,
+            linked_fields={"organization": "#id_organization"},
         )
         return TabbedInterface(
             [
