@@ -21,6 +21,26 @@ from wagtail_lti.results import line_item_for
 
 
 POX_NS = "{http://www.imsglobal.org/services/ltiv1p1/xsd/imsoms_v1p0}"
+
+#: The endpoints tools call, which authenticate the tool by a signature, an access token or a
+#: single-use value bound to the learner's or editor's session instead of a CSRF token. A tool's
+#: server (token, services, outcomes, dynamic registration) has no CSRF cookie, and a tool's page
+#: posting through the browser (authorization request, deep-linking / content-item answers) is
+#: cross-site by nature.
+CSRF_EXEMPT = {
+    "lti13_authorize",
+    "lti13_token",
+    "ags_lineitems",
+    "ags_lineitem",
+    "ags_scores",
+    "ags_results",
+    "nrps_memberships",
+    "lti13_deep_linking_return",
+    "lti11_content_item_return",
+    "lti11_outcomes",
+    "lti13_register",
+}
+
 TOOL = "https://tool.example"
 REDIRECT_URI = f"{TOOL}/lti/launch/"
 

@@ -15,6 +15,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.admin_helpers import provider_post, url
 from tests.hardening_support import (
+    CSRF_EXEMPT,
     REDIRECT_URI,
     LogCapture,
     check_html_error,
@@ -41,24 +42,6 @@ def world(orgs, settings):
 
 # --- CSRF ---------------------------------------------------------------------------------------
 
-#: The endpoints tools call, which authenticate the tool by a signature, an access token or a
-#: single-use value bound to the learner's or editor's session instead of a CSRF token. A tool's
-#: server (token, services, outcomes, dynamic registration) has no CSRF cookie, and a tool's page
-#: posting through the browser (authorization request, deep-linking / content-item answers) is
-#: cross-site by nature.
-CSRF_EXEMPT = {
-    "lti13_authorize",
-    "lti13_token",
-    "ags_lineitems",
-    "ags_lineitem",
-    "ags_scores",
-    "ags_results",
-    "nrps_memberships",
-    "lti13_deep_linking_return",
-    "lti11_content_item_return",
-    "lti11_outcomes",
-    "lti13_register",
-}
 #: Public endpoints that keep CSRF protection (they take no POST from a tool).
 CSRF_PROTECTED = {"lti13_jwks", "lti13_openid_configuration", "launch", "launch_return"}
 

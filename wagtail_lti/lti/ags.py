@@ -10,7 +10,7 @@ import binascii
 import json
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from .errors import LtiError
@@ -92,6 +92,10 @@ def parse_datetime(value: Any, name: str) -> datetime | None:
         raise AgsError(
             f"{name} must include a time zone designator (Z or an offset such as +00:00)."
         )
+    try:
+        parsed.astimezone(UTC)  # stored in UTC: 0001-01-01T00:00+01:00 has no UTC equivalent
+    except OverflowError as exc:
+        raise AgsError(f"{name} is out of range.") from exc
     return parsed
 
 
@@ -299,7 +303,7 @@ def encode_cursor(state: dict[str, Any]) -> str:
 def decode_cursor(value: str) -> dict[str, Any]:
     try:
         state = json.loads(binascii.unhexlify(value.strip()).decode("utf-8"))
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+    except (binascii.Error, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise AgsError("cursor is not valid.") from exc
     if not isinstance(state, dict):
         raise AgsError("cursor is not valid.")

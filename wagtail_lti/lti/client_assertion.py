@@ -7,7 +7,8 @@ LTI Advantage Security Framework §4.1 (using JWTs with client credentials): the
   looked at);
 * ``iss`` = ``sub`` = the tool's client ID;
 * ``aud`` is the token endpoint URL, as a string or inside an array;
-* ``exp`` and ``iat`` are required and checked with a small leeway for clock skew;
+* ``exp`` and ``iat`` are required and checked with a small leeway for clock skew, and ``exp`` is
+  at most :data:`MAX_LIFETIME` seconds away;
 * ``jti`` is present (its single use is recorded by the caller, in the database).
 
 Pure functions: keys come in as ``cryptography`` objects, no Django.
@@ -15,6 +16,7 @@ Pure functions: keys come in as ``cryptography`` objects, no Django.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,6 +29,10 @@ from .errors import LtiError
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ALGORITHM = "RS256"
 MAX_JTI_LENGTH = 255
+#: Longest lifetime (``exp`` from now, in seconds) accepted for a tool's JWT. RFC 7523 §3 lets us
+#: refuse an ``exp`` unreasonably far in the future; single-use values (``jti``, nonces) are kept
+#: until ``exp``, so an unbounded one could not be remembered for as long as it stays valid.
+MAX_LIFETIME = 3600
 
 
 class ToolJwtError(LtiError):
@@ -85,7 +91,7 @@ def decode_tool_jwt(
     """
     unverified_header(token)
     try:
-        return jwt.decode(
+        claims = jwt.decode(
             token,
             key,
             algorithms=[ALGORITHM],
@@ -110,6 +116,12 @@ def decode_tool_jwt(
         raise ToolJwtError(f"The assertion has no {exc.claim} claim.") from exc
     except jwt.PyJWTError as exc:
         raise ToolJwtError(f"The assertion is invalid: {exc}") from exc
+    # PyJWT checked that exp is a number in the future.
+    if float(claims["exp"]) > time.time() + MAX_LIFETIME + leeway:
+        raise ToolJwtError(
+            f"The assertion's exp is too far in the future (at most {MAX_LIFETIME} seconds)."
+        )
+    return claims
 
 
 def check_client_assertion(claims: dict[str, Any], *, client_id: str) -> str:
