@@ -55,6 +55,7 @@ class World:
     placement13: object
     line_item: object
     access_token: str
+    registration_token: str = ""
     secrets: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -121,6 +122,7 @@ def make_world() -> World:
     placement13 = placements[link13.pk]
     token = tool.access_token([*ALL_AGS_SCOPES, NRPS_SCOPE])
     return World(
+        registration_token=registration_token(org, learner),
         course=course,
         learner=learner,
         provider11=provider11,
@@ -131,6 +133,27 @@ def make_world() -> World:
         access_token=token,
         secrets={"LTI 1.1 secret": TOOL_SECRET, "access token": token},
     )
+
+
+def registration_token(organization, user) -> str:
+    """A Dynamic Registration token, as an editor's "Register a tool by URL" hands to a tool."""
+    import secrets
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from wagtail_lti import registration
+    from wagtail_lti.models import ToolRegistration
+
+    token = secrets.token_urlsafe(32)
+    ToolRegistration.objects.create(
+        token_hash=registration._hash(token),
+        user=user,
+        organization=organization,
+        tool_url="https://tool.example/register",
+        expires_at=timezone.now() + timedelta(hours=1),
+    )
+    return token
 
 
 def post_outcome(client, body: bytes, **sign_kwargs):

@@ -201,7 +201,7 @@ class Endpoint:
     methods: tuple[str, ...]  # methods the endpoint serves
     body_method: str | None  # the method whose body it parses
     body_type: str  # the content type it expects
-    auth: str = ""  # "bearer": needs the tool's access token
+    auth: str = ""  # "bearer": the tool's access token; "registration": a registration token
 
 
 def _r(name: str) -> Callable[[World], str]:
@@ -224,7 +224,13 @@ ENDPOINTS = [
         "",
     ),
     Endpoint(
-        "register", _r("lti13_register"), check_service_error, ("POST",), "POST", "application/json"
+        "register",
+        _r("lti13_register"),
+        check_service_error,
+        ("POST",),
+        "POST",
+        "application/json",
+        "registration",
     ),
     Endpoint(
         "ags_lineitems",
@@ -311,6 +317,8 @@ def call(
     headers = {}
     if auth is None and endpoint.auth == "bearer":
         auth = f"Bearer {world.access_token}"
+    elif auth is None and endpoint.auth == "registration":
+        auth = f"Bearer {world.registration_token}"
     if auth:
         headers["Authorization"] = auth
     target = (path or endpoint.path(world)) + query

@@ -67,7 +67,7 @@ def register(request: HttpRequest) -> JsonResponse:
         return _error("invalid_client_metadata", "The request body must be application/json.")
     try:
         data = json.loads(request.body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return _error("invalid_client_metadata", "The request body is not valid JSON.")
     try:
         answer = service.register(token, data)
