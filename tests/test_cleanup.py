@@ -43,3 +43,36 @@ def test_cleanup_deletes_expired_rows_only(orgs, superuser):
     out = StringIO()
     call_command("lti_cleanup", stdout=out)
     assert "single-use values: 0, started LTI 1.3 launches: 0, access tokens: 0" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_cleanup_deletes_expired_unused_registration_tokens(orgs, superuser):
+    from wagtail_lti.models.registration import ToolRegistration
+
+    now = timezone.now()
+    common = {
+        "user": superuser,
+        "organization": orgs["acme"],
+        "tool_url": "https://tool.example/reg",
+    }
+    ToolRegistration.objects.create(
+        token_hash="a" * 64, expires_at=now - timedelta(seconds=1), **common
+    )
+    ToolRegistration.objects.create(
+        token_hash="b" * 64, expires_at=now + timedelta(hours=1), **common
+    )
+    ToolRegistration.objects.create(  # used: kept as the record of where a provider came from
+        token_hash="c" * 64,
+        expires_at=now - timedelta(days=1),
+        used_at=now - timedelta(days=1),
+        **common,
+    )
+
+    out = StringIO()
+    call_command("lti_cleanup", stdout=out)
+
+    assert "unused tool registration tokens: 1" in out.getvalue()
+    assert sorted(ToolRegistration.objects.values_list("token_hash", flat=True)) == [
+        "b" * 64,
+        "c" * 64,
+    ]

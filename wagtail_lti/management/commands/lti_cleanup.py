@@ -1,7 +1,7 @@
 """``manage.py lti_cleanup``: delete expired security rows.
 
 Single-use values (LTI 1.1 nonces, client assertion ``jti``), started LTI 1.3 launches (message
-hints) and OAuth 2 access tokens are kept in the database so every process sees them; each row has
+hints), OAuth 2 access tokens, content selections and dynamic registration tokens are kept in the database so every process sees them; each row has
 an expiry. Expired rows are useless (every check also refuses an expired value by its own
 timestamp), so deleting them only keeps the tables small. Safe to run at any time and from several
 servers at once; run it on a schedule, e.g. hourly from cron. It also deletes launch log entries
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from wagtail_lti import access_tokens, content_selection, launch_log, single_use
+from wagtail_lti import access_tokens, content_selection, launch_log, registration, single_use
 from wagtail_lti.views.lti13_launch import purge_expired_pending_launches
 
 
@@ -28,6 +28,7 @@ class Command(BaseCommand):
             "started LTI 1.3 launches": purge_expired_pending_launches(),
             "access tokens": access_tokens.purge_expired(),
             "content selections": content_selection.purge_expired(),
+            "unused tool registration tokens": registration.purge_expired(),
             "launch log entries": launch_log.purge_expired(),
         }
         self.stdout.write(
