@@ -1,4 +1,4 @@
-"""Differences between the Wagtail versions wagtail-lti supports (7.x and 8.x), in one place."""
+"""Differences between the Wagtail versions wagtail-lti supports (7.4 and 8.x), in one place."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 import django.db.models.deletion
 import django.utils.timezone
 import modelcluster.fields
-import modelsearch.index
+import wagtail.search.index
 import wagtail_lti.models.courses
 import wagtail_lti.models.providers
 from django.conf import settings
@@ -15,9 +15,9 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('wagtailcore', '0098_apitoken'),
+        ('wagtailcore', '0094_alter_page_locale'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
-        migrations.swappable_dependency(settings.WAGTAIL_PAGE_MODEL),
+        migrations.swappable_dependency(getattr(settings, 'WAGTAIL_PAGE_MODEL', 'wagtailcore.Page')),
     ]
 
     operations = [
@@ -69,7 +69,7 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': 'LTI providers',
                 'ordering': ['name'],
             },
-            bases=(modelsearch.index.Indexed, models.Model),
+            bases=(wagtail.search.index.Indexed, models.Model),
         ),
         migrations.CreateModel(
             name='AccessToken',
@@ -105,7 +105,7 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': 'LTI resource links',
                 'ordering': ['name'],
             },
-            bases=(modelsearch.index.Indexed, models.Model),
+            bases=(wagtail.search.index.Indexed, models.Model),
         ),
         migrations.CreateModel(
             name='ContentSelection',
@@ -147,7 +147,7 @@ class Migration(migrations.Migration):
                 ('lti_id', models.CharField(default=wagtail_lti.models.courses._new_opaque_id, editable=False, max_length=64, unique=True)),
                 ('title', models.CharField(blank=True, max_length=255)),
                 ('is_active', models.BooleanField(default=True)),
-                ('page', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lti_placements', to=settings.WAGTAIL_PAGE_MODEL)),
+                ('page', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lti_placements', to=getattr(settings, 'WAGTAIL_PAGE_MODEL', 'wagtailcore.Page'))),
                 ('resource_link', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='placements', to='wagtail_lti.ltiresourcelink')),
             ],
         ),
@@ -163,7 +163,7 @@ class Migration(migrations.Migration):
                 ('end_date_time', models.DateTimeField(blank=True, null=True)),
                 ('grades_released', models.BooleanField(blank=True, null=True)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('course', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lti_line_items', to=settings.WAGTAIL_PAGE_MODEL)),
+                ('course', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lti_line_items', to=getattr(settings, 'WAGTAIL_PAGE_MODEL', 'wagtailcore.Page'))),
                 ('provider', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='line_items', to='wagtail_lti.ltiprovider')),
                 ('placement', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='line_items', to='wagtail_lti.placement')),
             ],
@@ -199,7 +199,7 @@ class Migration(migrations.Migration):
                 ('http_status', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='HTTP status')),
                 ('error', models.TextField(blank=True, verbose_name='error')),
                 ('debug_data', models.JSONField(blank=True, null=True, verbose_name='debug data')),
-                ('course', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.WAGTAIL_PAGE_MODEL, verbose_name='course')),
+                ('course', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=getattr(settings, 'WAGTAIL_PAGE_MODEL', 'wagtailcore.Page'), verbose_name='course')),
                 ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='user')),
                 ('provider', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='wagtail_lti.ltiprovider', verbose_name='LTI provider')),
                 ('placement', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='wagtail_lti.placement', verbose_name='activity')),
@@ -292,7 +292,7 @@ class Migration(migrations.Migration):
                 ('via', models.CharField(choices=[('class', 'Class enrollment'), ('self_paced', 'Self-paced course assignment')], default='class', max_length=16, verbose_name='enrolled through')),
                 ('is_active', models.BooleanField(default=True, verbose_name='active')),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('course', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lti_enrollments', to=settings.WAGTAIL_PAGE_MODEL)),
+                ('course', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lti_enrollments', to=getattr(settings, 'WAGTAIL_PAGE_MODEL', 'wagtailcore.Page'))),
                 ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lti_enrollments', to=settings.AUTH_USER_MODEL)),
             ],
             options={

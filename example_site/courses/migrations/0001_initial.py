@@ -12,14 +12,14 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('wagtail_lti', '0001_initial'),
-        ('wagtailcore', '0098_apitoken'),
+        ('wagtailcore', '0094_alter_page_locale'),
     ]
 
     operations = [
         migrations.CreateModel(
             name='HomePage',
             fields=[
-                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=settings.WAGTAIL_PAGE_MODEL)),
+                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=getattr(settings, 'WAGTAIL_PAGE_MODEL', 'wagtailcore.Page'))),
             ],
             options={
                 'abstract': False,
@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='CoursePage',
             fields=[
-                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=settings.WAGTAIL_PAGE_MODEL)),
+                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=getattr(settings, 'WAGTAIL_PAGE_MODEL', 'wagtailcore.Page'))),
                 ('course_code', models.CharField(blank=True, help_text='A short code such as “ENG-101”; tools show it as the course label.', max_length=64, verbose_name='course code')),
                 ('body', wagtail.fields.StreamField([('paragraph', 0), ('lti_activity', 3)], blank=True, block_lookup={0: ('wagtail.blocks.RichTextBlock', (), {'label': 'Paragraph'}), 1: ('wagtail_lti.blocks.ResourceLinkChooserBlock', (), {'help_text': "Only resource links available to the course's organization can be used.", 'label': 'LTI resource link'}), 2: ('wagtail.blocks.CharBlock', (), {'help_text': "Shown to learners; leave empty to use the resource link's name.", 'label': 'Title', 'max_length': 255, 'required': False}), 3: ('wagtail.blocks.StructBlock', [[('resource_link', 1), ('title', 2)]], {})})),
                 ('course_organization', models.ForeignKey(help_text='The organization offering this course: only LTI resource links it may use can be added.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='wagtail_lti.organization', verbose_name='organization')),
