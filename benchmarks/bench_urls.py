@@ -1,0 +1,135 @@
+"""The example site's URLs plus two bare Django views, the baselines of ``launch_throughput.py``.
+
+Each signs exactly what the real launch signs (the same claims or parameters, the same key or
+secret), but does nothing else: no validation, no database, no template. Their throughput is the
+ceiling the real endpoints are measured against. The inputs are read once per process, from the
+first request (whose learner is the one the launch was started for) and the database.
+"""
+
+from __future__ import annotations
+
+import time
+from html import escape
+
+from django.http import HttpRequest, HttpResponse
+from django.urls import path
+
+from example_site.urls import urlpatterns as site_urlpatterns
+
+
+_inputs: dict = {}
+
+
+def _form(action: str, fields: dict[str, str]) -> HttpResponse:
+    inputs = "".join(
+        f'<input type="hidden" name="{escape(name)}" value="{escape(value)}">'
+        for name, value in fields.items()
+    )
+    return HttpResponse(
+        f'<!DOCTYPE html><html><body><form method="post" action="{escape(action)}">{inputs}'
+        '<button type="submit">Continue</button></form></body></html>'
+    )
+
+
+def _lti13_inputs(request: HttpRequest) -> dict:
+    if "lti13" not in _inputs:
+        from wagtail_lti import ags_urls
+        from wagtail_lti.lti.lti13 import AGS_LAUNCH_SCOPES, context_from_data
+        from wagtail_lti.models import PendingLaunch
+        from wagtail_lti.platform_keys import get_signing_key
+        from wagtail_lti.results import line_item_for
+        from wagtail_lti.views.lti13_launch import platform_issuer
+
+        pending = PendingLaunch.objects.select_related("provider").order_by("pk").first()
+        provider = pending.provider
+        from wagtail_lti.models import Placement
+
+        placement = Placement.objects.get(pk=pending.data["placement_id"])
+        try:
+            from wagtail_lti.views.nrps import nrps_claim
+
+            extra = nrps_claim(request, placement, provider)
+        except ImportError:
+            extra = {}
+        kid, key = get_signing_key()
+        _inputs["lti13"] = {
+            "ctx": context_from_data(pending.data["context"]),
+            "issuer": platform_issuer(request),
+            "client_id": provider.client_id,
+            "deployment_id": pending.data.get("deployment_id") or provider.deployment_id,
+            "message_type": pending.message_type,
+            "ags": {
+                "scope": list(AGS_LAUNCH_SCOPES),
+                "lineitems": ags_urls.ags_lineitems_url(request, placement.page, provider),
+                "lineitem": ags_urls.ags_lineitem_url(request, line_item_for(placement)),
+            },
+            "extra": extra or None,
+            "kid": kid,
+            "key": key,
+            "redirect_uri": provider.get_redirect_uris()[0],
+        }
+    return _inputs["lti13"]
+
+
+def sign_id_token_only(request: HttpRequest) -> HttpResponse:
+    """Baseline of the authorization endpoint: build the same claims, sign, answer the form."""
+    from wagtail_lti.lti.lti13 import build_id_token_claims, sign_id_token
+
+    given = _lti13_inputs(request)
+    claims = build_id_token_claims(
+        given["ctx"],
+        issuer=given["issuer"],
+        client_id=given["client_id"],
+        deployment_id=given["deployment_id"],
+        nonce=request.GET.get("nonce", ""),
+        message_type=given["message_type"],
+        ags=given["ags"],
+        extra=given["extra"],
+        now=int(time.time()),
+    )
+    token = sign_id_token(claims, given["kid"], given["key"])
+    return _form(given["redirect_uri"], {"id_token": token, "state": request.GET.get("state", "")})
+
+
+def _lti11_inputs(request: HttpRequest, placement_id: str) -> dict:
+    if "lti11" not in _inputs:
+        from django.urls import reverse
+
+        from wagtail_lti.launches import build_launch_context
+        from wagtail_lti.lti.lti11 import build_launch_params
+        from wagtail_lti.models import Placement
+        from wagtail_lti.sourcedid import make_sourcedid
+
+        placement = Placement.objects.select_related("resource_link__provider").get(
+            lti_id=placement_id
+        )
+        link = placement.resource_link
+        ctx = build_launch_context(request, placement)
+        params = build_launch_params(
+            ctx,
+            outcome_service_url=request.build_absolute_uri(reverse("wagtail_lti:lti11_outcomes")),
+            result_sourcedid=make_sourcedid(placement, request.user),
+        )
+        _inputs["lti11"] = {
+            "url": link.url,
+            "params": params,
+            "key": link.provider.consumer_key,
+            "secret": link.provider.secret,
+        }
+    return _inputs["lti11"]
+
+
+def sign_lti11_launch_only(request: HttpRequest, placement_id: str) -> HttpResponse:
+    """Baseline of the LTI 1.1 launch view: sign the same parameters, answer the form."""
+    from wagtail_lti.lti.lti11 import sign_launch
+
+    given = _lti11_inputs(request, placement_id)
+    signed = sign_launch(given["url"], given["params"], given["key"], given["secret"])
+    return _form(given["url"], signed)
+
+
+urlpatterns = [
+    path("bench/sign-id-token/", sign_id_token_only),
+    path("bench/sign-lti11/<str:placement_id>/", sign_lti11_launch_only),
+    *site_urlpatterns,
+]
