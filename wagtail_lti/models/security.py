@@ -54,6 +54,10 @@ class AccessToken(models.Model):
     expires_at = models.DateTimeField(db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    def __str__(self) -> str:
+        # Only the hash is stored; show who holds the token and until when.
+        return f"access token of provider {self.provider_id} until {self.expires_at:%Y-%m-%d %H:%M}"
+
 
 class SingleUseValue(models.Model):
     """A value that may be used once (1.1 nonce, client assertion jti, deep-linking nonce, ...).
@@ -71,6 +75,9 @@ class SingleUseValue(models.Model):
             models.UniqueConstraint(fields=["namespace", "value"], name="wagtail_lti_unique_single_use")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.namespace} value used until {self.expires_at:%Y-%m-%d %H:%M}"
+
 
 class PendingLaunch(models.Model):
     """A started LTI 1.3 launch: the ``lti_message_hint`` sent in the login initiation.
@@ -86,3 +93,7 @@ class PendingLaunch(models.Model):
     data = models.JSONField(default=dict)
     expires_at = models.DateTimeField(db_index=True)
     used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        state = "used" if self.used_at else "pending"
+        return f"{self.message_type} for user {self.user_id} ({state})"
