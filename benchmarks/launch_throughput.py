@@ -261,6 +261,11 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument(
+        "--server-settings",
+        default="benchmarks.bench_settings",
+        help="settings module of the server (to compare settings; it must keep bench_urls)",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         print("wrk is needed: apt-get install -y wrk", file=sys.stderr)
@@ -273,7 +278,7 @@ def main() -> int:
         workdir = Path(tmp)
         world = seed()
         started_launches(world, 0)  # one real login initiation per learner (the baseline's input)
-        env = server_database_env() | {"DJANGO_SETTINGS_MODULE": "benchmarks.bench_settings"}
+        env = server_database_env() | {"DJANGO_SETTINGS_MODULE": args.server_settings}
         with app_servers(1, env=env, workers=2) as (server,):
             base = server.base_url
             placement11 = world["placement11"].lti_id

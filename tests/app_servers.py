@@ -145,7 +145,9 @@ def server_env(overrides: dict[str, str] | None = None) -> dict[str, str]:
     env.update(
         DJANGO_SETTINGS_MODULE="example_site.settings",
         SECRET_KEY=settings.SECRET_KEY,
-        PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "example_site")]),
+        PYTHONPATH=os.pathsep.join(
+            [str(ROOT), str(ROOT / "example_site"), *filter(None, [os.environ.get("PYTHONPATH")])]
+        ),
         PYTHONUNBUFFERED="1",
     )
     if lti_settings.ENCRYPTION_KEY:

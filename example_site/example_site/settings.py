@@ -123,7 +123,7 @@ else:
             # writers (several threads or processes posting scores) wait their turn for up to
             # `timeout` seconds instead of failing with "database is locked" when a reading
             # transaction tries to write. WAL with synchronous=NORMAL: readers do not block the
-            # writer, and a commit does not wait for the disk (twice the launches per second,
+            # writer, and a commit does not wait for the disk (a few milliseconds less per launch,
             # docs/benchmarks.md); a power cut may lose the last commits, never corrupt the file.
             "OPTIONS": {
                 "timeout": 20,
