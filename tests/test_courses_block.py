@@ -144,6 +144,23 @@ def test_withdrawn_availability_is_explained_instead_of_a_launch(client, orgs, l
     assert "/lti/launch/" not in html
 
 
+def test_withdrawn_provider_is_explained_instead_of_a_launch(client, orgs, learner):
+    """The link stays the course's, but the tool behind it is no longer available to it."""
+    provider = make_provider(orgs["partner"], available_to=[orgs["engineering"]])
+    link = make_link(provider, organization=orgs["engineering"])
+    page = make_course(orgs["engineering"], [link])
+    enroll(learner, page)
+    client.force_login(learner)
+    assert "lti-activity--ready" in activity_html(get(client, page))
+
+    provider.available_to.set([])
+    provider.save()
+    html = activity_html(get(client, page))
+    assert "lti-activity--unavailable" in html
+    assert "The tool behind this activity is no longer available" in html
+    assert "/lti/launch/" not in html
+
+
 def test_unpublished_block_in_a_draft_is_not_launchable(client, course, link, learner):
     """A block added in a draft has no placement until the page is published."""
     enroll(learner, course)

@@ -1,31 +1,45 @@
 """What the activity blocks of one course page show to one visitor, loaded once per page render.
 
 ``course_view(request, page)`` loads, with a constant number of queries whatever the number of
-blocks, the visitor's enrollment, the page's placements (with their resource links and providers),
-the visitor's progress on each, and which links and providers the course's organization may still
-use. ``CoursePageMixin.get_context`` puts it in the template context as ``lti_course``; each
-``CourseActivityBlock`` then asks it for its own :class:`ActivityView`. The result is cached on the
-request, so a block rendered outside a course page's context costs no more.
+blocks, the visitor's enrollment and then, for an enrolled visitor, in one query: the page's
+placements, the visitor's progress on each, whether the course's organization may still use each
+placement's resource link and its provider, and the provider URLs the frame's tool origins come
+from. The resource links themselves are not loaded again: each block's value already holds its
+own (Wagtail loads a stream's links in one query). ``CoursePageMixin.get_context`` puts it in the
+template context as ``lti_course``; each ``CourseActivityBlock`` then asks it for its own
+:class:`ActivityView`. The result is cached on the request, so a block rendered outside a course
+page's context costs no more. What is the same for every block of the page (the launch URL's
+prefix, the frame height, translated labels) is worked out once per page.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.messages import get_messages
+from django.db.models import Exists, FilteredRelation, OuterRef, Q, Value
 from django.shortcuts import resolve_url
+from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.functional import cached_property
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from .conf import lti_settings
 from .models import Enrollment, LearnerActivity, LtiProvider, LtiResourceLink, Placement
-from .platform_storage import tool_origins
+from .platform_storage import provider_origins, tool_origins
 
 
 _CACHE_ATTR = "_wagtail_lti_course_views"
 MESSAGE_TAG = "wagtail-lti"
+# A placement id that ``reverse()`` would put in the URL unchanged (no quoting); other ids go
+# through ``reverse()`` itself.
+_PLAIN_ID = re.compile(r"[A-Za-z0-9_-]+")
+_ID_MARKER = "lti-id-marker"
 
 
 def message_tags_for(placement: Placement) -> str:
@@ -91,6 +105,21 @@ class ActivityView:
         return f"lti-frame-{self.block_id}"
 
 
+class PlacementState(NamedTuple):
+    """One active placement of the page as the visitor sees it (see :meth:`CourseView._load`)."""
+
+    pk: int
+    lti_id: str
+    resource_link_id: int | None
+    provider_id: int | None
+    #: The visitor's progress: ``LearnerActivity.status`` (not started without a record), score.
+    status: str
+    score: float | None
+    #: Whether the course's organization may use the resource link, and its provider.
+    link_usable: bool
+    provider_usable: bool
+
+
 class CourseView:
     """The visitor's view of one course page (see the module docstring)."""
 
@@ -98,31 +127,40 @@ class CourseView:
         self.request = request
         self.page = page
         self.user = getattr(request, "user", None)
-        self.organization = getattr(page, "course_organization", None)
-        self.is_course = hasattr(page, "course_organization")
+        # Looked at on the class: reading the organization (a query) waits until it is needed.
+        self.is_course = hasattr(type(page), "course_organization")
         self.enrollment: Enrollment | None = None
-        self.placements: dict[str, Placement] = {}
-        self.progress: dict[int, LearnerActivity] = {}
-        self.usable_links: set[int] = set()
-        self.usable_providers: set[int] = set()
+        self.placements: dict[str, PlacementState] = {}
         self.messages: dict[str, list] = {}
+        self.frame_height = lti_settings.IFRAME_HEIGHT
+        self._provider_origins: dict[int, list[str]] = {}
+        self._launch_url_parts: tuple[str, str] | None = None
+        self._texts: dict[str | None, dict[str, str]] = {}
+        self._login_url: str | None = None
+        self._platform_storage_script: str | None = None
         self._load()
+
+    @cached_property
+    def organization(self):
+        """The course's organization (which decides what its activities may use)."""
+        return getattr(self.page, "course_organization", None)
 
     @property
     def is_authenticated(self) -> bool:
         return bool(getattr(self.user, "is_authenticated", False))
 
-    def _load(self) -> None:
+    def _availability(self, model: type, outer_ref: str):
+        """Whether the course's organization may use the row's ``model`` (a resource link or
+        provider), as an expression on the placements query (the rule: ``scoping.usable_by``)."""
         from .scoping import usable_by
 
+        if self.organization is None:
+            return Value(False)
+        return Exists(usable_by(model.objects.filter(pk=OuterRef(outer_ref)), self.organization))
+
+    def _load(self) -> None:
         if self.page is None or self.page.pk is None:
             return
-        self.placements = {
-            p.block_id: p
-            for p in Placement.objects.filter(page_id=self.page.pk, is_active=True).select_related(
-                "resource_link__provider"
-            )
-        }
         if not self.is_authenticated or not self.is_course:
             return
         self.enrollment = (
@@ -132,26 +170,43 @@ class CourseView:
         )
         if self.enrollment is None:
             return
-        self.progress = {
-            activity.placement_id: activity
-            for activity in LearnerActivity.objects.filter(
-                user=self.user, placement__page_id=self.page.pk
+        rows = (
+            Placement.objects.filter(page_id=self.page.pk, is_active=True)
+            .annotate(
+                progress=FilteredRelation(
+                    "learner_activities", condition=Q(learner_activities__user=self.user.pk)
+                ),
+                link_usable=self._availability(LtiResourceLink, "resource_link_id"),
+                provider_usable=self._availability(LtiProvider, "resource_link__provider_id"),
             )
-        }
-        links = [p.resource_link for p in self.placements.values() if p.resource_link is not None]
-        if links and self.organization is not None:
-            self.usable_links = set(
-                usable_by(
-                    LtiResourceLink.objects.filter(pk__in={link.pk for link in links}),
-                    self.organization,
-                ).values_list("pk", flat=True)
+            .values_list(
+                "pk",
+                "block_id",
+                "lti_id",
+                "resource_link_id",
+                "resource_link__provider_id",
+                "progress__status",
+                "progress__score",
+                "link_usable",
+                "provider_usable",
+                "resource_link__provider__login_url",
+                "resource_link__provider__launch_url",
+                "resource_link__provider__redirect_uris",
             )
-            self.usable_providers = set(
-                usable_by(
-                    LtiProvider.objects.filter(pk__in={link.provider_id for link in links}),
-                    self.organization,
-                ).values_list("pk", flat=True)
+        )
+        not_started = LearnerActivity.Status.NOT_STARTED.value
+        for row in rows:
+            pk, block_id, lti_id, link_id, provider_id, status, score, *usable, _, _, _ = row
+            self.placements[block_id] = PlacementState(
+                pk, lti_id, link_id, provider_id, status or not_started, score, *usable
             )
+            if provider_id is not None and provider_id not in self._provider_origins:
+                login_url, launch_url, redirect_uris = row[-3:]
+                # Only the fields ``provider_origins`` reads: the provider is not loaded again.
+                provider = LtiProvider(
+                    login_url=login_url, launch_url=launch_url, redirect_uris=redirect_uris
+                )
+                self._provider_origins[provider_id] = provider_origins(provider)
         for message in get_messages(self.request):
             tags = (message.extra_tags or "").split()
             if MESSAGE_TAG not in tags:
@@ -161,11 +216,39 @@ class CourseView:
                     self.messages.setdefault(tag.removeprefix("lti-placement-"), []).append(message)
 
     def login_url(self) -> str:
-        url = resolve_url(settings.LOGIN_URL)
-        next_url = self.request.get_full_path() if self.request is not None else ""
-        if not next_url:
-            return url
-        return f"{url}{'&' if '?' in url else '?'}{urlencode({'next': next_url})}"
+        if self._login_url is None:
+            url = resolve_url(settings.LOGIN_URL)
+            next_url = self.request.get_full_path() if self.request is not None else ""
+            if next_url:
+                url = f"{url}{'&' if '?' in url else '?'}{urlencode({'next': next_url})}"
+            self._login_url = url
+        return self._login_url
+
+    def launch_url(self, lti_id: str) -> str:
+        """``reverse("wagtail_lti:launch", args=[lti_id])``, reversed once per page."""
+        if not _PLAIN_ID.fullmatch(lti_id):
+            return reverse("wagtail_lti:launch", args=[lti_id])
+        if self._launch_url_parts is None:
+            prefix, _marker, suffix = reverse("wagtail_lti:launch", args=[_ID_MARKER]).partition(
+                _ID_MARKER
+            )
+            self._launch_url_parts = (prefix, suffix)
+        prefix, suffix = self._launch_url_parts
+        return f"{prefix}{lti_id}{suffix}"
+
+    def platform_storage_script(self) -> str:
+        """The URL of ``wagtail_lti/platform_storage.js`` (``{% static %}``), once per page."""
+        if self._platform_storage_script is None:
+            self._platform_storage_script = static("wagtail_lti/platform_storage.js")
+        return self._platform_storage_script
+
+    def texts(self) -> dict[str, str]:
+        """The labels the default activity markup shows, translated once per page and language."""
+        language = get_language()
+        texts = self._texts.get(language)
+        if texts is None:
+            texts = self._texts[language] = activity_texts()
+        return texts
 
     def activity(self, block_id: str | None, value) -> ActivityView:
         link = value.get("resource_link") if value is not None else None
@@ -176,7 +259,7 @@ class CourseView:
             title=block_title(value, link) if value is not None else "",
             description=(link.description if link is not None else ""),
             open_in=(link.open_in if link is not None else LtiResourceLink.OpenIn.EMBED),
-            frame_height=lti_settings.IFRAME_HEIGHT,
+            frame_height=self.frame_height,
         )
         if not self.is_authenticated:
             view.state = ActivityState.ANONYMOUS
@@ -193,21 +276,41 @@ class CourseView:
             view.state = ActivityState.UNPUBLISHED
             view.reason = _("This activity can be launched once the page is published.")
             return view
-        progress = self.progress.get(placement.pk)
-        if progress is not None:
-            view.status = progress.status
-            view.score = progress.score
+        view.status = placement.status
+        view.score = placement.score
         view.messages = self.messages.get(placement.lti_id, [])
-        if placement.resource_link_id not in self.usable_links:
+        if not placement.link_usable:
             view.reason = _("This activity is no longer available to this course.")
             return view
-        if link.provider_id not in self.usable_providers:
+        if not placement.provider_usable:
             view.reason = _("The tool behind this activity is no longer available to this course.")
             return view
         view.state = ActivityState.READY
-        view.launch_url = reverse("wagtail_lti:launch", args=[placement.lti_id])
-        view.tool_origins = tool_origins(placement.resource_link)
+        view.launch_url = self.launch_url(placement.lti_id)
+        view.tool_origins = tool_origins(link, self._provider_origins.get(placement.provider_id))
         return view
+
+
+def activity_texts() -> dict[str, str]:
+    """The labels of the default activity markup in the active language (their msgids are the
+    template's, ``wagtail_lti/blocks/course_activity.html``)."""
+    return {
+        "status": _("Status:"),
+        "score": _("Score: %(score)s"),
+        "message": _("Message from the tool:"),
+        "message_error": _("Message from the tool (error):"),
+        "log_in": _('<a href="%(url)s">Log in</a> to start this activity.'),
+        "unenrolled": _(
+            "You are not enrolled in this course. Enroll in the course (ask your instructor or "
+            "training administrator) to start this activity."
+        ),
+        "new_window": _("(opens in a new window)"),
+        "hint_score": _("Completed when the tool sends your score."),
+        "hint_open": _("Completed once you open it."),
+        "start": _("Start activity"),
+        "again": _("Open activity again"),
+        **{f"status:{status.value}": str(status.label) for status in LearnerActivity.Status},
+    }
 
 
 def course_view(request, page) -> CourseView:

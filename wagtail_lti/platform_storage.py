@@ -43,10 +43,20 @@ def origins(urls: Iterable[str]) -> list[str]:
     return found
 
 
-def tool_origins(link) -> str:
-    """The space-separated tool origins of a resource link (see the module docstring)."""
+def provider_origins(provider) -> list[str]:
+    """The origins of a provider's login URL, launch URL and redirect URIs, in that order."""
+    return origins([provider.login_url, provider.launch_url, *provider.get_redirect_uris()])
+
+
+def tool_origins(link, known_provider_origins: list[str] | None = None) -> str:
+    """The space-separated tool origins of a resource link (see the module docstring): its URL's,
+    then its provider's (``provider_origins(link.provider)``, unless the caller already has them).
+    """
     if link is None:
         return ""
-    provider = link.provider
-    urls = [link.url, provider.login_url, provider.launch_url, *provider.get_redirect_uris()]
-    return " ".join(origins(urls))
+    if known_provider_origins is None:
+        known_provider_origins = provider_origins(link.provider)
+    own = origin_of(link.url)
+    found = [own] if own else []
+    found.extend(origin for origin in known_provider_origins if origin != own)
+    return " ".join(found)
