@@ -95,16 +95,15 @@ def _lti11_inputs(request: HttpRequest, placement_id: str) -> dict:
     if "lti11" not in _inputs:
         from django.urls import reverse
 
-        from wagtail_lti.launches import build_launch_context
+        from wagtail_lti.launch_targets import launch_target
+        from wagtail_lti.launches import build_launch_context, check_can_launch
         from wagtail_lti.lti.lti11 import build_launch_params
-        from wagtail_lti.models import Placement
         from wagtail_lti.sourcedid import make_sourcedid
 
-        placement = Placement.objects.select_related("resource_link__provider").get(
-            lti_id=placement_id
-        )
+        target = launch_target(lti_id=placement_id)
+        placement = target.placement
         link = placement.resource_link
-        ctx = build_launch_context(request, placement)
+        ctx = build_launch_context(request, target, check_can_launch(request.user, target))
         params = build_launch_params(
             ctx,
             outcome_service_url=request.build_absolute_uri(reverse("wagtail_lti:lti11_outcomes")),

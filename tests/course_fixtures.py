@@ -132,6 +132,18 @@ def _fresh_site_root_paths():
     Site.clear_site_root_paths_cache()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_process_caches():
+    """What a process keeps between requests outlives the database rollback between tests (on
+    SQLite a new test's rows can even get the primary keys of the last test's): start each test
+    as a new process would. Within a test, nothing is cleared: changes must be noticed."""
+    from wagtail_lti import launch_targets, platform_keys
+
+    launch_targets.forget_kept_targets()
+    platform_keys.clear_cache()
+    yield
+
+
 @pytest.fixture
 def provider(orgs):
     return make_provider(orgs["acme"])

@@ -31,24 +31,48 @@ def score(
     )
 
 
+def _launched(setup) -> LearnerActivity:
+    results.record_launch(setup.placement, setup.learner)
+    return LearnerActivity.objects.get(placement=setup.placement, user=setup.learner)
+
+
 def test_launch_of_a_link_without_score_completes_it(orgs):
     setup = make_course_setup(orgs, requires_score=False)
-    activity = results.record_launch(setup.placement, setup.learner)
+    activity = _launched(setup)
     assert activity.status == Status.COMPLETED
     assert activity.completed_at is not None
     assert activity.launch_count == 1
-    first = activity.first_launched_at
-    again = results.record_launch(setup.placement, setup.learner)
+    first, completed = activity.first_launched_at, activity.completed_at
+    again = _launched(setup)
     assert again.launch_count == 2
     assert again.first_launched_at == first
+    assert again.completed_at == completed  # completed once, not again
+    assert again.last_launched_at > first
     assert LearnerActivity.objects.count() == 1
 
 
 def test_launch_of_a_link_requiring_a_score_does_not_complete_it(orgs):
     setup = make_course_setup(orgs)
-    activity = results.record_launch(setup.placement, setup.learner)
+    activity = _launched(setup)
     assert activity.status == Status.LAUNCHED
     assert activity.completed_at is None
+    assert activity.launch_count == 1
+    again = _launched(setup)
+    assert (again.status, again.launch_count, again.completed_at) == (Status.LAUNCHED, 2, None)
+
+
+def test_launch_after_a_graded_score_keeps_the_activity_completed(orgs):
+    setup = make_course_setup(orgs)
+    LearnerActivity.objects.create(
+        placement=setup.placement,
+        user=setup.learner,
+        status=Status.COMPLETED,
+        score=0.8,
+        launch_count=1,
+    )
+    activity = _launched(setup)
+    assert (activity.status, activity.score, activity.launch_count) == (Status.COMPLETED, 0.8, 2)
+    assert activity.first_launched_at is not None
 
 
 def test_line_item_for_is_the_automatic_line_item(orgs):

@@ -421,14 +421,17 @@ def test_instructor_role(world):
 
 
 def test_target_link_uri_falls_back_to_the_provider_launch_url(world):
-    from wagtail_lti.launches import build_launch_context
+    from wagtail_lti.launch_targets import launch_target
+    from wagtail_lti.launches import build_launch_context, check_can_launch
     from wagtail_lti.views.lti13_launch import start_login
 
-    world.placement.resource_link.url = ""
+    target = launch_target(pk=world.placement.pk)
+    target.placement.resource_link.url = ""
     request = RequestFactory().get("/")
     request.user = world.learner
-    ctx = build_launch_context(request, world.placement)
-    response = start_login(request, world.placement, ctx)
+    enrollment = check_can_launch(world.learner, target)
+    ctx = build_launch_context(request, target, enrollment)
+    response = start_login(request, target.placement, ctx)
     fields = the_form(response)["fields"]
     assert fields["target_link_uri"] == f"{TOOL}/lti/"
     assert pending_launches().get().data["context"]["target_url"] == f"{TOOL}/lti/"

@@ -378,3 +378,27 @@ def test_access_token_issued_by_one_process_works_on_the_other(world, servers):
         )
         assert answer.status_code == 401
         assert answer.json()["error"] == "invalid_token"
+
+
+def test_catalogue_change_made_by_one_process_is_seen_by_the_others(world, servers):
+    """What launches keep about a placement (``wagtail_lti.launch_targets``) is dropped by every
+    process when an editor changes it in another one: the generation lives in the shared Redis."""
+    a, b = servers
+    browser = requests.Session()
+    log_in(browser, a, "lena")
+    path = f"/lti/launch/{world['placement11'].lti_id}/"
+    for server in (a, b):  # both processes now keep the placement
+        assert "oauth_signature" in the_form(browser.get(server.url(path), timeout=30))["fields"]
+
+    provider = world["placement11"].resource_link.provider
+    provider.is_enabled = False
+    provider.save()  # in this process, as an editor's save in a third one
+    for server in (a, b):
+        refused = browser.get(server.url(path), timeout=30)
+        assert refused.status_code == 403, refused.text[:2000]
+        assert "has not been enabled yet" in refused.text
+
+    provider.is_enabled = True
+    provider.save()
+    for server in (a, b):
+        assert "oauth_signature" in the_form(browser.get(server.url(path), timeout=30))["fields"]

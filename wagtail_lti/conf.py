@@ -45,6 +45,11 @@ DEFAULTS: dict[str, Any] = {
     "LAUNCH_TOKEN_TTL": 300,  # id_token exp - iat
     "IAT_BACKDATE": 5,  # iat is set this many seconds in the past (tools reject a future iat)
     "MESSAGE_HINT_TTL": 300,  # how long a started launch (lti_message_hint) stays usable
+    # Seconds a process keeps what launches read about a placement (its resource link, provider,
+    # course and their availability; wagtail_lti.launch_targets). Every change made through Django
+    # is seen at once by all processes sharing the cache; this bounds changes made behind Django's
+    # back (QuerySet.update(), SQL). 0: read it from the database on every launch.
+    "LAUNCH_TARGET_CACHE_SECONDS": 300,
     # How long an editor's "select content from the tool" (Deep Linking, Content-Item) waits for
     # the tool's answer: the time the editor has to choose in the tool.
     "CONTENT_SELECTION_TTL": 3600,

@@ -8,8 +8,8 @@ Views are hooked in with two calls:
 * ``launch_log.note(request, provider=..., placement=..., user=..., action=..., error=...,
   debug=...)`` inside the view, whenever it learns who and what the request is about.
 
-:func:`record` writes one row directly. Recording is one INSERT, inside its own savepoint, and
-never breaks the request: a failure is logged and forgotten.
+:func:`record` writes one row directly. Recording is one INSERT (inside a savepoint when a
+transaction is open) and never breaks the request: a failure is logged and forgotten.
 
 **What is never stored**: secrets, access tokens, client assertions, message hints, signatures,
 id_tokens. ``debug`` (a value or a callable that returns one) is only evaluated, and stored, for
@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from datetime import timedelta
 from functools import wraps
 from typing import Any
@@ -94,7 +95,12 @@ def record(
             course_id = getattr(course, "pk", None)
         if user is not None and not getattr(user, "is_authenticated", False):
             user = None
-        with transaction.atomic():
+        # Inside a transaction, a savepoint keeps a failed INSERT from breaking the request's
+        # transaction; outside one, the INSERT is its own transaction (no BEGIN/COMMIT needed).
+        guard = (
+            transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext()
+        )
+        with guard:
             return LaunchLogEntry.objects.create(
                 kind=kind,
                 outcome=LaunchLogEntry.Outcome.OK if ok else LaunchLogEntry.Outcome.ERROR,

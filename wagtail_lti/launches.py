@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from .conf import lti_settings
 from .identifiers import OPAQUE_ID_LENGTH, opaque_user_id
+from .launch_targets import LaunchTarget
 from .lti.context import LaunchContext, LaunchUser, PlatformInfo
 from .lti.custom_params import merge_custom_parameters, parse_custom_parameters
 from .lti.errors import CustomParameterError
@@ -91,33 +92,38 @@ def course_of(placement: Placement):
     return cached
 
 
-def check_can_launch(user, placement: Placement) -> None:
-    """Raise :class:`LaunchRefused` unless ``user`` may launch ``placement`` now.
+def check_can_launch(user, target: LaunchTarget | None) -> Enrollment:
+    """Raise :class:`LaunchRefused` unless ``user`` may launch ``target``'s placement now.
 
-    Checked in this order: logged in and active; the activity is still on its course page and
-    the page is live; the page is a course with an organization; the user has an active
-    enrollment; the resource link and its provider may still be used by the course's
-    organization; the provider is set up for its LTI version.
+    ``target`` comes from ``wagtail_lti.launch_targets.launch_target`` (``None``: no such
+    placement). Checked in this order: the placement exists; logged in and active; the activity
+    is still on its course page and the page is live; the page is a course with an organization;
+    the user has an active enrollment (read now, on every launch); the resource link and its
+    provider may still be used by the course's organization; the provider is set up for its LTI
+    version. Returns the user's enrollment.
     """
-    from .models import CoursePageMixin
-    from .scoping import is_usable_by
-
+    if target is None:
+        raise LaunchRefused(
+            _("This activity does not exist (any more)."), status=404, code="not_found"
+        )
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         raise LaunchRefused(_("Log in to start this activity."), code="login_required")
+    placement = target.placement
     link: LtiResourceLink | None = placement.resource_link
-    if link is None or not placement.is_active:
+    course = target.course
+    if link is None or not placement.is_active or course is None:
         raise LaunchRefused(
             _("This activity has been removed from the course."), status=404, code="removed"
         )
-    course = course_of(placement)
     if not course.live:
         raise LaunchRefused(_("This course is not published."), status=404, code="not_live")
-    if not isinstance(course, CoursePageMixin) or course.course_organization is None:
+    if not course.is_course or course.organization is None:
         raise LaunchRefused(
             _("This page is not set up as a course, so its activities cannot be launched."),
             code="not_a_course",
         )
-    if active_enrollment(user, course) is None:
+    enrollment = active_enrollment(user, course)
+    if enrollment is None:
         raise LaunchRefused(
             _(
                 "You are not enrolled in “%(course)s”. Ask your instructor or training "
@@ -126,15 +132,15 @@ def check_can_launch(user, placement: Placement) -> None:
             % {"course": course.title},
             code="not_enrolled",
         )
-    organization = course.course_organization
-    if not is_usable_by(link, organization):
+    organization = course.organization
+    if not target.link_usable:
         raise LaunchRefused(
             _("“%(activity)s” is no longer available to %(organization)s.")
             % {"activity": placement.title or link.name, "organization": organization},
             code="link_unavailable",
         )
     provider = link.provider
-    if not is_usable_by(provider, organization):
+    if not target.provider_usable:
         raise LaunchRefused(
             _("The tool behind “%(activity)s” is no longer available to %(organization)s.")
             % {"activity": placement.title or link.name, "organization": organization},
@@ -156,6 +162,7 @@ def check_can_launch(user, placement: Placement) -> None:
             ),
             code="provider_incomplete",
         )
+    return enrollment
 
 
 # --- Context ----------------------------------------------------------------------------------
@@ -214,21 +221,21 @@ def return_url(request: HttpRequest, placement: Placement) -> str:
     return request.build_absolute_uri(reverse("wagtail_lti:launch_return", args=[placement.lti_id]))
 
 
-def build_launch_context(request: HttpRequest, placement: Placement) -> LaunchContext:
-    """The :class:`LaunchContext` of ``request.user`` launching ``placement``.
+def build_launch_context(
+    request: HttpRequest, target: LaunchTarget, enrollment: Enrollment
+) -> LaunchContext:
+    """The :class:`LaunchContext` of ``request.user`` launching ``target``'s placement.
 
-    Call :func:`check_can_launch` first. The user id is
+    ``enrollment`` is what :func:`check_can_launch` returned. The user id is
     ``wagtail_lti.identifiers.opaque_user_id``; roles come from the
     enrollment (learner: ``Learner``, instructor: ``Instructor``); the name and username are sent
     only when the provider's ``send_name`` allows, the email only when ``send_email`` allows.
     """
     user = request.user
+    placement = target.placement
     link = placement.resource_link
     provider = link.provider
-    course = course_of(placement)
-    enrollment = active_enrollment(user, course)
-    if enrollment is None:
-        raise LaunchRefused(_("You are not enrolled in this course."), code="not_enrolled")
+    course = target.course
     roles = ("Instructor",) if enrollment.role == Enrollment.Role.INSTRUCTOR else ("Learner",)
 
     full_name = given = family = username = email = ""
@@ -253,7 +260,7 @@ def build_launch_context(request: HttpRequest, placement: Placement) -> LaunchCo
         roles=roles,
         context_id=context_id(course),
         context_title=course.title,
-        context_label=getattr(course, "course_code", "") or "",
+        context_label=course.course_code,
         resource_link_id=placement.lti_id,
         resource_link_title=placement.title or link.name,
         resource_link_description=link.description,

@@ -11,13 +11,17 @@ Keys live in the database (``PlatformKey``), the private key encrypted at rest
 
 Parsing an RSA private key is about a hundred times slower than signing with a loaded one (see
 ``benchmarks/key_parse_vs_sign.py``), so each process parses a key once and keeps it in a
-module-level cache keyed by ``kid``; each call only asks the database which ``kid`` is current.
-The cache holds key material only: nothing that guards against replay lives in process memory.
+module-level cache keyed by ``kid``. Which ``kid`` is current is read from the database at most
+every ``CURRENT_KID_SECONDS`` per process: after a rotation another process may go on signing
+with the key it just retired for that long, which tools still accept (a retired key stays
+published for ``KEY_ROTATION_OVERLAP_DAYS``). The cache holds key material only: nothing that
+guards against replay lives in process memory.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -40,12 +44,18 @@ State = PlatformKey.State
 _private_keys: dict[str, RSAPrivateKey] = {}
 _public_jwks: dict[str, dict[str, str]] = {}
 _CACHE_LIMIT = 8
+#: Seconds a process signs with the key it last read as current before asking again.
+CURRENT_KID_SECONDS = 30.0
+# (kid, monotonic time until which it is used without asking the database)
+_current_kid: tuple[str, float] | None = None
 
 
 def clear_cache() -> None:
-    """Forget parsed keys (tests; a process never needs it)."""
+    """Forget parsed keys and the current kid (tests; a process never needs it)."""
+    global _current_kid
     _private_keys.clear()
     _public_jwks.clear()
+    _current_kid = None
 
 
 def _remember(cache: dict, kid: str, value) -> None:
@@ -94,12 +104,18 @@ def ensure_keys() -> str:
 def get_signing_key() -> tuple[str, RSAPrivateKey]:
     """The ``kid`` and loaded private key to sign with now (created on first use).
 
-    One indexed query per call (which kid is current); the key is decrypted and parsed once per
-    process per kid.
+    Which kid is current is read at most every ``CURRENT_KID_SECONDS`` (one indexed query); the
+    key is decrypted and parsed once per process per kid.
     """
-    kid = PlatformKey.objects.filter(state=State.CURRENT).values_list("kid", flat=True).first()
-    if kid is None:
-        kid = ensure_keys()
+    global _current_kid
+    now = time.monotonic()
+    if _current_kid is not None and _current_kid[1] > now:
+        kid = _current_kid[0]
+    else:
+        kid = PlatformKey.objects.filter(state=State.CURRENT).values_list("kid", flat=True).first()
+        if kid is None:
+            kid = ensure_keys()
+        _current_kid = (kid, now + CURRENT_KID_SECONDS)
     private_key = _private_keys.get(kid)
     if private_key is None:
         encrypted = PlatformKey.objects.values_list("private_pem_encrypted", flat=True).get(kid=kid)
@@ -221,6 +237,8 @@ def rotate(*, now: datetime | None = None, force: bool = False) -> RotationResul
             expired.delete()
     except IntegrityError:
         return RotationResult(skipped="another rotation ran at the same time; nothing changed.")
+    global _current_kid
+    _current_kid = None  # this process signs with the promoted key at once
     for kid in result.dropped:
         _private_keys.pop(kid, None)
         _public_jwks.pop(kid, None)

@@ -18,6 +18,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Case, F, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .models import LearnerActivity, LineItem, Placement, Result, ScoreEvent
@@ -43,26 +45,38 @@ def _locked_activity(placement: Placement, user) -> LearnerActivity:
     return activity
 
 
-def record_launch(placement: Placement, user) -> LearnerActivity:
-    """Note that ``user`` launched ``placement``; completes it if its link needs no score."""
+def record_launch(placement: Placement, user, *, requires_score: bool | None = None) -> None:
+    """Note that ``user`` launched ``placement``; completes it if its link needs no score.
+
+    One ``UPDATE`` of the learner's activity, computed by the database from the row as it is
+    when the statement locks it (so a score recorded at the same moment is not overwritten);
+    the row is created, locked, the first time. ``requires_score``: the placement's link's
+    setting, when the caller has the link at hand.
+    """
+    if requires_score is None:
+        requires_score = _requires_score(placement)
+    completes = not requires_score and placement.resource_link_id is not None
     now = timezone.now()
+    completed = LearnerActivity.Status.COMPLETED
+    updates = {
+        "launch_count": F("launch_count") + 1,
+        "first_launched_at": Coalesce(F("first_launched_at"), Value(now)),
+        "last_launched_at": Value(now),
+        "status": Case(
+            When(status=completed, then=Value(completed)),
+            default=Value(completed if completes else LearnerActivity.Status.LAUNCHED),
+        ),
+    }
+    if completes:
+        updates["completed_at"] = Case(
+            When(status=completed, then=F("completed_at")), default=Value(now)
+        )
+    activities = LearnerActivity.objects.filter(placement_id=placement.pk, user_id=user.pk)
+    if activities.update(**updates):
+        return
     with transaction.atomic():
-        activity = _locked_activity(placement, user)
-        activity.launch_count += 1
-        activity.first_launched_at = activity.first_launched_at or now
-        activity.last_launched_at = now
-        if activity.status == LearnerActivity.Status.NOT_STARTED:
-            activity.status = LearnerActivity.Status.LAUNCHED
-        link = placement.resource_link
-        if (
-            link is not None
-            and not link.requires_score
-            and activity.status != LearnerActivity.Status.COMPLETED
-        ):
-            activity.status = LearnerActivity.Status.COMPLETED
-            activity.completed_at = now
-        activity.save()
-    return activity
+        _locked_activity(placement, user)  # created (or found, when another launch just did)
+        activities.update(**updates)
 
 
 def line_item_for(placement: Placement) -> LineItem | None:

@@ -141,6 +141,9 @@ if os.environ.get("CACHE_URL", "").startswith("redis"):
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "wagtail-lti"),
         }
     }
+    # Sessions read from the shared cache and written through to the database: a request that
+    # needs the signed-in user (every launch) no longer reads the session table.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

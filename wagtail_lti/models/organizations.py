@@ -26,6 +26,15 @@ class Organization(MP_Node):
     def __str__(self) -> str:
         return self.name
 
+    def move(self, target, pos=None):
+        """Move in the tree (treebeard rewrites paths with ``UPDATE``, sending no signal), then
+        drop what launches kept about availability (``wagtail_lti.launch_targets``)."""
+        from ..launch_targets import catalogue_changed
+
+        result = super().move(target, pos)
+        catalogue_changed()
+        return result
+
     def ancestor_paths(self) -> list[str]:
         """Paths of this organization and of every ancestor, computed without a query."""
         step = self.steplen
@@ -46,7 +55,10 @@ class OrganizationMembership(models.Model):
         MANAGER = "manager", _("Manager")
 
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("organization")
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("organization"),
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -60,7 +72,9 @@ class OrganizationMembership(models.Model):
         verbose_name = _("organization membership")
         verbose_name_plural = _("organization memberships")
         constraints = [
-            models.UniqueConstraint(fields=["organization", "user"], name="wagtail_lti_unique_membership")
+            models.UniqueConstraint(
+                fields=["organization", "user"], name="wagtail_lti_unique_membership"
+            )
         ]
 
     def __str__(self) -> str:

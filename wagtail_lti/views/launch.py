@@ -31,6 +31,7 @@ from django.views.decorators.http import require_GET
 from .. import launch_log
 from ..course_view import message_tags_for
 from ..framing import frameable
+from ..launch_targets import LaunchTarget, launch_target
 from ..launches import (
     LaunchRefused,
     build_launch_context,
@@ -85,11 +86,12 @@ def _form_value(value: str) -> str:
     return value.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n")
 
 
-def _lti11_response(request: HttpRequest, placement: Placement, ctx) -> HttpResponse:
+def _lti11_response(request: HttpRequest, target: LaunchTarget, ctx) -> HttpResponse:
     from .. import results
     from ..lti.lti11 import build_launch_params, sign_launch
     from ..sourcedid import make_sourcedid
 
+    placement = target.placement
     link = placement.resource_link
     provider = link.provider
     outcome_url = sourcedid = None
@@ -109,7 +111,7 @@ def _lti11_response(request: HttpRequest, placement: Placement, ctx) -> HttpResp
             ),
             code="signing_failed",
         ) from None
-    results.record_launch(placement, request.user)
+    results.record_launch(placement, request.user, requires_score=link.requires_score)
     launch_log.note(
         request,
         action="LTI 1.1 launch form signed",
@@ -131,25 +133,19 @@ def _lti11_response(request: HttpRequest, placement: Placement, ctx) -> HttpResp
 @launch_log.logged("launch", user_from_session=True)
 def launch(request: HttpRequest, placement_id: str) -> HttpResponse:
     """Launch placement ``placement_id`` (its ``lti_id``) for the logged-in learner."""
-    placement = _placement(placement_id)
-    if placement is not None:
-        link = placement.resource_link
-        launch_log.note(
-            request, placement=placement, provider=link.provider if link is not None else None
-        )
+    target = launch_target(lti_id=placement_id)
+    placement = target.placement if target is not None else None
+    if target is not None:
+        launch_log.note(request, placement=placement, provider=target.provider)
     try:
-        if placement is None:
-            raise LaunchRefused(
-                _("This activity does not exist (any more)."), status=404, code="not_found"
-            )
-        check_can_launch(request.user, placement)
-        ctx = build_launch_context(request, placement)
-        if placement.resource_link.provider.is_lti13:
+        enrollment = check_can_launch(request.user, target)
+        ctx = build_launch_context(request, target, enrollment)
+        if target.provider.is_lti13:
             from .lti13_launch import start_login
 
             launch_log.note(request, action="LTI 1.3 login initiation")
             return start_login(request, placement, ctx)
-        return _lti11_response(request, placement, ctx)
+        return _lti11_response(request, target, ctx)
     except LaunchRefused as refused:
         launch_log.note(request, error=f"{refused.code}: {refused.message}")
         return _refused(request, refused, placement)

@@ -47,6 +47,7 @@ from django.utils.translation import gettext as _
 from .. import launch_log
 from ..conf import lti_settings
 from ..framing import allow_framing
+from ..launch_targets import LaunchTarget, launch_target
 from ..lti import oidc
 from ..lti.context import LaunchContext
 from ..lti.lti13 import (
@@ -272,40 +273,32 @@ def _cookie_fallback(request: HttpRequest, params, pending: PendingLaunch) -> Ht
 
 
 def _ags_claim(
-    request: HttpRequest, placement: Placement | None, provider: LtiProvider
+    request: HttpRequest, target: LaunchTarget | None, provider: LtiProvider
 ) -> dict | None:
     """The AGS endpoint claim when the placement's link requires a score and AGS is allowed."""
-    link = placement.resource_link if placement is not None else None
+    link = target.link if target is not None else None
     if link is None or not link.requires_score or not provider.allow_ags:
         return None
-    from .. import ags_urls, results
+    from .. import ags_urls
 
-    line_item = results.line_item_for(placement)
+    line_item = target.line_item
     return {
         "scope": list(AGS_LAUNCH_SCOPES),
-        "lineitems": ags_urls.ags_lineitems_url(request, placement.page, provider),
+        "lineitems": ags_urls.ags_lineitems_url(request, target.placement.page, provider),
         "lineitem": ags_urls.ags_lineitem_url(request, line_item)
         if line_item is not None
         else None,
     }
 
 
-def _placement_for_launch(pending: PendingLaunch, provider: LtiProvider) -> Placement | None:
+def _target_for_launch(pending: PendingLaunch, provider: LtiProvider) -> LaunchTarget | None:
     placement_id = pending.data.get("placement_id")
     if placement_id is None:
         return None
-    placement = (
-        Placement.objects.select_related("resource_link__provider", "page")
-        .filter(pk=placement_id)
-        .first()
-    )
-    if (
-        placement is None
-        or placement.resource_link is None
-        or placement.resource_link.provider_id != provider.pk
-    ):
+    target = launch_target(pk=placement_id)
+    if target is None or target.link is None or target.link.provider_id != provider.pk:
         raise oidc.AccessDenied("The activity this launch was started for is no longer available.")
-    return placement
+    return target
 
 
 def _issue(
@@ -315,13 +308,14 @@ def _issue(
     pending: PendingLaunch,
 ) -> HttpResponse:
     launch_log.note(request, provider=provider)
-    placement = _placement_for_launch(pending, provider)
+    target = _target_for_launch(pending, provider)
+    placement = target.placement if target is not None else None
     launch_log.note(request, placement=placement)
-    if placement is not None:
+    if target is not None:
         from ..launches import LaunchRefused, check_can_launch
 
         try:
-            check_can_launch(request.user, placement)
+            check_can_launch(request.user, target)
         except LaunchRefused as refused:
             raise oidc.AccessDenied(str(refused)) from refused
     ctx = context_from_data(pending.data["context"])
@@ -335,15 +329,15 @@ def _issue(
                 raise oidc.InvalidMessageHint(
                     "The lti_message_hint has already been used; each launch can be used once."
                 )
-            ags = _ags_claim(request, placement, provider)
+            ags = _ags_claim(request, target, provider)
             from .nrps import nrps_claim
 
             extra = {**(pending.data.get("extra_claims") or {})}
             extra.update(nrps_claim(request, placement, provider))
-            if placement is not None:
+            if target is not None:
                 from ..results import record_launch
 
-                record_launch(placement, request.user)
+                record_launch(placement, request.user, requires_score=target.link.requires_score)
             from ..platform_keys import get_signing_key
 
             kid, private_key = get_signing_key()
@@ -425,19 +419,29 @@ def authorize(request: HttpRequest) -> HttpResponse:
         )
     params = request.POST if request.method == "POST" else request.GET
     client_id = params.get("client_id", "")
+    # The started launch (with its provider) is read first: when its provider is the client
+    # named, that is the provider, and no second query is needed.
+    hint = params.get("lti_message_hint", "")
+    pending = None
+    if hint and len(hint) <= oidc.MAX_PARAM_LENGTH:
+        pending = (
+            PendingLaunch.objects.select_related("provider").filter(hint=hash_hint(hint)).first()
+        )
     provider = None
     if client_id and len(client_id) <= 255:
-        provider = LtiProvider.objects.filter(
-            client_id=client_id, lti_version=LtiProvider.Version.LTI_1P3
-        ).first()
+        if (
+            pending is not None
+            and pending.provider.client_id == client_id
+            and pending.provider.is_lti13
+        ):
+            provider = pending.provider
+        else:
+            provider = LtiProvider.objects.filter(
+                client_id=client_id, lti_version=LtiProvider.Version.LTI_1P3
+            ).first()
     registered = provider.get_redirect_uris() if provider is not None else None
     try:
         auth = oidc.validate_authorization_request(params, registered_redirect_uris=registered)
-        pending = (
-            PendingLaunch.objects.select_related("provider")
-            .filter(hint=hash_hint(auth.lti_message_hint))
-            .first()
-        )
         message = _pending_message(pending)
         oidc.check_message_hint(auth, message, now=int(time.time()))
         user = request.user
