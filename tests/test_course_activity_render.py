@@ -383,3 +383,13 @@ def test_launch_url_keeps_the_script_prefix():
         )
     finally:
         set_script_prefix("/")
+
+
+def test_a_changed_template_file_under_runserver_is_looked_at_again(tmp_path):
+    from django.utils.autoreload import file_changed
+
+    blocks.packaged_activity_template_in_use()
+    file_changed.send(sender=None, file_path=tmp_path / "module.py")
+    assert blocks.packaged_activity_template_in_use.cache_info().currsize == 1
+    file_changed.send(sender=None, file_path=tmp_path / "course_activity.html")
+    assert blocks.packaged_activity_template_in_use.cache_info().currsize == 0

@@ -9,6 +9,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from django.utils.autoreload import file_changed
 from django.utils.functional import cached_property
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
@@ -137,7 +138,8 @@ class CourseActivityBlock(blocks.StructBlock):
 def packaged_activity_template_in_use() -> bool:
     """Whether ``ACTIVITY_TEMPLATE`` is the packaged template for the site's template engines (and
     not one of the site's own that shadows it). Worked out once per process: template settings
-    do not change while it runs (tests that change them clear this, see below)."""
+    do not change while it runs (changing them in tests, or a template file under ``runserver``,
+    clears this, see below)."""
     from django.template import TemplateDoesNotExist
     from django.template.loader import get_template
 
@@ -153,6 +155,13 @@ def packaged_activity_template_in_use() -> bool:
 @receiver(setting_changed)
 def _template_settings_changed(*, setting, **kwargs):
     if setting in ("TEMPLATES", "INSTALLED_APPS"):
+        packaged_activity_template_in_use.cache_clear()
+
+
+@receiver(file_changed)
+def _template_file_changed(*, file_path, **kwargs):
+    """``runserver`` does not restart when a template is added or changed: look again."""
+    if file_path.suffix != ".py":
         packaged_activity_template_in_use.cache_clear()
 
 
