@@ -157,3 +157,18 @@ def test_a_change_in_a_transaction_is_announced_again_on_commit(
         provider.name = "Renamed"
         provider.save()
     assert launch_targets._bump in callbacks
+
+
+def test_lti13_provider_is_kept_until_it_changes(orgs):
+    provider = make_provider(orgs["acme"], version="1.3", redirect_uris="https://tool.example/a")
+    kept = launch_targets.lti13_provider(provider.client_id)
+    assert kept.pk == provider.pk and kept.get_redirect_uris() == ["https://tool.example/a"]
+    provider.redirect_uris = "https://tool.example/b"
+    provider.save()
+    assert launch_targets.lti13_provider(provider.client_id).get_redirect_uris() == [
+        "https://tool.example/b"
+    ]
+    client_id = provider.client_id
+    provider.delete()
+    assert launch_targets.lti13_provider(client_id) is None
+    assert launch_targets.lti13_provider("unknown") is None

@@ -160,14 +160,25 @@ def _load(**lookup) -> LaunchTarget | None:
     )
 
 
-def _keep(key: tuple[str, object], generation: str, target: LaunchTarget | None) -> None:
+def _keep(key: tuple[str, object], generation: str, value) -> None:
     expires = time.monotonic() + float(lti_settings.LAUNCH_TARGET_CACHE_SECONDS)
-    data = pickle.dumps(target, protocol=pickle.HIGHEST_PROTOCOL)
+    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     with _lock:
         _targets[key] = (generation, expires, data)
         _targets.move_to_end(key)
         while len(_targets) > MAX_TARGETS:
             _targets.popitem(last=False)
+
+
+def _kept(key: tuple[str, object], load):
+    """What is kept under ``key`` for the current generation, else ``load()`` kept."""
+    generation = _generation()
+    kept = _targets.get(key)
+    if kept is not None and kept[0] == generation and kept[1] > time.monotonic():
+        return pickle.loads(kept[2])  # noqa: S301 - our own bytes, never from outside
+    value = load()
+    _keep(key, generation, value)
+    return value
 
 
 def launch_target(*, lti_id: str | None = None, pk: int | None = None) -> LaunchTarget | None:
@@ -179,13 +190,22 @@ def launch_target(*, lti_id: str | None = None, pk: int | None = None) -> Launch
     key = ("lti_id", lti_id) if lti_id is not None else ("pk", pk)
     if key[1] is None or lti_settings.LAUNCH_TARGET_CACHE_SECONDS <= 0:
         return _load(**{key[0]: key[1]}) if key[1] is not None else None
-    generation = _generation()
-    kept = _targets.get(key)
-    if kept is not None and kept[0] == generation and kept[1] > time.monotonic():
-        return pickle.loads(kept[2])  # noqa: S301 - our own bytes, never from outside
-    target = _load(**{key[0]: key[1]})
-    _keep(key, generation, target)
-    return target
+    return _kept(key, lambda: _load(**{key[0]: key[1]}))
+
+
+def lti13_provider(client_id: str):
+    """The LTI 1.3 provider with ``client_id`` (an ``LtiProvider``), or ``None``; kept like
+    launch targets, and a fresh object on each call."""
+    from .models import LtiProvider
+
+    def load():
+        return LtiProvider.objects.filter(
+            client_id=client_id, lti_version=LtiProvider.Version.LTI_1P3
+        ).first()
+
+    if lti_settings.LAUNCH_TARGET_CACHE_SECONDS <= 0:
+        return load()
+    return _kept(("client_id", client_id), load)
 
 
 def forget_kept_targets() -> None:

@@ -47,7 +47,7 @@ from django.utils.translation import gettext as _
 from .. import launch_log
 from ..conf import lti_settings
 from ..framing import allow_framing
-from ..launch_targets import LaunchTarget, launch_target
+from ..launch_targets import LaunchTarget, launch_target, lti13_provider
 from ..lti import oidc
 from ..lti.context import LaunchContext
 from ..lti.lti13 import (
@@ -419,29 +419,20 @@ def authorize(request: HttpRequest) -> HttpResponse:
         )
     params = request.POST if request.method == "POST" else request.GET
     client_id = params.get("client_id", "")
-    # The started launch (with its provider) is read first: when its provider is the client
-    # named, that is the provider, and no second query is needed.
-    hint = params.get("lti_message_hint", "")
-    pending = None
-    if hint and len(hint) <= oidc.MAX_PARAM_LENGTH:
-        pending = (
-            PendingLaunch.objects.select_related("provider").filter(hint=hash_hint(hint)).first()
-        )
     provider = None
     if client_id and len(client_id) <= 255:
-        if (
-            pending is not None
-            and pending.provider.client_id == client_id
-            and pending.provider.is_lti13
-        ):
-            provider = pending.provider
-        else:
-            provider = LtiProvider.objects.filter(
-                client_id=client_id, lti_version=LtiProvider.Version.LTI_1P3
-            ).first()
+        provider = lti13_provider(client_id)  # kept between requests (launch_targets)
     registered = provider.get_redirect_uris() if provider is not None else None
     try:
         auth = oidc.validate_authorization_request(params, registered_redirect_uris=registered)
+        pending = PendingLaunch.objects.filter(hint=hash_hint(auth.lti_message_hint)).first()
+        if pending is not None:
+            if provider is not None and pending.provider_id == provider.pk:
+                pending.provider = provider
+            else:  # started for another tool: refused below, naming that tool's client
+                pending = (
+                    PendingLaunch.objects.select_related("provider").filter(pk=pending.pk).first()
+                )
         message = _pending_message(pending)
         oidc.check_message_hint(auth, message, now=int(time.time()))
         user = request.user
