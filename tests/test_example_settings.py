@@ -27,6 +27,7 @@ print(json.dumps({
     "db_host": s.DATABASES["default"].get("HOST"),
     "cache": s.CACHES["default"]["BACKEND"],
     "cache_location": s.CACHES["default"].get("LOCATION"),
+    "session_engine": s.SESSION_ENGINE,
     "debug": s.DEBUG,
     "allowed_hosts": s.ALLOWED_HOSTS,
     "csrf_trusted_origins": s.CSRF_TRUSTED_ORIGINS,
@@ -71,6 +72,7 @@ def test_defaults_are_a_local_development_site():
     s = settings_from()
     assert s["db_engine"] == "django.db.backends.sqlite3"
     assert s["cache"].endswith("LocMemCache")
+    assert s["session_engine"] == "django.contrib.sessions.backends.db"
     assert s["debug"] is True
     assert s["session_samesite"] == "Lax" and s["session_secure"] is False
     assert s["proxy_header"] is None
@@ -95,6 +97,8 @@ def test_production_environment():
     assert (s["db_name"], s["db_host"]) == ("lti", "db.internal")
     assert s["cache"] == "django.core.cache.backends.redis.RedisCache"
     assert s["cache_location"] == "redis://cache.internal:6379/1"
+    # Sessions read from the shared cache, written through to the database.
+    assert s["session_engine"] == "django.contrib.sessions.backends.cached_db"
     assert s["debug"] is False
     assert s["allowed_hosts"] == ["lti.example.com", "www.lti.example.com"]
     assert s["csrf_trusted_origins"] == ["https://lti.example.com"]

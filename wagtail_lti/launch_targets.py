@@ -8,7 +8,7 @@ changes the catalogue, and loading them costs about ten queries. :func:`launch_t
 them as a :class:`LaunchTarget` and keeps it, pickled, for ``LAUNCH_TARGET_CACHE_SECONDS``.
 
 **Correct across processes.** Each kept target is stamped with the *catalogue generation*, a
-random token in Django's shared cache (``wagtail_lti:catalogue-generation``). Saving or deleting
+random token in the shared cache named by ``CACHE_ALIAS`` (``wagtail_lti:catalogue-generation``). Saving or deleting
 a provider, resource link, placement, line item, organization or page, changing an availability
 list, publishing, unpublishing or moving a page, or moving an organization replaces the token
 (``wagtail_lti.signals``), at once and again when the transaction commits; every process
@@ -32,7 +32,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import transaction
 
 from .conf import lti_settings
@@ -86,7 +86,12 @@ class LaunchTarget:
 # --- The catalogue generation ---------------------------------------------------------------------
 
 
+def _cache():
+    return caches[lti_settings.CACHE_ALIAS]
+
+
 def _generation() -> str:
+    cache = _cache()
     generation = cache.get(GENERATION_KEY)
     if generation is None:
         cache.add(GENERATION_KEY, secrets.token_hex(8), timeout=None)
@@ -96,7 +101,7 @@ def _generation() -> str:
 
 def _bump() -> None:
     try:
-        cache.set(GENERATION_KEY, secrets.token_hex(8), timeout=None)
+        _cache().set(GENERATION_KEY, secrets.token_hex(8), timeout=None)
     except Exception:  # noqa: BLE001 - the cache being down must not break an editor's save
         import logging
 
