@@ -1,7 +1,9 @@
-"""The example site's URLs plus two bare Django views, the baselines of ``launch_throughput.py``.
+"""The example site's URLs plus the bare Django views ``launch_throughput.py`` compares with.
 
-Each signs exactly what the real launch signs (the same claims or parameters, the same key or
-secret), but does nothing else: no validation, no database, no template. Their throughput is the
+The two baselines sign exactly what the real launch signs (the same claims or parameters, the
+same key or secret), but do nothing else: no validation, no database, no template. The floors
+(:func:`floor_id_token`, :func:`floor_lti11`) add to the baselines the database steps a correct
+launch cannot skip. Their throughput is the
 ceiling the real endpoints are measured against. The inputs are read once per process, from the
 first request (whose learner is the one the launch was started for) and the database.
 """
@@ -67,6 +69,9 @@ def _lti13_inputs(request: HttpRequest) -> dict:
             "kid": kid,
             "key": key,
             "redirect_uri": provider.get_redirect_uris()[0],
+            "placement_id": placement.pk,
+            "course_id": placement.page_id,
+            "provider_id": provider.pk,
         }
     return _inputs["lti13"]
 
@@ -76,6 +81,63 @@ def sign_id_token_only(request: HttpRequest) -> HttpResponse:
     from wagtail_lti.lti.lti13 import build_id_token_claims, sign_id_token
 
     given = _lti13_inputs(request)
+    claims = build_id_token_claims(
+        given["ctx"],
+        issuer=given["issuer"],
+        client_id=given["client_id"],
+        deployment_id=given["deployment_id"],
+        nonce=request.GET.get("nonce", ""),
+        message_type=given["message_type"],
+        ags=given["ags"],
+        extra=given["extra"],
+        now=int(time.time()),
+    )
+    token = sign_id_token(claims, given["kid"], given["key"])
+    return _form(given["redirect_uri"], {"id_token": token, "state": request.GET.get("state", "")})
+
+
+def floor_id_token(request: HttpRequest) -> HttpResponse:
+    """The floor of the authorization endpoint: only the steps no correct platform can skip, each
+    with the ORM in its plainest form, then the same signing as the baseline.
+
+    The signed-in user (session and user, through the same middleware); the message hint consumed
+    once (one ``UPDATE``); the learner's enrollment as of now (one ``SELECT``); the launch recorded
+    on the learner's activity (one ``UPDATE``) and in the launch log (one ``INSERT``). No request
+    validation, no availability check, no claims built from the database.
+    """
+    from django.db.models import F
+    from django.utils import timezone
+
+    from wagtail_lti.lti.lti13 import build_id_token_claims, sign_id_token
+    from wagtail_lti.models import Enrollment, LaunchLogEntry, LearnerActivity, PendingLaunch
+    from wagtail_lti.views.lti13_launch import hash_hint
+
+    given = _lti13_inputs(request)
+    user = request.user
+    now = timezone.now()
+    consumed = PendingLaunch.objects.filter(
+        hint=hash_hint(request.GET.get("lti_message_hint", "")),
+        user_id=user.pk,
+        used_at__isnull=True,
+        expires_at__gt=now,
+    ).update(used_at=now)
+    placement_id, course_id = given["placement_id"], given["course_id"]
+    enrolled = Enrollment.objects.filter(course_id=course_id, user_id=user.pk, is_active=True)
+    if consumed != 1 or not enrolled.exists():
+        return HttpResponse("refused", status=403)
+    LearnerActivity.objects.filter(placement_id=placement_id, user_id=user.pk).update(
+        launch_count=F("launch_count") + 1, last_launched_at=now
+    )
+    LaunchLogEntry.objects.create(
+        kind="id_token",
+        outcome="ok",
+        action="floor",
+        http_status=200,
+        provider_id=given["provider_id"],
+        user_id=user.pk,
+        placement_id=placement_id,
+        course_id=course_id,
+    )
     claims = build_id_token_claims(
         given["ctx"],
         issuer=given["issuer"],
@@ -114,6 +176,9 @@ def _lti11_inputs(request: HttpRequest, placement_id: str) -> dict:
             "params": params,
             "key": link.provider.consumer_key,
             "secret": link.provider.secret,
+            "placement_id": placement.pk,
+            "course_id": placement.page_id,
+            "provider_id": link.provider_id,
         }
     return _inputs["lti11"]
 
@@ -127,8 +192,43 @@ def sign_lti11_launch_only(request: HttpRequest, placement_id: str) -> HttpRespo
     return _form(given["url"], signed)
 
 
+def floor_lti11(request: HttpRequest, placement_id: str) -> HttpResponse:
+    """The floor of the LTI 1.1 launch view: the signed-in user, the enrollment as of now, the
+    launch recorded on the learner's activity and in the launch log, then the baseline's signing."""
+    from django.db.models import F
+    from django.utils import timezone
+
+    from wagtail_lti.lti.lti11 import sign_launch
+    from wagtail_lti.models import Enrollment, LaunchLogEntry, LearnerActivity
+
+    given = _lti11_inputs(request, placement_id)
+    user = request.user
+    enrolled = Enrollment.objects.filter(
+        course_id=given["course_id"], user_id=user.pk, is_active=True
+    )
+    if not enrolled.exists():
+        return HttpResponse("refused", status=403)
+    LearnerActivity.objects.filter(placement_id=given["placement_id"], user_id=user.pk).update(
+        launch_count=F("launch_count") + 1, last_launched_at=timezone.now()
+    )
+    LaunchLogEntry.objects.create(
+        kind="launch",
+        outcome="ok",
+        action="floor",
+        http_status=200,
+        provider_id=given["provider_id"],
+        user_id=user.pk,
+        placement_id=given["placement_id"],
+        course_id=given["course_id"],
+    )
+    signed = sign_launch(given["url"], given["params"], given["key"], given["secret"])
+    return _form(given["url"], signed)
+
+
 urlpatterns = [
     path("bench/sign-id-token/", sign_id_token_only),
+    path("bench/floor-id-token/", floor_id_token),
     path("bench/sign-lti11/<str:placement_id>/", sign_lti11_launch_only),
+    path("bench/floor-lti11/<str:placement_id>/", floor_lti11),
     *site_urlpatterns,
 ]
