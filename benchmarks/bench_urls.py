@@ -96,6 +96,14 @@ def sign_id_token_only(request: HttpRequest) -> HttpResponse:
     return _form(given["redirect_uri"], {"id_token": token, "state": request.GET.get("state", "")})
 
 
+def signed_in_id_token(request: HttpRequest) -> HttpResponse:
+    """The 1.3 baseline plus one thing every launch needs: who the signed-in learner is (the
+    session and the user, read by Django's middleware)."""
+    if not request.user.is_authenticated:
+        return HttpResponse("refused", status=403)
+    return sign_id_token_only(request)
+
+
 def floor_id_token(request: HttpRequest) -> HttpResponse:
     """The floor of the authorization endpoint: only the steps no correct platform can skip, each
     with the ORM in its plainest form, then the same signing as the baseline.
@@ -228,6 +236,7 @@ def floor_lti11(request: HttpRequest, placement_id: str) -> HttpResponse:
 urlpatterns = [
     path("bench/sign-id-token/", sign_id_token_only),
     path("bench/floor-id-token/", floor_id_token),
+    path("bench/signed-in-id-token/", signed_in_id_token),
     path("bench/sign-lti11/<str:placement_id>/", sign_lti11_launch_only),
     path("bench/floor-lti11/<str:placement_id>/", floor_lti11),
     *site_urlpatterns,

@@ -14,7 +14,9 @@ Two more measurements, the **floors** (``bench/floor-id-token/``, ``bench/floor-
 show how far a correct endpoint can go on the same machine: the baseline plus only the database
 steps none can skip (the signed-in user; for 1.3 the message hint consumed once; the enrollment
 as of now; the launch recorded on the learner's activity and in the launch log), in the plainest
-ORM calls, without any other check.
+ORM calls, without any other check. One more, ``bench/signed-in-id-token/``, is the 1.3 baseline
+plus only finding out who the signed-in learner is (Django's session and user), which every
+launch needs before anything else.
 
 One gunicorn server (2 sync workers) of the example site on a loopback port; load from ``wrk``
 (Debian package ``wrk``) with a Lua script that gives every 1.3 request its own message hint and
@@ -304,6 +306,16 @@ def main() -> int:
 
             targets = {
                 "1.3 baseline: sign the id_token only": (bare13_lines, 'name="id_token"'),
+                "1.3 baseline + signed-in learner": (
+                    lambda: [
+                        (
+                            f"/bench/signed-in-id-token/?nonce=n{n}&state=s{n}",
+                            cookies[n % len(cookies)],
+                        )
+                        for n in range(len(cookies) * 4)
+                    ],
+                    'name="id_token"',
+                ),
                 "1.3 authorization endpoint": (
                     lambda: started_launches(world, args.hints),
                     'name="id_token"',
@@ -375,6 +387,10 @@ def main() -> int:
         ("1.1", "1.1 launch view", "1.1 baseline: sign the launch only",
          "1.1 floor: required statements + sign"),
     ]  # fmt: skip
+    signed_in = (
+        med["1.3 baseline + signed-in learner"] / med["1.3 baseline: sign the id_token only"]
+    )
+    print(f"  ratio 1.3 baseline + signed-in learner / baseline: {signed_in:.2f}")
     for version, real, baseline, floor in pairs:
         print(
             f"  ratio {version} real / baseline:  {med[real] / med[baseline]:.2f} (target >= 0.5)"
