@@ -76,11 +76,9 @@ def _lti13_inputs(request: HttpRequest) -> dict:
     return _inputs["lti13"]
 
 
-def sign_id_token_only(request: HttpRequest) -> HttpResponse:
-    """Baseline of the authorization endpoint: build the same claims, sign, answer the form."""
+def _sign_id_token(request: HttpRequest, given: dict) -> HttpResponse:
     from wagtail_lti.lti.lti13 import build_id_token_claims, sign_id_token
 
-    given = _lti13_inputs(request)
     claims = build_id_token_claims(
         given["ctx"],
         issuer=given["issuer"],
@@ -94,6 +92,11 @@ def sign_id_token_only(request: HttpRequest) -> HttpResponse:
     )
     token = sign_id_token(claims, given["kid"], given["key"])
     return _form(given["redirect_uri"], {"id_token": token, "state": request.GET.get("state", "")})
+
+
+def sign_id_token_only(request: HttpRequest) -> HttpResponse:
+    """Baseline of the authorization endpoint: build the same claims, sign, answer the form."""
+    return _sign_id_token(request, _lti13_inputs(request))
 
 
 def signed_in_id_token(request: HttpRequest) -> HttpResponse:
@@ -116,7 +119,6 @@ def floor_id_token(request: HttpRequest) -> HttpResponse:
     from django.db.models import F
     from django.utils import timezone
 
-    from wagtail_lti.lti.lti13 import build_id_token_claims, sign_id_token
     from wagtail_lti.models import Enrollment, LaunchLogEntry, LearnerActivity, PendingLaunch
     from wagtail_lti.views.lti13_launch import hash_hint
 
@@ -146,19 +148,7 @@ def floor_id_token(request: HttpRequest) -> HttpResponse:
         placement_id=placement_id,
         course_id=course_id,
     )
-    claims = build_id_token_claims(
-        given["ctx"],
-        issuer=given["issuer"],
-        client_id=given["client_id"],
-        deployment_id=given["deployment_id"],
-        nonce=request.GET.get("nonce", ""),
-        message_type=given["message_type"],
-        ags=given["ags"],
-        extra=given["extra"],
-        now=int(time.time()),
-    )
-    token = sign_id_token(claims, given["kid"], given["key"])
-    return _form(given["redirect_uri"], {"id_token": token, "state": request.GET.get("state", "")})
+    return _sign_id_token(request, given)
 
 
 def _lti11_inputs(request: HttpRequest, placement_id: str) -> dict:
