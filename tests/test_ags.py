@@ -8,7 +8,7 @@ as raw HTTP (the shapes PyLTI1p3 would never send) and each is checked to record
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from django.test import RequestFactory, override_settings
@@ -21,6 +21,7 @@ from tests.lti13_services import AGS, ALL_AGS_SCOPES, make_tool
 from tests.tooling.requests_adapter import routed_session
 from wagtail_lti import ags_urls, results
 from wagtail_lti.identifiers import opaque_user_id
+from wagtail_lti.lti import ags as ags_core
 from wagtail_lti.models import LearnerActivity, LineItem, Result, ScoreEvent
 
 
@@ -208,7 +209,7 @@ def test_timestamps_compare_across_time_zones(setup, client):
     assert (
         raw.post(
             scores_url,
-            score_body(setup["learner"], timestamp="2030-01-01T12:00:00.000+02:00"),
+            score_body(setup["learner"], timestamp="2024-01-01T12:00:00.000+02:00"),
             SCORE_TYPE,
         ).status_code
         == 200
@@ -217,7 +218,7 @@ def test_timestamps_compare_across_time_zones(setup, client):
     assert (
         raw.post(
             scores_url,
-            score_body(setup["learner"], timestamp="2030-01-01T10:30:00.000Z"),
+            score_body(setup["learner"], timestamp="2024-01-01T10:30:00.000Z"),
             SCORE_TYPE,
         ).status_code
         == 200
@@ -226,11 +227,85 @@ def test_timestamps_compare_across_time_zones(setup, client):
     assert (
         raw.post(
             scores_url,
-            score_body(setup["learner"], timestamp="2030-01-01T11:00:00.000+02:00"),
+            score_body(setup["learner"], timestamp="2024-01-01T11:00:00.000+02:00"),
             SCORE_TYPE,
         ).status_code
         == 409
     )
+
+
+@pytest.mark.django_db
+def test_a_timestamp_an_hour_ahead_is_refused_and_records_nothing(setup, client):
+    """A tool whose clock runs an hour ahead would block its own later scores (§3.4.9): 400."""
+    with pytest.raises(LtiServiceException) as refused:
+        tool_ags(setup).put_grade(
+            grade(setup["learner"], 9, 10, timestamp=datetime.now(UTC) + timedelta(hours=1))
+        )
+    response = refused.value.response
+    assert response.status_code == 400
+    assert response.headers["Content-Type"] == "application/json"
+    body = response.json()
+    assert body["error"] == "invalid_request"
+    assert "ahead of the platform's clock" in body["error_description"]
+    assert nothing_recorded()
+    # Same through raw HTTP, with an offset instead of Z.
+    ahead = (datetime.now(UTC) + timedelta(hours=1)).astimezone(timezone(timedelta(hours=-5)))
+    response = Raw(client, setup["tool"]).post(
+        setup["lineitem_url"] + "/scores",
+        score_body(setup["learner"], timestamp=ahead.isoformat()),
+        SCORE_TYPE,
+    )
+    assert response.status_code == 400 and "timestamp" in response.json()["error_description"]
+    assert nothing_recorded()
+    # Nothing was recorded, so a score stamped now still goes through.
+    tool_ags(setup).put_grade(grade(setup["learner"], 4, 10))
+    assert Result.objects.get().score_given == 4 and ScoreEvent.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_timestamp_slightly_ahead_within_the_leeway_is_accepted(setup):
+    """CLIENT_ASSERTION_LEEWAY (60 s) of clock difference is tolerated."""
+    ahead = datetime.now(UTC) + timedelta(seconds=30)
+    tool_ags(setup).put_grade(grade(setup["learner"], 6, 10, timestamp=ahead))
+    result = Result.objects.get()
+    assert result.score_given == 6 and result.timestamp == ahead
+
+
+@pytest.mark.django_db
+def test_the_future_timestamp_leeway_is_client_assertion_leeway(setup, client, settings):
+    raw = Raw(client, setup["tool"])
+    ahead = (datetime.now(UTC) + timedelta(seconds=30)).isoformat()
+    with override_settings(WAGTAIL_LTI={**settings.WAGTAIL_LTI, "CLIENT_ASSERTION_LEEWAY": 5}):
+        response = raw.post(
+            setup["lineitem_url"] + "/scores",
+            score_body(setup["learner"], timestamp=ahead),
+            SCORE_TYPE,
+        )
+    assert response.status_code == 400 and "5 seconds" in response.json()["error_description"]
+    assert nothing_recorded()
+
+
+def test_check_score_timestamp_boundaries():
+    """The protocol core: refused only beyond ``now`` + leeway, whatever the time zones."""
+    now = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
+    check = ags_core.check_score_timestamp
+    check(now - timedelta(days=400), now=now, leeway_seconds=60)
+    check(now, now=now, leeway_seconds=60)
+    check(now + timedelta(seconds=60), now=now, leeway_seconds=60)
+    check(
+        datetime(2025, 6, 1, 14, 1, tzinfo=timezone(timedelta(hours=2))), now=now, leeway_seconds=60
+    )
+    for ahead in (
+        now + timedelta(seconds=60, microseconds=1),
+        now + timedelta(hours=1),
+        datetime(2025, 6, 1, 14, 2, tzinfo=timezone(timedelta(hours=2))),
+        datetime(9999, 12, 31, 23, 59, tzinfo=UTC),
+    ):
+        with pytest.raises(ags_core.AgsError) as refused:
+            check(ahead, now=now, leeway_seconds=60)
+        assert refused.value.status == 400 and "AGS §3.4.9" in str(refused.value)
+    with pytest.raises(ags_core.AgsError):
+        check(now + timedelta(seconds=1), now=now, leeway_seconds=0)
 
 
 @pytest.mark.parametrize(

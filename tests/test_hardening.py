@@ -367,7 +367,7 @@ def test_no_access_token_on_the_debug_error_page_of_ags(debug_client, world, mon
                 "scoreMaximum": 10,
                 "activityProgress": "Completed",
                 "gradingProgress": "FullyGraded",
-                "timestamp": "2030-01-01T00:00:00Z",
+                "timestamp": "2024-01-01T00:00:00Z",
             },
             content_type="application/vnd.ims.lis.v1.score+json",
             headers=world.bearer,

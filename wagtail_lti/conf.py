@@ -54,7 +54,9 @@ DEFAULTS: dict[str, Any] = {
     # the tool's answer: the time the editor has to choose in the tool.
     "CONTENT_SELECTION_TTL": 3600,
     "ACCESS_TOKEN_TTL": 3600,  # OAuth 2 access tokens from the token endpoint
-    "CLIENT_ASSERTION_LEEWAY": 60,  # leeway on exp/iat of tools' JWTs
+    # Seconds a tool's clock may differ from ours: leeway on exp/iat of tools' JWTs, and how far
+    # ahead of our clock an AGS score timestamp may be (a later one is refused).
+    "CLIENT_ASSERTION_LEEWAY": 60,
     "JWKS_FETCH_TIMEOUT": 5,  # seconds, fetching a tool's JWKS URL
     "JWKS_CACHE_TTL": 3600,  # seconds a tool's fetched JWKS is cached
     "JWKS_MAX_AGE": 3600,  # Cache-Control max-age of our JWKS endpoint

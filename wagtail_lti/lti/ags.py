@@ -10,7 +10,7 @@ import binascii
 import json
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .errors import LtiError
@@ -244,6 +244,21 @@ def parse_score(data: dict[str, Any]) -> ScoreData:
         timestamp=timestamp,
         comment=comment,
     )
+
+
+def check_score_timestamp(timestamp: datetime, *, now: datetime, leeway_seconds: float) -> None:
+    """Refuse a score ``timestamp`` more than ``leeway_seconds`` ahead of ``now`` (both aware).
+
+    Later scores must carry a later timestamp (§3.4.9), so a score stamped in the future by a tool
+    whose clock runs ahead would block every score the tool sends until its clock catches up.
+    """
+    if timestamp > now + timedelta(seconds=leeway_seconds):
+        raise AgsError(
+            f"timestamp {format_datetime(timestamp.astimezone(UTC))} is more than "
+            f"{leeway_seconds:g} seconds ahead of the platform's clock "
+            f"({format_datetime(now.astimezone(UTC).replace(microsecond=0))}); later scores must "
+            "have later timestamps (AGS §3.4.9), so check the tool's clock."
+        )
 
 
 # --- Results (§3.3) --------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from functools import wraps
 from django.contrib.auth import get_user_model
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from wagtail.models import Page
 
@@ -328,9 +329,16 @@ def _course_members(course):
 
 @ags_endpoint({"POST": (S.AGS_SCORE,)})
 def scores(request: HttpRequest, provider: LtiProvider, course, line_item_id: int) -> HttpResponse:
-    """AGS §3.4: record a score; an older or equal timestamp is refused with 409, nothing changed."""
+    """AGS §3.4: record a score.
+
+    An older or equal timestamp than the one on record is refused with 409, a timestamp more than
+    ``CLIENT_ASSERTION_LEEWAY`` seconds in the future with 400; either way nothing changes.
+    """
     item = _line_item(provider, course, line_item_id)
     score = ags.parse_score(_body(request, ags.SCORE_MEDIA_TYPE))
+    ags.check_score_timestamp(
+        score.timestamp, now=timezone.now(), leeway_seconds=lti_settings.CLIENT_ASSERTION_LEEWAY
+    )
     user = user_for_opaque_id(score.user_id, _course_members(course))
     if user is None:
         raise ags.AgsError("userId is not a member of this course.")
