@@ -140,7 +140,10 @@ class AppServer:
 
 
 def server_env(overrides: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment of a server process: this test run's settings, plus ``overrides``."""
+    """The environment of a server process: this test run's settings, plus ``overrides``.
+
+    That includes the cache key prefix of this test process (``CACHE_KEY_PREFIX``).
+    """
     env = dict(os.environ)
     env.update(
         DJANGO_SETTINGS_MODULE="example_site.settings",
@@ -152,6 +155,11 @@ def server_env(overrides: dict[str, str] | None = None) -> dict[str, str]:
     )
     if lti_settings.ENCRYPTION_KEY:
         env["LTI_ENCRYPTION_KEY"] = lti_settings.ENCRYPTION_KEY
+    # The test's own cache key prefix (per xdist worker, tests/conftest.py), so a server shares
+    # keys with the test that started it and with nobody else.
+    prefix = settings.CACHES.get("default", {}).get("KEY_PREFIX")
+    if prefix is not None:
+        env["CACHE_KEY_PREFIX"] = prefix
     env.update(overrides or {})
     return env
 
