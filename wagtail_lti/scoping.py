@@ -21,9 +21,11 @@ from functools import reduce
 from operator import or_
 from typing import TYPE_CHECKING
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import CharField, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Cast
 
-from .models import Organization, OrganizationMembership
+from .models import Enrollment, Organization, OrganizationMembership, OrganizationOwnedMixin
 
 
 if TYPE_CHECKING:
@@ -190,3 +192,93 @@ def managed_courses(user: User) -> QuerySet:
 def courses_of_organization(organization: Organization) -> QuerySet:
     """Course pages of ``organization`` and of its sub-organizations."""
     return _courses_under([organization.path])
+
+
+def enrollments_of_managed_courses(queryset: QuerySet, user: User) -> QuerySet:
+    """Enrollments in courses whose organization the user manages (every one for a superuser)."""
+    if managed_root_paths(user) is None:
+        return queryset
+    return queryset.filter(course__in=managed_courses(user))
+
+
+# --- Admin history ---------------------------------------------------------------------------------
+# Wagtail's audit log of wagtail-lti records (``LtiLogEntry``): Reports → "Site history", its
+# filters and exports, and each record's own history page.
+
+
+def memberships_of_managed(queryset: QuerySet, user: User) -> QuerySet:
+    """Memberships of organizations the user manages."""
+    if managed_root_paths(user) is None:
+        return queryset
+    return queryset.filter(organization__in=managed_organizations(user))
+
+
+def admin_visible_records(model, user: User) -> QuerySet | None:
+    """The records of ``model`` the user may see in the admin: the rule of the model's listing.
+
+    Providers and resource links: owned by an organization the user manages (records merely made
+    available to the user's organizations can be used there, in choosers and launches, but are not
+    listed, opened or shown in history). Organizations: managed ones. Memberships: of managed
+    organizations. Enrollments: in courses of managed organizations. ``None``: no rule for the
+    model, so only superusers see its records' history.
+    """
+    if issubclass(model, OrganizationOwnedMixin):
+        return owned_by_managed(model._default_manager.all(), user)
+    if model is Organization:
+        return managed_organizations(user)
+    if model is OrganizationMembership:
+        return memberships_of_managed(model._default_manager.all(), user)
+    if model is Enrollment:
+        return enrollments_of_managed_courses(model._default_manager.all(), user)
+    return None
+
+
+def organization_id_of(record) -> int | None:
+    """The organization a record belongs to, kept with each log entry of it.
+
+    A provider's, link's or membership's organization; an organization's parent (whose managers
+    manage it); an enrollment's course organization. ``None`` for anything else.
+    """
+    if isinstance(record, Organization):
+        parent = record.get_parent() if record.path else None
+        return parent.pk if parent is not None else None
+    if isinstance(record, OrganizationOwnedMixin | OrganizationMembership):
+        return record.organization_id
+    if isinstance(record, Enrollment):
+        course = record.course.specific if record.course_id else None
+        return getattr(course, "course_organization_id", None)
+    return None
+
+
+def _pk_text(queryset: QuerySet) -> QuerySet:
+    """The primary keys as text, to compare with a log entry's ``object_id``."""
+    return queryset.order_by().annotate(_pk_text=Cast("pk", CharField())).values("_pk_text")
+
+
+def history_visible_to(entries: QuerySet, user: User, models: Iterable[type]) -> QuerySet:
+    """The log entries of ``entries`` (an ``LtiLogEntry`` queryset) the user may see.
+
+    Only entries about records of ``models`` (those the user has a model permission for) count.
+    An entry is visible when the user may see its record now (:func:`admin_visible_records`);
+    once the record is deleted, when the user manages the organization recorded with the entry
+    (:func:`organization_id_of` at the time of the action). Superusers see everything. One query
+    when evaluated, whatever the number of entries.
+    """
+    roots = managed_root_paths(user)
+    if roots is None:
+        return entries
+    if not roots:
+        return entries.none()
+    managed = managed_organizations(user).order_by().values("pk")
+    condition = Q(pk__in=[])
+    for model in models:
+        visible = admin_visible_records(model, user)
+        if visible is None:
+            continue
+        content_type = ContentType.objects.get_for_model(model, for_concrete_model=False)
+        still_there = _pk_text(model._default_manager.all()).filter(_pk_text=OuterRef("object_id"))
+        condition |= Q(content_type_id=content_type.pk) & (
+            Q(object_id__in=_pk_text(visible))
+            | (Q(organization_id__in=managed) & ~Exists(still_there))
+        )
+    return entries.filter(condition)

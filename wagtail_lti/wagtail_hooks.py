@@ -6,6 +6,7 @@ from .admin import (  # noqa: F401
     catalogue,
     content_selection,
     courses,
+    history,
     launch_log,
     platform,
     registration,

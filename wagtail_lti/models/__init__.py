@@ -9,6 +9,7 @@ from .courses import (
     ScoreEvent,
 )
 from .launch_log import LaunchLogEntry
+from .log_entries import LtiLogEntry
 from .organizations import Organization, OrganizationMembership
 from .providers import LtiProvider, LtiResourceLink, OrganizationOwnedMixin
 from .registration import ToolRegistration
@@ -23,6 +24,7 @@ __all__ = [
     "LaunchLogEntry",
     "LearnerActivity",
     "LineItem",
+    "LtiLogEntry",
     "LtiProvider",
     "LtiResourceLink",
     "Organization",
