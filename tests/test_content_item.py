@@ -463,3 +463,94 @@ def test_editor_sets_the_content_selection_url_on_the_provider_form(world):
     assert LtiProvider.objects.get(name="Moodle Law").content_selection_url == (
         "https://moodle.example/ci"
     )
+
+
+# --- The launch log -----------------------------------------------------------------------------
+
+
+def log_entries():
+    from wagtail_lti.models import LaunchLogEntry
+
+    return list(LaunchLogEntry.objects.order_by("pk"))
+
+
+def test_the_request_and_the_answer_are_in_the_launch_log(world):
+    from tests.test_launch_log import assert_not_stored
+    from wagtail_lti.models import ContentSelection
+
+    fields = start(world)
+    body, _ = sign(answer_fields(fields["data"], [link_item("Quiz", "https://tool.example/q")]))
+    assert post(world["client"], body).status_code == 303
+    selection = ContentSelection.objects.get()
+
+    request, answer = log_entries()
+    assert (request.kind, request.outcome, request.http_status) == ("content_selection", "ok", 200)
+    assert request.action == f"ContentItemSelectionRequest form signed (selection {selection.pk})"
+    assert (answer.kind, answer.outcome, answer.http_status) == ("content_selection", "ok", 303)
+    assert answer.action == (
+        f"ContentItemSelection: 1 resource link(s) added (selection {selection.pk})"
+    )
+    for entry in (request, answer):
+        assert entry.user == world["editor"] and entry.provider == world["provider"]
+        assert entry.error == "" and entry.debug_data is None
+    answer_signature = dict(pair.split("=", 1) for pair in body.split("&"))["oauth_signature"]
+    assert_not_stored(SECRET, fields["oauth_signature"], answer_signature, fields["data"])
+
+
+def test_debug_keeps_the_parameters_without_data_or_signatures(world):
+    from tests.test_launch_log import assert_not_stored
+
+    world["provider"].debug_launches = True
+    world["provider"].save()
+    fields = start(world)
+    body, _ = sign(
+        answer_fields(fields["data"], [link_item("Quiz", "https://tool.example/q")], lti_msg="Hi")
+    )
+    assert post(world["client"], body).status_code == 303
+
+    request, answer = log_entries()
+    sent = request.debug_data
+    assert sent["url"] == SELECT_URL
+    assert sent["parameters"]["lti_message_type"] == "ContentItemSelectionRequest"
+    assert sent["parameters"]["data"] == sent["parameters"]["oauth_signature"] == "(not stored)"
+    assert "%26data%3D%2528not%2520stored%2529%26" in sent["oauth_base_string"]
+    received = answer.debug_data["parameters"]
+    assert received["lti_message_type"] == "ContentItemSelection" and received["lti_msg"] == "Hi"
+    assert json.loads(received["content_items"])["@graph"][0]["title"] == "Quiz"
+    assert received["data"] == received["oauth_signature"] == "(not stored)"
+    assert answer.debug_data["url"] == "http://testserver" + return_path()
+    answer_signature = dict(pair.split("=", 1) for pair in body.split("&"))["oauth_signature"]
+    assert_not_stored(SECRET, fields["oauth_signature"], answer_signature, fields["data"])
+
+
+def test_refused_answers_are_logged_with_their_reason(world):
+    data = start(world)["data"]
+    body, _ = sign(answer_fields(data, [link_item("Quiz")]), secret="wrong secret")
+    assert post(world["client"], body).status_code == 400
+    body, _ = sign(answer_fields("unknown-data", [link_item("Quiz")]))
+    assert post(world["client"], body).status_code == 400
+
+    bad_signature, unknown_data = log_entries()[1:]
+    for entry in (bad_signature, unknown_data):
+        assert (entry.kind, entry.outcome) == ("content_selection", "error")
+        assert entry.action == "ContentItemSelection" and entry.user == world["editor"]
+        assert entry.http_status == 400
+    assert bad_signature.provider == world["provider"]
+    assert "could not be verified" in bad_signature.error
+    assert "signature does not match" in bad_signature.error
+    assert unknown_data.provider is None and "data value is unknown" in unknown_data.error
+
+
+def test_a_request_that_cannot_be_signed_is_logged(world):
+    from wagtail_lti.models import LtiProvider
+
+    LtiProvider.objects.filter(pk=world["provider"].pk).update(secret_encrypted="garbage")
+    response = world["client"].post(
+        reverse("wagtail_lti_select_content"),
+        {"provider": world["provider"].pk, "organization": world["orgs"]["acme"].pk},
+    )
+    assert response.status_code == 200 and "cannot be read" in response.content.decode()
+    (entry,) = log_entries()
+    assert (entry.kind, entry.outcome) == ("content_selection", "error")
+    assert entry.action.startswith("ContentItemSelectionRequest not sent")
+    assert "cannot be read" in entry.error and entry.provider == world["provider"]

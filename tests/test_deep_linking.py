@@ -705,3 +705,103 @@ def test_result_page_is_only_for_its_editor(world, make_editor):
     other = Client()
     other.force_login(bob)
     assert other.get(location).status_code == 404
+
+
+# --- The launch log -----------------------------------------------------------------------------
+
+
+def log_entries():
+    from wagtail_lti.models import LaunchLogEntry
+
+    return list(LaunchLogEntry.objects.order_by("pk"))
+
+
+def test_the_request_and_the_answer_are_in_the_launch_log(world):
+    """The login initiation, the LtiDeepLinkingRequest id_token, the tool's answer: one row each,
+    the editor and the provider named, nothing secret stored."""
+    from tests.test_launch_log import assert_not_stored
+
+    launched = deep_linking_launch(world)
+    html = launched.deep_link.output_response_form(
+        [resource("Quiz", f"{TOOL}/quiz"), resource("Reading")]
+    )
+    token = the_form(html)["fields"]["JWT"]
+    assert post_answer(world.client, token).status_code == 303
+    selection = selections().get()
+
+    request, issued, answer = log_entries()
+    assert (request.kind, request.outcome, request.http_status) == ("content_selection", "ok", 200)
+    assert request.action == (
+        f"LtiDeepLinkingRequest: LTI 1.3 login initiation (selection {selection.pk})"
+    )
+    assert (issued.kind, issued.outcome) == ("id_token", "ok")
+    assert (answer.kind, answer.outcome, answer.http_status) == ("content_selection", "ok", 303)
+    assert answer.action == (
+        f"LtiDeepLinkingResponse: 2 resource link(s) added (selection {selection.pk})"
+    )
+    for entry in (request, issued, answer):
+        assert entry.user == world.editor and entry.provider == world.provider
+        assert entry.placement is None and entry.course is None and entry.error == ""
+        assert entry.debug_data is None  # the provider's debug switch is off
+    assert request.get_kind_display() == "Content selection (Deep Linking, Content-Item)"
+    id_token = launched.id_token_form["fields"]["id_token"]
+    data = our_claims(id_token, world.provider.client_id)[SETTINGS_CLAIM]["data"]
+    assert_not_stored(
+        token, token.rsplit(".", 1)[1], id_token, launched.init["lti_message_hint"], data
+    )
+
+
+def test_debug_keeps_the_claims_without_data_or_jwt(world):
+    from tests.test_launch_log import assert_not_stored
+
+    world.provider.debug_launches = True
+    world.provider.save()
+    launched = deep_linking_launch(world)
+    message = launched.message([resource("Quiz", f"{TOOL}/quiz")])
+    token = launched.sign(message)
+    assert post_answer(world.client, token).status_code == 303
+
+    request, issued, answer = log_entries()
+    assert request.debug_data is None  # the login initiation carries only the message hint
+    # The request's claims (the authorization endpoint's entry), all but the data value.
+    sent = issued.debug_data["claims"]
+    assert sent[LTI_CLAIM + "message_type"] == "LtiDeepLinkingRequest"
+    assert sent[SETTINGS_CLAIM]["data"] == "(not stored)"
+    assert sent[SETTINGS_CLAIM]["deep_link_return_url"] == ISSUER + return_path()
+    claims = answer.debug_data["claims"]
+    assert claims[LTI_CLAIM + "message_type"] == "LtiDeepLinkingResponse"
+    assert claims[CONTENT_ITEMS][0]["title"] == "Quiz"
+    assert claims[DATA_CLAIM] == "(not stored)"
+    assert answer.debug_data["header"]["alg"] == "RS256"
+    assert_not_stored(token, token.rsplit(".", 1)[1], message[DATA_CLAIM])
+
+
+def test_refused_answers_are_logged_with_their_reason(world):
+    launched = deep_linking_launch(world)
+    message = launched.message([resource("Quiz", f"{TOOL}/quiz")])
+    assert post_answer(world.client, _other_key_token(launched, message)).status_code == 400
+    unknown = {**message, "iss": "no-such-client"}
+    assert post_answer(world.client, launched.sign(unknown)).status_code == 400
+    assert post_answer(world.client, "").status_code == 400
+
+    bad_signature, unknown_client, no_jwt = log_entries()[2:]
+    for entry in (bad_signature, unknown_client, no_jwt):
+        assert (entry.kind, entry.outcome, entry.http_status) == ("content_selection", "error", 400)
+        assert entry.action == "LtiDeepLinkingResponse" and entry.user == world.editor
+    assert bad_signature.provider == world.provider
+    assert bad_signature.error.startswith("The tool's answer could not be verified")
+    assert "signature" in bad_signature.error
+    assert unknown_client.provider is None and "client ID" in unknown_client.error
+    assert "no JWT" in no_jwt.error
+
+
+def test_a_reposted_answer_is_logged_as_such(world):
+    launched = deep_linking_launch(world)
+    token = launched.deep_link.get_response_jwt([resource("Quiz", f"{TOOL}/quiz")])
+    form = the_form(post_answer(Client(), token))
+    assert world.client.post(return_path(), form["fields"]).status_code == 303
+
+    reposted, answer = log_entries()[2:]
+    assert reposted.action == "LtiDeepLinkingResponse re-posted: no session cookie"
+    assert (reposted.outcome, reposted.user) == ("ok", None)
+    assert answer.action.startswith("LtiDeepLinkingResponse: 1 resource link(s) added")

@@ -234,9 +234,19 @@ def lti11_debug(url: str, signed_params: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
+#: The Deep Linking settings claim, whose ``data`` (a content selection's binding value, stored
+#: elsewhere only hashed) is not kept.
+DEEP_LINKING_SETTINGS_CLAIM = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+
+
 def lti13_debug(claims: Mapping[str, Any], *, kid: str = "") -> dict[str, Any]:
-    """What an LTI 1.3 launch sent: the id_token's header and claims (never the token)."""
-    return {"header": {"alg": "RS256", "kid": kid, "typ": "JWT"}, "claims": dict(claims)}
+    """What an LTI 1.3 launch sent: the id_token's header and claims (never the token; a Deep
+    Linking request's ``data`` left out)."""
+    kept = dict(claims)
+    dl_settings = kept.get(DEEP_LINKING_SETTINGS_CLAIM)
+    if isinstance(dl_settings, Mapping) and "data" in dl_settings:
+        kept[DEEP_LINKING_SETTINGS_CLAIM] = {**dl_settings, "data": REDACTED}
+    return {"header": {"alg": "RS256", "kid": kid, "typ": "JWT"}, "claims": kept}
 
 
 # --- Upkeep -------------------------------------------------------------------------------------

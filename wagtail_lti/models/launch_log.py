@@ -1,5 +1,8 @@
 """The launch log: one row per launch and per service call of a tool, kept for a while.
 
+Also one row per content selection request sent to a tool and per answer (Deep Linking,
+Content-Item).
+
 Written by ``wagtail_lti.launch_log``; read in the admin (Reports → LTI launch log). A row never
 holds a secret, an access token, a client assertion, a signature or an id_token; ``debug_data``
 (the parameters or claims sent) is filled only for providers whose debug switch is on.
@@ -24,6 +27,8 @@ class LaunchLogEntry(models.Model):
         TOKEN = "token", _("LTI 1.3 access token")
         AGS = "ags", _("Assignment and Grade Services")
         NRPS = "nrps", _("Names and Role Provisioning")
+        # An editor's request to a tool (Deep Linking, Content-Item) and the tool's answer.
+        CONTENT_SELECTION = "content_selection", _("Content selection (Deep Linking, Content-Item)")
 
     class Outcome(models.TextChoices):
         OK = "ok", _("OK")

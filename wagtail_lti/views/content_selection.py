@@ -21,6 +21,13 @@ The answers (public, CSRF-exempt, POST):
 
 Both then add the resource links and send the editor (303) to the result page in the admin.
 
+**Launch log.** Each request to the tool and each answer from it is a row of kind
+``content_selection``: the request when the editor is sent to the tool (for LTI 1.3 the login
+initiation; the ``LtiDeepLinkingRequest`` id_token itself is logged by the authorization endpoint,
+kind ``id_token``), the answer with what it added or why it was refused. Never stored: the
+``data`` value, the message hint, the OAuth signature, the tool's JWT; debug data (providers with
+the debug switch on) holds the parameters or the answer's claims without them.
+
 **Cookies.** The tool's answer is a cross-site form POST: browsers do not send a ``SameSite=Lax``
 session cookie with it. Such an answer is re-posted once from our own page (a same-site POST, which
 carries the cookie), as the authorization endpoint does; nothing is checked or consumed before.
@@ -45,10 +52,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from .. import content_selection as selection_service
+from .. import launch_log
 from ..conf import lti_settings
 from ..content_selection import SelectionRefused
 from ..lti import content_item, deep_linking, lti11, oidc
 from ..lti.client_assertion import ToolJwtError, unverified_header
+from ..lti.deep_linking import DATA_CLAIM
 from ..lti.lti13 import context_to_data
 from ..models import ContentSelection, LtiProvider, PendingLaunch
 from ..single_use import use_once
@@ -64,6 +73,7 @@ REPOST_FIELD = "wagtail_lti_repost"
 DL_NONCE_NAMESPACE = "lti13_dl_nonce"
 CI_NONCE_NAMESPACE = "lti11_ci_nonce"
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+LOG_KIND = "content_selection"
 
 
 def _protect(response: HttpResponse) -> HttpResponse:
@@ -90,6 +100,7 @@ def _autosubmit(request, *, action, fields, title, message, button) -> HttpRespo
 
 
 def _refused(request, message: str, *, status: int = 400, tool_message: str = "") -> HttpResponse:
+    launch_log.note(request, error=message)
     list_url = ""
     if getattr(request.user, "is_authenticated", False):
         from ..models import LtiResourceLink
@@ -151,6 +162,16 @@ def start_deep_linking(
         client_id=provider.client_id,
         deployment_id=selection.deployment_id,
     )
+    launch_log.record(
+        LOG_KIND,
+        ok=True,
+        provider=provider,
+        user=request.user,
+        action=f"LtiDeepLinkingRequest: LTI 1.3 login initiation (selection {selection.pk})",
+        status=200,
+        # As for launches, no debug data: the login initiation carries only the message hint;
+        # the id_token's claims are in the authorization endpoint's entry.
+    )
     return _autosubmit(
         request,
         action=provider.login_url,
@@ -179,11 +200,30 @@ def start_content_item(
         secret = provider.secret
     except Exception:  # the secret no longer decrypts (ENCRYPTION_KEY changed)
         logger.error("The secret of LTI provider %s cannot be decrypted.", provider.pk)
-        raise SelectionRefused(
-            _("The secret of “%(provider)s” cannot be read; enter it again on the provider.")
-            % {"provider": provider}
-        ) from None
+        refusal = _(
+            "The secret of “%(provider)s” cannot be read; enter it again on the provider."
+        ) % {"provider": provider}
+        launch_log.record(
+            LOG_KIND,
+            ok=False,
+            provider=provider,
+            user=request.user,
+            action=f"ContentItemSelectionRequest not sent (selection {selection.pk})",
+            error=refusal,
+        )
+        raise SelectionRefused(refusal) from None
     signed = lti11.sign_launch(url, params, provider.consumer_key, secret)
+    launch_log.record(
+        LOG_KIND,
+        ok=True,
+        provider=provider,
+        user=request.user,
+        action=f"ContentItemSelectionRequest form signed (selection {selection.pk})",
+        status=200,
+        # The data value is left out of the parameters and of the base string (so that base
+        # string is not the one signed); the signature and the secret never are there.
+        debug=lambda: launch_log.lti11_debug(url, {**signed, "data": launch_log.REDACTED}),
+    )
     return _autosubmit(
         request,
         action=url,
@@ -197,9 +237,32 @@ def start_content_item(
 # --- The answers --------------------------------------------------------------------------------
 
 
+def _redacted(params) -> dict:
+    """Form parameters for the log's debug data: one value per name, secrets and data left out."""
+    return {
+        name: (launch_log.REDACTED if name in NOT_LOGGED else value)
+        for name, value in sorted(params.items())
+        if name != REPOST_FIELD
+    }
+
+
+#: Parameters never kept in the log's debug data (the selection's ``data`` is stored only hashed).
+NOT_LOGGED = launch_log.SECRET_PARAMETERS | {"data"}
+
+
+def _deep_linking_answer_debug(token: str) -> dict:
+    """The answer's JWT header and claims (as sent; ``data`` left out), never the JWT itself."""
+    header = jwt.get_unverified_header(token)
+    claims = jwt.decode(token, options={"verify_signature": False})
+    if DATA_CLAIM in claims:
+        claims[DATA_CLAIM] = launch_log.REDACTED
+    return {"header": header, "claims": claims}
+
+
 def _repost_or_refuse(request: HttpRequest) -> HttpResponse:
     """An answer without a signed-in user: re-post it once from our own page, then give up."""
     if request.POST.get(REPOST_FIELD) != "1":
+        launch_log.note(request, action=f"{_answer_name(request)} re-posted: no session cookie")
         fields = [
             (name, value)
             for name, values in request.POST.lists()
@@ -232,9 +295,26 @@ def _nonce_ttl(claims: dict) -> int:
     return max(remaining, 0) + lti_settings.CLIENT_ASSERTION_LEEWAY + 60
 
 
+def _answer_name(request: HttpRequest) -> str:
+    match = getattr(request, "resolver_match", None)
+    if getattr(match, "url_name", "") == "lti11_content_item_return":
+        return "ContentItemSelection"
+    return "LtiDeepLinkingResponse"
+
+
+def _log_added(request: HttpRequest, selection: ContentSelection, links: list) -> None:
+    launch_log.note(
+        request,
+        action=f"{_answer_name(request)}: {len(links)} resource link(s) added "
+        f"(selection {selection.pk})",
+    )
+
+
 @csrf_exempt
+@launch_log.logged(LOG_KIND, user_from_session=True)
 def deep_linking_return(request: HttpRequest) -> HttpResponse:
     """``wagtail_lti:lti13_deep_linking_return``: an ``LtiDeepLinkingResponse`` from a tool."""
+    launch_log.note(request, action="LtiDeepLinkingResponse")
     if request.method != "POST":
         response = _refused(request, _("The tool's answer must be POSTed."), status=405)
         response["Allow"] = "POST"
@@ -264,6 +344,7 @@ def deep_linking_return(request: HttpRequest) -> HttpResponse:
             raise SelectionRefused(
                 _("The tool's answer comes from a client ID (iss) no LTI 1.3 provider here has.")
             )
+        launch_log.note(request, provider=provider, debug=lambda: _deep_linking_answer_debug(token))
         if not deep_linking.unverified_audience_matches(unverified, issuer):
             raise SelectionRefused(
                 _("The tool's answer is addressed to another platform (its aud is not %(issuer)s).")
@@ -284,7 +365,7 @@ def deep_linking_return(request: HttpRequest) -> HttpResponse:
         )
         if answer.deployment_id != selection.deployment_id:
             raise SelectionRefused(_("The tool's answer names another deployment."))
-        selection_service.create_links(
+        added = selection_service.create_links(
             request,
             selection,
             answer.items,
@@ -295,6 +376,7 @@ def deep_linking_return(request: HttpRequest) -> HttpResponse:
                 DL_NONCE_NAMESPACE, f"{provider.pk}\n{answer.nonce}", _nonce_ttl(claims)
             ),
         )
+        _log_added(request, selection, added)
     except ToolJwtError as exc:
         logger.info("Deep linking answer refused: %s", exc)
         return _refused(
@@ -325,8 +407,10 @@ def _jwt_reason(exc: ToolJwtError) -> str:
 
 
 @csrf_exempt
+@launch_log.logged(LOG_KIND, user_from_session=True)
 def content_item_return(request: HttpRequest) -> HttpResponse:
     """``wagtail_lti:lti11_content_item_return``: a ``ContentItemSelection`` from an LTI 1.1 tool."""
+    launch_log.note(request, action="ContentItemSelection")
     if request.method != "POST":
         response = _refused(request, _("The tool's answer must be POSTed."), status=405)
         response["Allow"] = "POST"
@@ -362,6 +446,15 @@ def content_item_return(request: HttpRequest) -> HttpResponse:
                 )
             )
         provider = selection.provider
+        launch_log.note(
+            request,
+            provider=provider,
+            debug=lambda: {
+                "method": "POST",
+                "url": request.build_absolute_uri(),
+                "parameters": _redacted(params),
+            },
+        )
         window = lti_settings.OAUTH_TIMESTAMP_WINDOW
 
         def get_secret(consumer_key: str) -> str | None:
@@ -402,7 +495,7 @@ def content_item_return(request: HttpRequest) -> HttpResponse:
                 answer.errorlog,
             )
         selection = selection_service.check_answer_binding(request, selection, provider)
-        selection_service.create_links(
+        added = selection_service.create_links(
             request,
             selection,
             answer.items,
@@ -410,6 +503,7 @@ def content_item_return(request: HttpRequest) -> HttpResponse:
             tool_message=answer.msg,
             tool_error_message=answer.errormsg,
         )
+        _log_added(request, selection, added)
     except lti11.OAuthError as exc:
         logger.info("Content-Item answer refused: %s", exc.reason)
         return _refused(
