@@ -383,13 +383,22 @@ def test_the_query_count_does_not_grow_with_the_entries(client, history, orgs):
 
     before = count()
     for n in range(6):
-        for organization in (orgs["engineering"], orgs["partner"]):
+        for side, organization in (("mine", orgs["engineering"]), ("theirs", orgs["partner"])):
             provider = make_provider(organization, f"Extra {organization.pk}-{n}")
             log(provider, "wagtail.create", user=history["alice"])
             log(
                 make_link(organization, provider, f"Extra link {organization.pk}-{n}"),
                 "wagtail.create",
             )
+            person = make_learner(f"extra-{side}-{n}")
+            membership = OrganizationMembership.objects.create(
+                organization=history[side]["lab"], user=person
+            )
+            log(membership, "wagtail.create")
+            course = history[side]["course"]
+            log(Enrollment.objects.create(course=course, user=person), "wagtail.create")
+            log(Organization.objects.get(pk=history[side]["lab"].pk), "wagtail.edit")
+    assert len(_labels(client.get(SITE_HISTORY))) > 30
     assert count() == before
 
 
