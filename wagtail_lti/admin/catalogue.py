@@ -62,38 +62,59 @@ def _availability_tab():
     )
 
 
-# --- LTI providers --------------------------------------------------------------------------------
+# --- Shared by both snippets ----------------------------------------------------------------------
+
+AVAILABLE_COUNT_LABEL = _("Available to (organizations)")
 
 
-class LtiProviderViewSet(SnippetViewSet):
-    model = LtiProvider
-    icon = "link-external"
-    menu_label = _("LTI providers")
-    index_view_class = views.ProviderIndexView
+def available_count_column() -> NumberColumn:
+    return NumberColumn("available_count", label=AVAILABLE_COUNT_LABEL, sort_key="available_count")
+
+
+class OrganizationOwnedViewSet(SnippetViewSet):
+    """A snippet owned by an organization: every view scoped (``catalogue_views``), searched by
+    name in the database, listed with its name and organization first."""
+
     copy_view_enabled = False
     inspect_view_enabled = False
     search_fields = ["name"]
     search_backend_name = None
-    filterset_class = views.ProviderFilterSet
-    add_view_class = views.ProviderCreateView
-    edit_view_class = views.ProviderEditView
+    add_view_class = views.ScopedCreateView
+    edit_view_class = views.ScopedEditView
     delete_view_class = views.ScopedDeleteView
     usage_view_class = views.ScopedUsageView
     history_view_class = views.ScopedHistoryView
     revisions_compare_view_class = views.ScopedRevisionsCompareView
+
+    @staticmethod
+    def leading_columns() -> list:
+        return [
+            "name",
+            Column("organization", label=_("Organization"), sort_key="organization__name"),
+        ]
+
+
+# --- LTI providers --------------------------------------------------------------------------------
+
+
+class LtiProviderViewSet(OrganizationOwnedViewSet):
+    model = LtiProvider
+    icon = "link-external"
+    menu_label = _("LTI providers")
+    index_view_class = views.ProviderIndexView
+    filterset_class = views.ProviderFilterSet
+    add_view_class = views.ProviderCreateView
+    edit_view_class = views.ProviderEditView
     chooser_viewset_class = views.ProviderChooserViewSet
     list_display = [
-        "name",
-        Column("organization", label=_("Organization"), sort_key="organization__name"),
+        *OrganizationOwnedViewSet.leading_columns(),
         Column(
             "lti_version",
             label=_("LTI version"),
             accessor="get_lti_version_display",
             sort_key="lti_version",
         ),
-        NumberColumn(
-            "available_count", label=_("Available to (organizations)"), sort_key="available_count"
-        ),
+        available_count_column(),
         NumberColumn("link_count", label=_("Used by (resource links)"), sort_key="link_count"),
         Column("is_enabled", label=_("Status"), accessor="status_label", sort_key="is_enabled"),
     ]
@@ -115,7 +136,7 @@ class LtiProviderViewSet(SnippetViewSet):
         "consumer_key": _("LTI key"),
         "client_id": _("Client ID"),
         "deployment_id": _("Deployment ID"),
-        "available_count": _("Available to (organizations)"),
+        "available_count": AVAILABLE_COUNT_LABEL,
         "link_count": _("Used by (resource links)"),
     }
     export_filename = "lti-providers"
@@ -196,26 +217,15 @@ class LtiProviderViewSet(SnippetViewSet):
 # --- LTI resource links ---------------------------------------------------------------------------
 
 
-class LtiResourceLinkViewSet(SnippetViewSet):
+class LtiResourceLinkViewSet(OrganizationOwnedViewSet):
     model = LtiResourceLink
     icon = "link"
     menu_label = _("LTI resource links")
     index_view_class = views.ResourceLinkIndexView
-    copy_view_enabled = False
-    inspect_view_enabled = False
-    search_fields = ["name"]
-    search_backend_name = None
     filterset_class = views.ResourceLinkFilterSet
-    add_view_class = views.ScopedCreateView
-    edit_view_class = views.ScopedEditView
-    delete_view_class = views.ScopedDeleteView
-    usage_view_class = views.ScopedUsageView
-    history_view_class = views.ScopedHistoryView
-    revisions_compare_view_class = views.ScopedRevisionsCompareView
     chooser_viewset_class = views.ResourceLinkChooserViewSet
     list_display = [
-        "name",
-        Column("organization", label=_("Organization"), sort_key="organization__name"),
+        *OrganizationOwnedViewSet.leading_columns(),
         Column("provider", label=_("LTI provider"), sort_key="provider__name"),
         Column(
             "lti_version",
@@ -223,9 +233,7 @@ class LtiResourceLinkViewSet(SnippetViewSet):
             accessor="provider.get_lti_version_display",
             sort_key="provider__lti_version",
         ),
-        NumberColumn(
-            "available_count", label=_("Available to (organizations)"), sort_key="available_count"
-        ),
+        available_count_column(),
         NumberColumn("page_count", label=_("Used on (pages)"), sort_key="page_count"),
     ]
     list_export = [
@@ -243,7 +251,7 @@ class LtiResourceLinkViewSet(SnippetViewSet):
         "provider": _("LTI provider"),
         "url": _("Resource link URL"),
         "requires_score": _("Requires a score"),
-        "available_count": _("Available to (organizations)"),
+        "available_count": AVAILABLE_COUNT_LABEL,
         "page_count": _("Used on (pages)"),
     }
     export_filename = "lti-resource-links"
