@@ -86,11 +86,7 @@ class MembershipPermissionPolicy(_ScopedPolicy):
         return instance.organization
 
     def scoped_queryset(self, user):
-        roots = scoping.managed_root_paths(user)
-        qs = self.model._default_manager.all()
-        if roots is None:
-            return qs
-        return qs.filter(organization__in=scoping.managed_organizations(user))
+        return scoping.memberships_of_managed(self.model._default_manager.all(), user)
 
 
 provider_policy = OrganizationOwnedPermissionPolicy(LtiProvider)

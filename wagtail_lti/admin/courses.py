@@ -111,12 +111,9 @@ class ScopedEnrollmentMixin:
 
 class EnrollmentIndexView(generic.IndexView):
     def get_base_queryset(self):
-        return (
-            super()
-            .get_base_queryset()
-            .filter(course__in=scoping.managed_courses(self.request.user))
-            .select_related("user", "course")
-        )
+        return scoping.enrollments_of_managed_courses(
+            super().get_base_queryset(), self.request.user
+        ).select_related("user", "course")
 
 
 class EnrollmentCreateView(generic.CreateView):
