@@ -54,6 +54,25 @@ def test_a_kept_placement_is_launched_without_reading_the_catalogue(client, shar
     assert "wagtail_lti_enrollment" in sql and "wagtail_lti_learneractivity" in sql
 
 
+def test_a_kept_lti11_launch_runs_four_statements_besides_the_session(client, shared):
+    """Speed (docs/benchmarks.md): the user, the enrollment, the learner's activity, the log."""
+    *_, placement = shared
+    with CaptureQueriesContext(connection) as queries:
+        assert launch(client, placement).status_code == 200
+    statements = [
+        q["sql"].split()[0] + " " + next(t for t in q["sql"].split('"')[1::2] if t)
+        for q in queries.captured_queries
+        if q["sql"].split()[0] in {"SELECT", "UPDATE", "INSERT", "DELETE"}
+        and "django_session" not in q["sql"]
+    ]
+    assert statements == [
+        "SELECT auth_user",
+        "SELECT wagtail_lti_enrollment",
+        "UPDATE wagtail_lti_learneractivity",
+        "INSERT wagtail_lti_launchlogentry",
+    ], statements
+
+
 def test_withdrawn_provider_availability_refuses_the_next_launch(client, orgs, shared):
     provider, *_, placement = shared
     provider.available_to.set([orgs["sales"]])

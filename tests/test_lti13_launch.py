@@ -773,3 +773,32 @@ def test_login_initiation_refuses_a_provider_without_login_url(world):
     assert response.status_code == 400
     assert "login URL" in response.content.decode()
     assert not pending_launches().exists()
+
+
+def test_authorization_reads_and_writes_only_what_a_launch_needs(world):
+    """Speed (docs/benchmarks.md): with the placement kept from the login initiation, the
+    authorization request runs six statements besides the session: the started launch, the user,
+    the enrollment, consuming the hint, the learner's activity, the launch log."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    first = world.client.get(AUTHORIZE_PATH, authorization_params(start_launch(world)))
+    assert "id_token" in the_form(first)["fields"]  # the first launch creates keys and rows
+    init = start_launch(world)
+    with CaptureQueriesContext(connection) as queries:
+        response = world.client.get(AUTHORIZE_PATH, authorization_params(init))
+    assert "id_token" in the_form(response)["fields"]
+    statements = [
+        q["sql"].split()[0] + " " + next(t for t in q["sql"].split('"')[1::2] if t)
+        for q in queries.captured_queries
+        if q["sql"].split()[0] in {"SELECT", "UPDATE", "INSERT", "DELETE"}
+        and "django_session" not in q["sql"]
+    ]
+    assert statements == [
+        "SELECT wagtail_lti_pendinglaunch",
+        "SELECT auth_user",
+        "SELECT wagtail_lti_enrollment",
+        "UPDATE wagtail_lti_pendinglaunch",
+        "UPDATE wagtail_lti_learneractivity",
+        "INSERT wagtail_lti_launchlogentry",
+    ], statements
