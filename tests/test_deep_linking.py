@@ -735,6 +735,7 @@ def test_the_request_and_the_answer_are_in_the_launch_log(world):
         f"LtiDeepLinkingRequest: LTI 1.3 login initiation (selection {selection.pk})"
     )
     assert (issued.kind, issued.outcome) == ("id_token", "ok")
+    assert issued.action == "id_token issued (LtiDeepLinkingRequest)"
     assert (answer.kind, answer.outcome, answer.http_status) == ("content_selection", "ok", 303)
     assert answer.action == (
         f"LtiDeepLinkingResponse: 2 resource link(s) added (selection {selection.pk})"

@@ -355,7 +355,11 @@ def _issue(
             id_token = sign_id_token(claims, kid, private_key)
             launch_log.note(
                 request,
-                action="id_token issued",
+                action=(
+                    "id_token issued"
+                    if pending.message_type == RESOURCE_LINK_REQUEST
+                    else f"id_token issued ({pending.message_type})"
+                ),
                 debug=lambda: launch_log.lti13_debug(claims, kid=kid),
             )
     except oidc.OidcError:
