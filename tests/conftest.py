@@ -81,9 +81,7 @@ def isolate_worker_cache(worker: str | None) -> None:
     # Forget any cache object made with the old prefix (Django's own handler for this signal).
     from django.core.signals import setting_changed
 
-    setting_changed.send(
-        sender=type(settings), setting="CACHES", value=settings.CACHES, enter=True
-    )
+    setting_changed.send(sender=type(settings), setting="CACHES", value=settings.CACHES, enter=True)
 
 
 def _clear_only_own_redis_keys() -> None:
@@ -146,8 +144,11 @@ def make_editor(db):
 
     def make(username: str, *organizations, password: str = "password"):
         user = get_user_model().objects.create_user(
-            username=username, password=password, email=f"{username}@example.com",
-            first_name=username.title(), last_name="Editor",
+            username=username,
+            password=password,
+            email=f"{username}@example.com",
+            first_name=username.title(),
+            last_name="Editor",
         )
         user.groups.add(_editor_group())
         for org in organizations:

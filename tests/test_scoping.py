@@ -46,7 +46,9 @@ def test_availability_rule(orgs):
     qs = LtiProvider.objects.all()
     assert scoping.is_usable_by(provider, orgs["sales"])  # owner
     assert scoping.is_usable_by(provider, orgs["engineering"])  # made available
-    assert scoping.is_usable_by(provider, orgs["platform"])  # sub-organization of one made available
+    assert scoping.is_usable_by(
+        provider, orgs["platform"]
+    )  # sub-organization of one made available
     assert not scoping.is_usable_by(provider, orgs["acme"])  # parent of the owner
     assert not scoping.is_usable_by(provider, orgs["partner"])
     assert list(scoping.usable_by(qs, orgs["platform"])) == [provider]

@@ -98,7 +98,9 @@ class LtiSettings:
         if unknown:
             from django.core.exceptions import ImproperlyConfigured
 
-            raise ImproperlyConfigured(f"Unknown WAGTAIL_LTI setting(s): {', '.join(sorted(unknown))}")
+            raise ImproperlyConfigured(
+                f"Unknown WAGTAIL_LTI setting(s): {', '.join(sorted(unknown))}"
+            )
         merged = dict(DEFAULTS)
         merged.update(user)
         return merged

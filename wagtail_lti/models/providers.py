@@ -69,9 +69,7 @@ class LtiProvider(OrganizationOwnedMixin, RevisionMixin, index.Indexed, Clustera
     public_key_pem = models.TextField(_("public key (PEM)"), blank=True)
     # Where editors select content from the tool: the target link URI of LTI 1.3 Deep Linking
     # requests (empty: the launch URL), the URL LTI 1.1 Content-Item requests are posted to.
-    content_selection_url = models.URLField(
-        _("content selection URL"), max_length=1024, blank=True
-    )
+    content_selection_url = models.URLField(_("content selection URL"), max_length=1024, blank=True)
     # LTI 1.3: issued by the platform on save, never edited.
     client_id = models.CharField(
         _("client ID"), max_length=255, unique=True, default=_new_client_id, editable=False
@@ -151,13 +149,20 @@ class LtiResourceLink(OrganizationOwnedMixin, RevisionMixin, index.Indexed, Clus
     name = models.CharField(_("name"), max_length=255)
     description = models.TextField(_("description"), blank=True)
     provider = models.ForeignKey(
-        LtiProvider, on_delete=models.PROTECT, related_name="resource_links", verbose_name=_("LTI provider")
+        LtiProvider,
+        on_delete=models.PROTECT,
+        related_name="resource_links",
+        verbose_name=_("LTI provider"),
     )
     url = models.URLField(_("resource link URL"), max_length=1024)
     custom_parameters = models.TextField(_("custom parameters"), blank=True)
-    requires_score = models.BooleanField(_("this resource requires a score for completion"), default=False)
+    requires_score = models.BooleanField(
+        _("this resource requires a score for completion"), default=False
+    )
     score_maximum = models.FloatField(_("maximum score"), default=100)
-    open_in = models.CharField(_("opens in"), max_length=16, choices=OpenIn.choices, default=OpenIn.EMBED)
+    open_in = models.CharField(
+        _("opens in"), max_length=16, choices=OpenIn.choices, default=OpenIn.EMBED
+    )
     available_to = ParentalManyToManyField(
         Organization,
         blank=True,

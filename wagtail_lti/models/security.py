@@ -72,7 +72,9 @@ class SingleUseValue(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["namespace", "value"], name="wagtail_lti_unique_single_use")
+            models.UniqueConstraint(
+                fields=["namespace", "value"], name="wagtail_lti_unique_single_use"
+            )
         ]
 
     def __str__(self) -> str:
