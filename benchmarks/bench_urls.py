@@ -107,6 +107,34 @@ def signed_in_id_token(request: HttpRequest) -> HttpResponse:
     return sign_id_token_only(request)
 
 
+def _enrolled_and_recorded(given: dict, user, *, kind: str) -> bool:
+    """The floors' common steps: the enrollment as of now (one ``SELECT``); if there is one, the
+    launch recorded on the learner's activity (one ``UPDATE``) and in the launch log (one
+    ``INSERT``)."""
+    from django.db.models import F
+    from django.utils import timezone
+
+    from wagtail_lti.models import Enrollment, LaunchLogEntry, LearnerActivity
+
+    placement_id, course_id = given["placement_id"], given["course_id"]
+    if not Enrollment.objects.filter(course_id=course_id, user_id=user.pk, is_active=True).exists():
+        return False
+    LearnerActivity.objects.filter(placement_id=placement_id, user_id=user.pk).update(
+        launch_count=F("launch_count") + 1, last_launched_at=timezone.now()
+    )
+    LaunchLogEntry.objects.create(
+        kind=kind,
+        outcome="ok",
+        action="floor",
+        http_status=200,
+        provider_id=given["provider_id"],
+        user_id=user.pk,
+        placement_id=placement_id,
+        course_id=course_id,
+    )
+    return True
+
+
 def floor_id_token(request: HttpRequest) -> HttpResponse:
     """The floor of the authorization endpoint: only the steps no correct platform can skip, each
     with the ORM in its plainest form, then the same signing as the baseline.
@@ -116,10 +144,9 @@ def floor_id_token(request: HttpRequest) -> HttpResponse:
     on the learner's activity (one ``UPDATE``) and in the launch log (one ``INSERT``). No request
     validation, no availability check, no claims built from the database.
     """
-    from django.db.models import F
     from django.utils import timezone
 
-    from wagtail_lti.models import Enrollment, LaunchLogEntry, LearnerActivity, PendingLaunch
+    from wagtail_lti.models import PendingLaunch
     from wagtail_lti.views.lti13_launch import hash_hint
 
     given = _lti13_inputs(request)
@@ -131,23 +158,8 @@ def floor_id_token(request: HttpRequest) -> HttpResponse:
         used_at__isnull=True,
         expires_at__gt=now,
     ).update(used_at=now)
-    placement_id, course_id = given["placement_id"], given["course_id"]
-    enrolled = Enrollment.objects.filter(course_id=course_id, user_id=user.pk, is_active=True)
-    if consumed != 1 or not enrolled.exists():
+    if consumed != 1 or not _enrolled_and_recorded(given, user, kind="id_token"):
         return HttpResponse("refused", status=403)
-    LearnerActivity.objects.filter(placement_id=placement_id, user_id=user.pk).update(
-        launch_count=F("launch_count") + 1, last_launched_at=now
-    )
-    LaunchLogEntry.objects.create(
-        kind="id_token",
-        outcome="ok",
-        action="floor",
-        http_status=200,
-        provider_id=given["provider_id"],
-        user_id=user.pk,
-        placement_id=placement_id,
-        course_id=course_id,
-    )
     return _sign_id_token(request, given)
 
 
@@ -193,32 +205,12 @@ def sign_lti11_launch_only(request: HttpRequest, placement_id: str) -> HttpRespo
 def floor_lti11(request: HttpRequest, placement_id: str) -> HttpResponse:
     """The floor of the LTI 1.1 launch view: the signed-in user, the enrollment as of now, the
     launch recorded on the learner's activity and in the launch log, then the baseline's signing."""
-    from django.db.models import F
-    from django.utils import timezone
 
     from wagtail_lti.lti.lti11 import sign_launch
-    from wagtail_lti.models import Enrollment, LaunchLogEntry, LearnerActivity
 
     given = _lti11_inputs(request, placement_id)
-    user = request.user
-    enrolled = Enrollment.objects.filter(
-        course_id=given["course_id"], user_id=user.pk, is_active=True
-    )
-    if not enrolled.exists():
+    if not _enrolled_and_recorded(given, request.user, kind="launch"):
         return HttpResponse("refused", status=403)
-    LearnerActivity.objects.filter(placement_id=given["placement_id"], user_id=user.pk).update(
-        launch_count=F("launch_count") + 1, last_launched_at=timezone.now()
-    )
-    LaunchLogEntry.objects.create(
-        kind="launch",
-        outcome="ok",
-        action="floor",
-        http_status=200,
-        provider_id=given["provider_id"],
-        user_id=user.pk,
-        placement_id=given["placement_id"],
-        course_id=given["course_id"],
-    )
     signed = sign_launch(given["url"], given["params"], given["key"], given["secret"])
     return _form(given["url"], signed)
 

@@ -13,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 
 from tests.course_fixtures import enroll, make_course, make_link, make_provider, placements_of
+from tests.query_support import data_statements
 from wagtail_lti import launch_targets
 from wagtail_lti.models import LtiProvider, Organization, Placement
 
@@ -59,12 +60,7 @@ def test_a_kept_lti11_launch_runs_four_statements_besides_the_session(client, sh
     *_, placement = shared
     with CaptureQueriesContext(connection) as queries:
         assert launch(client, placement).status_code == 200
-    statements = [
-        q["sql"].split()[0] + " " + next(t for t in q["sql"].split('"')[1::2] if t)
-        for q in queries.captured_queries
-        if q["sql"].split()[0] in {"SELECT", "UPDATE", "INSERT", "DELETE"}
-        and "django_session" not in q["sql"]
-    ]
+    statements = data_statements(queries)
     assert statements == [
         "SELECT auth_user",
         "SELECT wagtail_lti_enrollment",

@@ -28,6 +28,7 @@ from jwt import PyJWKSet
 from pylti1p3.contrib.django import DjangoCacheDataStorage, DjangoMessageLaunch, DjangoOIDCLogin
 from pylti1p3.grade import Grade
 
+from tests.query_support import data_statements
 from tests.tooling.lti13_tool import make_key_pair, make_tool_conf
 from tests.tooling.requests_adapter import routed_session
 from wagtail_lti.lti.lti13 import AGS_ENDPOINT_CLAIM, LTI_CLAIM
@@ -788,12 +789,7 @@ def test_authorization_reads_and_writes_only_what_a_launch_needs(world):
     with CaptureQueriesContext(connection) as queries:
         response = world.client.get(AUTHORIZE_PATH, authorization_params(init))
     assert "id_token" in the_form(response)["fields"]
-    statements = [
-        q["sql"].split()[0] + " " + next(t for t in q["sql"].split('"')[1::2] if t)
-        for q in queries.captured_queries
-        if q["sql"].split()[0] in {"SELECT", "UPDATE", "INSERT", "DELETE"}
-        and "django_session" not in q["sql"]
-    ]
+    statements = data_statements(queries)
     assert statements == [
         "SELECT wagtail_lti_pendinglaunch",
         "SELECT auth_user",
