@@ -187,3 +187,16 @@ def test_lti13_provider_is_kept_until_it_changes(orgs):
     provider.delete()
     assert launch_targets.lti13_provider(client_id) is None
     assert launch_targets.lti13_provider("unknown") is None
+
+
+def test_a_cache_that_cannot_be_read_means_reading_the_database(client, shared, monkeypatch):
+    """Redis down: launches go on, from the database, and see every change."""
+    provider, *_, placement = shared
+
+    def unreachable():
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(launch_targets, "_generation", unreachable)
+    assert launch(client, placement).status_code == 200
+    LtiProvider.objects.filter(pk=provider.pk).update(is_enabled=False)  # no signal needed
+    assert launch(client, placement).status_code == 403

@@ -25,6 +25,7 @@ learner's progress are read from the database on every launch.
 
 from __future__ import annotations
 
+import logging
 import pickle
 import secrets
 import threading
@@ -37,6 +38,8 @@ from django.db import transaction
 
 from .conf import lti_settings
 
+
+logger = logging.getLogger(__name__)
 
 GENERATION_KEY = "wagtail_lti:catalogue-generation"
 #: Most targets kept per process (least recently used dropped first).
@@ -103,9 +106,7 @@ def _bump() -> None:
     try:
         _cache().set(GENERATION_KEY, secrets.token_hex(8), timeout=None)
     except Exception:  # noqa: BLE001 - the cache being down must not break an editor's save
-        import logging
-
-        logging.getLogger(__name__).exception("Could not mark the LTI catalogue as changed")
+        logger.exception("Could not mark the LTI catalogue as changed")
     with _lock:
         _targets.clear()
 
@@ -176,8 +177,18 @@ def _keep(key: tuple[str, object], generation: str, value) -> None:
 
 
 def _kept(key: tuple[str, object], load):
-    """What is kept under ``key`` for the current generation, else ``load()`` kept."""
-    generation = _generation()
+    """What is kept under ``key`` for the current generation, else ``load()`` kept.
+
+    Nothing is kept when ``LAUNCH_TARGET_CACHE_SECONDS`` is 0, or while the shared cache cannot
+    be read (then every launch reads the database, and none fails because of the cache).
+    """
+    if lti_settings.LAUNCH_TARGET_CACHE_SECONDS <= 0:
+        return load()
+    try:
+        generation = _generation()
+    except Exception:  # noqa: BLE001 - e.g. Redis down: correct without the cache, only slower
+        logger.warning("The cache cannot be read: launch targets are read from the database")
+        return load()
     kept = _targets.get(key)
     if kept is not None and kept[0] == generation and kept[1] > time.monotonic():
         return pickle.loads(kept[2])  # noqa: S301 - our own bytes, never from outside
@@ -192,10 +203,10 @@ def launch_target(*, lti_id: str | None = None, pk: int | None = None) -> Launch
     ``None`` when there is no such placement. Each call returns fresh objects: changing them
     changes nothing kept.
     """
-    key = ("lti_id", lti_id) if lti_id is not None else ("pk", pk)
-    if key[1] is None or lti_settings.LAUNCH_TARGET_CACHE_SECONDS <= 0:
-        return _load(**{key[0]: key[1]}) if key[1] is not None else None
-    return _kept(key, lambda: _load(**{key[0]: key[1]}))
+    field, value = ("lti_id", lti_id) if lti_id is not None else ("pk", pk)
+    if value is None:
+        return None
+    return _kept((field, value), lambda: _load(**{field: value}))
 
 
 def lti13_provider(client_id: str):
@@ -208,8 +219,6 @@ def lti13_provider(client_id: str):
             client_id=client_id, lti_version=LtiProvider.Version.LTI_1P3
         ).first()
 
-    if lti_settings.LAUNCH_TARGET_CACHE_SECONDS <= 0:
-        return load()
     return _kept(("client_id", client_id), load)
 
 
