@@ -302,6 +302,13 @@ def _answer_name(request: HttpRequest) -> str:
     return "LtiDeepLinkingResponse"
 
 
+def _not_posted(request: HttpRequest) -> HttpResponse:
+    """405 for a tool's answer that was not POSTed."""
+    response = _refused(request, _("The tool's answer must be POSTed."), status=405)
+    response["Allow"] = "POST"
+    return response
+
+
 def _log_added(request: HttpRequest, selection: ContentSelection, links: list) -> None:
     launch_log.note(
         request,
@@ -316,9 +323,7 @@ def deep_linking_return(request: HttpRequest) -> HttpResponse:
     """``wagtail_lti:lti13_deep_linking_return``: an ``LtiDeepLinkingResponse`` from a tool."""
     launch_log.note(request, action="LtiDeepLinkingResponse")
     if request.method != "POST":
-        response = _refused(request, _("The tool's answer must be POSTed."), status=405)
-        response["Allow"] = "POST"
-        return response
+        return _not_posted(request)
     if len(request.body) > lti_settings.MAX_REQUEST_BODY:
         return _refused(request, _("The tool's answer is too large."), status=413)
     token = request.POST.get("JWT", "")
@@ -412,9 +417,7 @@ def content_item_return(request: HttpRequest) -> HttpResponse:
     """``wagtail_lti:lti11_content_item_return``: a ``ContentItemSelection`` from an LTI 1.1 tool."""
     launch_log.note(request, action="ContentItemSelection")
     if request.method != "POST":
-        response = _refused(request, _("The tool's answer must be POSTed."), status=405)
-        response["Allow"] = "POST"
-        return response
+        return _not_posted(request)
     content_type = (request.content_type or "").lower()
     if content_type != FORM_CONTENT_TYPE:
         return _refused(request, _("The tool's answer must be a form (%s).") % FORM_CONTENT_TYPE)
