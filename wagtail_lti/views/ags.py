@@ -36,6 +36,8 @@ from ..identifiers import opaque_user_id, user_for_opaque_id
 from ..lti import ags
 from ..lti import scopes as S
 from ..models import LineItem, LtiProvider, Placement, Result
+from .services import service_error as _error
+from .services import service_json as _json
 
 
 logger = logging.getLogger(__name__)
@@ -46,16 +48,6 @@ WRITE_LINEITEMS = (S.AGS_LINEITEM,)
 
 class _NotFound(Exception):
     pass
-
-
-def _json(data, *, status: int = 200, content_type: str = "application/json") -> JsonResponse:
-    response = JsonResponse(data, status=status, safe=False, content_type=content_type)
-    response["Cache-Control"] = "no-store"
-    return response
-
-
-def _error(status: int, error: str, description: str) -> JsonResponse:
-    return _json({"error": error, "error_description": description}, status=status)
 
 
 def _not_found() -> JsonResponse:

@@ -38,6 +38,8 @@ from ..lti import nrps
 from ..lti.context import LaunchContext, LaunchUser
 from ..lti.lti13 import custom_claim
 from ..models import Enrollment, LtiProvider, Placement
+from .services import service_error as _error
+from .services import service_json as _json
 
 
 FILTERS = ("role", "rlid")
@@ -70,16 +72,6 @@ def nrps_claim(request: HttpRequest, placement: Placement | None, provider: LtiP
 
 
 # --- Responses ----------------------------------------------------------------------------------
-
-
-def _json(data, *, status: int = 200, content_type: str = "application/json") -> JsonResponse:
-    response = JsonResponse(data, status=status, safe=False, content_type=content_type)
-    response["Cache-Control"] = "no-store"
-    return response
-
-
-def _error(status: int, error: str, description: str) -> JsonResponse:
-    return _json({"error": error, "error_description": description}, status=status)
 
 
 def _not_found() -> JsonResponse:

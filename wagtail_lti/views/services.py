@@ -47,6 +47,20 @@ def token_endpoint_urls(request: HttpRequest) -> list[str]:
     return urls
 
 
+def service_json(
+    data, *, status: int = 200, content_type: str = "application/json"
+) -> JsonResponse:
+    """A JSON answer of a tool-facing service (AGS, NRPS), never cached."""
+    response = JsonResponse(data, status=status, safe=False, content_type=content_type)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def service_error(status: int, error: str, description: str) -> JsonResponse:
+    """A service's JSON error: ``error`` and ``error_description``."""
+    return service_json({"error": error, "error_description": description}, status=status)
+
+
 def _token_error(error: str, description: str, status: int = 400) -> JsonResponse:
     """An RFC 6749 §5.2 error response."""
     response = JsonResponse({"error": error, "error_description": description}, status=status)
