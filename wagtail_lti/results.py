@@ -45,17 +45,14 @@ def _locked_activity(placement: Placement, user) -> LearnerActivity:
     return activity
 
 
-def record_launch(placement: Placement, user, *, requires_score: bool | None = None) -> None:
+def record_launch(placement: Placement, user) -> None:
     """Note that ``user`` launched ``placement``; completes it if its link needs no score.
 
     One ``UPDATE`` of the learner's activity, computed by the database from the row as it is
     when the statement locks it (so a score recorded at the same moment is not overwritten);
-    the row is created, locked, the first time. ``requires_score``: the placement's link's
-    setting, when the caller has the link at hand.
+    the row is created, locked, the first time.
     """
-    if requires_score is None:
-        requires_score = _requires_score(placement)
-    completes = not requires_score and placement.resource_link_id is not None
+    completes = placement.resource_link is not None and not _requires_score(placement)
     now = timezone.now()
     completed = LearnerActivity.Status.COMPLETED
     updates = {

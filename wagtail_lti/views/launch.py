@@ -111,7 +111,7 @@ def _lti11_response(request: HttpRequest, target: LaunchTarget, ctx) -> HttpResp
             ),
             code="signing_failed",
         ) from None
-    results.record_launch(placement, request.user, requires_score=link.requires_score)
+    results.record_launch(placement, request.user)
     launch_log.note(
         request,
         action="LTI 1.1 launch form signed",

@@ -337,7 +337,7 @@ def _issue(
             if target is not None:
                 from ..results import record_launch
 
-                record_launch(placement, request.user, requires_score=target.link.requires_score)
+                record_launch(placement, request.user)
             from ..platform_keys import get_signing_key
 
             kid, private_key = get_signing_key()
@@ -430,13 +430,8 @@ def authorize(request: HttpRequest) -> HttpResponse:
     try:
         auth = oidc.validate_authorization_request(params, registered_redirect_uris=registered)
         pending = PendingLaunch.objects.filter(hint=hash_hint(auth.lti_message_hint)).first()
-        if pending is not None:
-            if provider is not None and pending.provider_id == provider.pk:
-                pending.provider = provider
-            else:  # started for another tool: refused below, naming that tool's client
-                pending = (
-                    PendingLaunch.objects.select_related("provider").filter(pk=pending.pk).first()
-                )
+        if pending is not None and provider is not None and pending.provider_id == provider.pk:
+            pending.provider = provider  # already loaded (another tool's is read when needed)
         message = _pending_message(pending)
         oidc.check_message_hint(auth, message, now=int(time.time()))
         user = request.user
