@@ -40,11 +40,11 @@ def seed():
     from django.contrib.auth import get_user_model
     from wagtail.models import Site
 
-    from wagtail_lti.access_tokens import issue_access_token
-    from wagtail_lti.identifiers import opaque_user_id
     from wagtail_lti.lti.keys import generate_key_pair
     from wagtail_lti.models import Enrollment, LtiProvider, LtiResourceLink, Organization, Placement
-    from wagtail_lti.results import line_item_for
+    from wagtail_lti.security.identifiers import opaque_user_id
+    from wagtail_lti.services.access_tokens import issue_access_token
+    from wagtail_lti.services.results import line_item_for
 
     org = Organization.add_root(name="Acme")
     public_pem = generate_key_pair().public_pem

@@ -35,12 +35,12 @@ def _form(action: str, fields: dict[str, str]) -> HttpResponse:
 
 def _lti13_inputs(request: HttpRequest) -> dict:
     if "lti13" not in _inputs:
-        from wagtail_lti import ags_urls
         from wagtail_lti.lti.lti13 import AGS_LAUNCH_SCOPES, context_from_data
         from wagtail_lti.models import PendingLaunch
-        from wagtail_lti.platform_keys import get_signing_key
-        from wagtail_lti.results import line_item_for
-        from wagtail_lti.views.lti13_launch import platform_issuer
+        from wagtail_lti.security.platform_keys import get_signing_key
+        from wagtail_lti.services import urls as ags_urls
+        from wagtail_lti.services.results import line_item_for
+        from wagtail_lti.services.urls import platform_issuer
 
         pending = PendingLaunch.objects.select_related("provider").order_by("pk").first()
         provider = pending.provider
@@ -48,7 +48,7 @@ def _lti13_inputs(request: HttpRequest) -> dict:
 
         placement = Placement.objects.get(pk=pending.data["placement_id"])
         try:
-            from wagtail_lti.views.nrps import nrps_claim
+            from wagtail_lti.services.nrps import nrps_claim
 
             extra = nrps_claim(request, placement, provider)
         except ImportError:
@@ -146,8 +146,8 @@ def floor_id_token(request: HttpRequest) -> HttpResponse:
     """
     from django.utils import timezone
 
+    from wagtail_lti.launch.lti13 import hash_hint
     from wagtail_lti.models import PendingLaunch
-    from wagtail_lti.views.lti13_launch import hash_hint
 
     given = _lti13_inputs(request)
     user = request.user
@@ -167,10 +167,11 @@ def _lti11_inputs(request: HttpRequest, placement_id: str) -> dict:
     if "lti11" not in _inputs:
         from django.urls import reverse
 
-        from wagtail_lti.launch_targets import launch_target
-        from wagtail_lti.launches import build_launch_context, check_can_launch
+        from wagtail_lti.launch.context import build_launch_context
+        from wagtail_lti.launch.rules import check_can_launch
+        from wagtail_lti.launch.targets import launch_target
         from wagtail_lti.lti.lti11 import build_launch_params
-        from wagtail_lti.sourcedid import make_sourcedid
+        from wagtail_lti.security.sourcedid import make_sourcedid
 
         target = launch_target(lti_id=placement_id)
         placement = target.placement

@@ -2,7 +2,7 @@
 
 An enrolled learner views each page through Django's test client (middleware, session, Wagtail's
 page serving, templates and database included; no network). Activity blocks show per-learner
-state (status, score, launch link), loaded for the whole page at once (``wagtail_lti.course_view``).
+state (status, score, launch link), loaded for the whole page at once (``wagtail_lti.courses.view``).
 
 Targets: the activity page takes at most 1.5 times as long as the paragraph page, and its SQL
 query count is the same with 10 and with 100 activities. Run from the project root::

@@ -1,6 +1,6 @@
 """Parsing an RSA private key vs signing with an already loaded one.
 
-Why ``wagtail_lti.platform_keys`` parses each platform key once per process: a launch that parsed
+Why ``wagtail_lti.security.platform_keys`` parses each platform key once per process: a launch that parsed
 the key would pay the parse on every id_token. Run from the project root::
 
     .venv/bin/python benchmarks/key_parse_vs_sign.py [rounds]

@@ -170,8 +170,8 @@ def started_launches(world, count: int) -> list[tuple[str, str]]:
     from django.urls import reverse
     from django.utils import timezone
 
+    from wagtail_lti.launch.lti13 import hash_hint
     from wagtail_lti.models import PendingLaunch
-    from wagtail_lti.views.lti13_launch import hash_hint
 
     launch_path = reverse("wagtail_lti:launch", args=[world["placement13"].lti_id])
     templates = []

@@ -103,7 +103,7 @@ def main(rounds: int = 200) -> None:
 
     from wagtail_lti.lti.context import LaunchContext, LaunchUser, PlatformInfo
     from wagtail_lti.lti.lti13 import build_id_token_claims, sign_id_token
-    from wagtail_lti.platform_keys import get_signing_key
+    from wagtail_lti.security.platform_keys import get_signing_key
 
     kid, key = get_signing_key()  # created and loaded once, as in a running process
 

@@ -137,7 +137,8 @@ def _fresh_process_caches():
     """What a process keeps between requests outlives the database rollback between tests (on
     SQLite a new test's rows can even get the primary keys of the last test's): start each test
     as a new process would. Within a test, nothing is cleared: changes must be noticed."""
-    from wagtail_lti import launch_targets, platform_keys
+    from wagtail_lti.launch import targets as launch_targets
+    from wagtail_lti.security import platform_keys
 
     launch_targets.forget_kept_targets()
     platform_keys.clear_cache()

@@ -17,7 +17,7 @@ from django.urls import reverse
 from tests.course_fixtures import enroll, make_course, make_learner, make_link
 from tests.lti11_support import TOOL_SECRET, make_provider, send, sign_outcome
 from tests.lti13_services import ALL_AGS_SCOPES, NRPS_SCOPE, make_tool
-from wagtail_lti.results import line_item_for
+from wagtail_lti.services.results import line_item_for
 
 
 POX_NS = "{http://www.imsglobal.org/services/ltiv1p1/xsd/imsoms_v1p0}"
@@ -94,7 +94,7 @@ class World:
         return {"Authorization": f"Bearer {self.access_token}"}
 
     def sourcedid(self) -> str:
-        from wagtail_lti.sourcedid import make_sourcedid
+        from wagtail_lti.security.sourcedid import make_sourcedid
 
         return make_sourcedid(self.placement11, self.learner)
 
@@ -142,8 +142,8 @@ def registration_token(organization, user) -> str:
 
     from django.utils import timezone
 
-    from wagtail_lti import registration
     from wagtail_lti.models import ToolRegistration
+    from wagtail_lti.registration.service import service as registration
 
     token = secrets.token_urlsafe(32)
     ToolRegistration.objects.create(

@@ -19,10 +19,11 @@ from pylti1p3.lineitem import LineItem as ToolLineItem
 from tests.course_fixtures import enroll, make_course, make_learner, make_link, placements_of
 from tests.lti13_services import AGS, ALL_AGS_SCOPES, make_tool
 from tests.tooling.requests_adapter import routed_session
-from wagtail_lti import ags_urls, results
-from wagtail_lti.identifiers import opaque_user_id
 from wagtail_lti.lti import ags as ags_core
 from wagtail_lti.models import LearnerActivity, LineItem, Result, ScoreEvent
+from wagtail_lti.security.identifiers import opaque_user_id
+from wagtail_lti.services import results
+from wagtail_lti.services import urls as ags_urls
 
 
 SCORE_TYPE = "application/vnd.ims.lis.v1.score+json"

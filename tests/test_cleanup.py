@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from wagtail_lti.models import AccessToken, LtiProvider, PendingLaunch, SingleUseValue
-from wagtail_lti.single_use import use_once
+from wagtail_lti.security.single_use import use_once
 
 
 @pytest.mark.django_db

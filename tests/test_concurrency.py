@@ -3,7 +3,7 @@ fifty learners: nothing lost, the AGS timestamp rule kept, never a 500.
 
 Two gunicorn servers of the example site (2 workers x 8 threads each) share the test database;
 50 client threads released together by a barrier post to both, as tools behind a load balancer
-would. Scores are written under row locks and unique constraints (``wagtail_lti.results``), so
+would. Scores are written under row locks and unique constraints (``wagtail_lti.services.results``), so
 the outcome does not depend on timing:
 
 * AGS §3.4.9: a score is applied only if its ``timestamp`` is later than the one on record; the
@@ -113,7 +113,7 @@ def access_token(world, server) -> str:
 
 
 def scores_path(world) -> str:
-    from wagtail_lti.results import line_item_for
+    from wagtail_lti.services.results import line_item_for
 
     item = line_item_for(world["placement13"])
     return (
@@ -134,7 +134,7 @@ def ags_job(server, path: str, token: str, score: dict):
 
 
 def score(user, given: float, timestamp: datetime, comment: str) -> dict:
-    from wagtail_lti.identifiers import opaque_user_id
+    from wagtail_lti.security.identifiers import opaque_user_id
 
     return {
         "userId": opaque_user_id(user),
@@ -256,7 +256,7 @@ def assert_pox_success(answers):
 def test_fifty_concurrent_outcomes_for_one_learner(world):
     """Basic Outcomes replaceResult x 50 for one learner: all applied, in some order, none lost;
     the result and the course page's activity show the last one applied."""
-    from wagtail_lti.sourcedid import make_sourcedid
+    from wagtail_lti.security.sourcedid import make_sourcedid
 
     learner = world["learners"][0]
     sourcedid = make_sourcedid(world["placement11"], learner)
@@ -276,7 +276,7 @@ def test_fifty_concurrent_outcomes_for_one_learner(world):
 
 
 def test_fifty_concurrent_outcomes_for_fifty_learners(world):
-    from wagtail_lti.sourcedid import make_sourcedid
+    from wagtail_lti.security.sourcedid import make_sourcedid
 
     learners = world["learners"]
     with serving() as (a, b):

@@ -19,9 +19,9 @@ from django.utils.safestring import mark_safe
 from tests.course_fixtures import enroll, make_course, make_link, make_provider, placements_of
 from wagtail_lti import blocks
 from wagtail_lti.blocks import ACTIVITY_TEMPLATE, CourseActivityBlock, render_activity
-from wagtail_lti.course_view import ActivityState, ActivityView, CourseView
+from wagtail_lti.courses.platform_storage import origins, provider_origins, tool_origins
+from wagtail_lti.courses.view import ActivityState, ActivityView, CourseView
 from wagtail_lti.models import LearnerActivity, LtiResourceLink
-from wagtail_lti.platform_storage import origins, provider_origins, tool_origins
 
 
 def squeeze(html: str) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.course_fixtures import make_course, make_link, make_provider, placements_of
+from wagtail_lti.courses.placements import placement_for, sync_placements
 from wagtail_lti.models import LineItem, Placement
-from wagtail_lti.placements import placement_for, sync_placements
 
 
 pytestmark = pytest.mark.django_db
@@ -92,7 +92,7 @@ def test_line_item_is_not_duplicated_and_follows_a_new_provider(orgs, course, li
     (placement,) = placements_of(course)
     providers = set(LineItem.objects.filter(placement=placement).values_list("provider", flat=True))
     assert providers == {old_provider.pk, other_provider.pk}
-    from wagtail_lti.results import line_item_for
+    from wagtail_lti.services.results import line_item_for
 
     assert line_item_for(placement).provider == other_provider
 

@@ -245,7 +245,7 @@ def resource(title, url=None, *, custom=None, line_item=None):
 
 
 def our_claims(token: str, audience: str) -> dict:
-    from wagtail_lti.platform_keys import jwks
+    from wagtail_lti.security.platform_keys import jwks
 
     key = PyJWKSet.from_dict(jwks())[jwt.get_unverified_header(token)["kid"]]
     return jwt.decode(token, key.key, algorithms=["RS256"], audience=audience, issuer=ISSUER)

@@ -142,7 +142,7 @@ def registration11(db):
 def routed(monkeypatch):
     """Route the tool's and the platform's outgoing HTTP into the Django test client."""
     from demo_tool import http as tool_http
-    from wagtail_lti import tool_keys
+    from wagtail_lti.security import tool_keys
 
     tool_session = routed_session(BASE)
     platform_session = routed_session(BASE)

@@ -1,5 +1,5 @@
 """Which responses may be framed: the admin never; course pages and launch pages by this site, and by
-the origins in ``WAGTAIL_LTI["FRAME_ANCESTORS"]`` when configured (wagtail_lti.framing)."""
+the origins in ``WAGTAIL_LTI["FRAME_ANCESTORS"]`` when configured (wagtail_lti.courses.framing)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpResponse
 from django.test import override_settings
 
-from wagtail_lti.framing import allow_framing, course_page_framing, frame_ancestors
+from wagtail_lti.courses.framing import allow_framing, course_page_framing, frame_ancestors
 
 
 LMS = "https://lms.example.com"

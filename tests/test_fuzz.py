@@ -653,8 +653,8 @@ def test_fuzz_ags_scores_with_a_valid_token(client, world):
     nothing."""
     from datetime import UTC, datetime, timedelta
 
-    from wagtail_lti.identifiers import opaque_user_id
     from wagtail_lti.models import ScoreEvent
+    from wagtail_lti.security.identifiers import opaque_user_id
 
     user_id = opaque_user_id(world.learner)
     base = {

@@ -217,8 +217,8 @@ def database_dump() -> str:
 def test_provider_secrets_and_platform_private_keys_are_encrypted_at_rest(client, superuser, world):
     """Raw columns hold Fernet tokens; neither the typed secret nor the private key appears in
     any table (revisions and admin logs included)."""
-    from wagtail_lti.encryption import decrypt
     from wagtail_lti.models import LtiProvider, Organization, PlatformKey
+    from wagtail_lti.security.encryption import decrypt
 
     typed = "typed-in-the-admin-5e3cr3t"
     client.force_login(superuser)
@@ -269,8 +269,8 @@ def _assert_no_secret(text: str, secrets: dict[str, str]) -> None:
 def test_no_secret_in_logs(client, world):
     """Launches, outcomes, the token endpoint and AGS, good and refused, logged at DEBUG level:
     no provider secret, platform private key, access token, client assertion or message hint."""
-    from wagtail_lti.encryption import decrypt
     from wagtail_lti.models import PendingLaunch, PlatformKey
+    from wagtail_lti.security.encryption import decrypt
 
     secrets = dict(world.secrets)
     with LogCapture() as logs:
@@ -341,7 +341,7 @@ def test_no_secret_on_the_debug_error_page_of_outcomes(debug_client, world, monk
     def broken(*args, **kwargs):
         raise DatabaseError("the database went away")
 
-    monkeypatch.setattr("wagtail_lti.views.outcomes.use_once", broken)
+    monkeypatch.setattr("wagtail_lti.services.views.outcomes.use_once", broken)
     with LogCapture() as logs:
         response = post_outcome(debug_client, pox_request("readResult", world.sourcedid()))
     assert response.status_code == 500
@@ -355,8 +355,8 @@ def test_no_access_token_on_the_debug_error_page_of_ags(debug_client, world, mon
     def broken(*args, **kwargs):
         raise DatabaseError("the database went away")
 
-    monkeypatch.setattr("wagtail_lti.results.record_score", broken)
-    from wagtail_lti.identifiers import opaque_user_id
+    monkeypatch.setattr("wagtail_lti.services.results.record_score", broken)
+    from wagtail_lti.security.identifiers import opaque_user_id
 
     with LogCapture() as logs:
         response = debug_client.post(
@@ -391,7 +391,7 @@ def test_no_secret_in_the_error_report_sent_to_admins(world, monkeypatch, settin
     def broken(*args, **kwargs):
         raise DatabaseError("the database went away")
 
-    monkeypatch.setattr("wagtail_lti.views.outcomes.use_once", broken)
+    monkeypatch.setattr("wagtail_lti.services.views.outcomes.use_once", broken)
     handler = AdminEmailHandler(include_html=True)
     logger = logging.getLogger("django.request")
     logger.addHandler(handler)

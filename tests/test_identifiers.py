@@ -1,4 +1,4 @@
-"""Opaque user ids (``wagtail_lti.identifiers``): finding the user of an AGS ``userId``."""
+"""Opaque user ids (``wagtail_lti.security.identifiers``): finding the user of an AGS ``userId``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 
-from wagtail_lti import identifiers
+from wagtail_lti.security import identifiers
 
 
 pytestmark = pytest.mark.django_db

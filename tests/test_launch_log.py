@@ -43,8 +43,10 @@ from tests.test_lti13_launch import (  # noqa: F401 - fixtures
 )
 from tests.test_nrps import fast_passwords, roster  # noqa: F401 - fixtures
 from tests.tooling.requests_adapter import routed_session
-from wagtail_lti import ags_urls, launch_log, results
+from wagtail_lti import launch_log
 from wagtail_lti.models import LaunchLogEntry, LtiProvider, Placement
+from wagtail_lti.services import results
+from wagtail_lti.services import urls as ags_urls
 
 
 pytestmark = pytest.mark.django_db
@@ -252,7 +254,7 @@ def test_ags_scores_are_logged_with_the_learner(orgs):
 
 def test_outcomes_are_logged_and_a_bad_signature_is_an_error(orgs, client):
     setup = make_course_setup(orgs)
-    from wagtail_lti.sourcedid import make_sourcedid
+    from wagtail_lti.security.sourcedid import make_sourcedid
 
     xml = OutcomeRequest(
         {

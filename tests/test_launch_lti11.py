@@ -26,9 +26,8 @@ from tests.course_fixtures import (
     make_provider,
     placements_of,
 )
-from wagtail_lti.identifiers import opaque_user_id
-from wagtail_lti.launches import context_id
 from wagtail_lti.models import LearnerActivity
+from wagtail_lti.security.identifiers import context_id, opaque_user_id
 
 
 pytestmark = pytest.mark.django_db
@@ -264,7 +263,7 @@ def test_an_lti13_link_hands_over_to_the_oidc_login(client, orgs, learner, monke
         calls.append((placement, ctx))
         return HttpResponse("login started")
 
-    monkeypatch.setattr("wagtail_lti.views.lti13_launch.start_login", start_login)
+    monkeypatch.setattr("wagtail_lti.launch.lti13.start_login", start_login)
     client.force_login(learner)
     (placement,) = placements_of(page)
     response = launch(client, placement)

@@ -1,4 +1,4 @@
-"""What launches keep about a placement between requests (``wagtail_lti.launch_targets``).
+"""What launches keep about a placement between requests (``wagtail_lti.launch.targets``).
 
 The kept facts must never outlive a change: every change made through Django replaces the
 catalogue generation in the shared cache, which every process compares on each use. These tests
@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 
 from tests.course_fixtures import enroll, make_course, make_link, make_provider, placements_of
 from tests.query_support import data_statements
-from wagtail_lti import launch_targets
+from wagtail_lti.launch import targets as launch_targets
 from wagtail_lti.models import LtiProvider, Organization, Placement
 
 

@@ -37,7 +37,7 @@ from tests.lti11_support import (
 from wagtail_lti.lti.context import LaunchContext, LaunchUser, PlatformInfo
 from wagtail_lti.lti.lti11 import build_launch_params, sign_launch
 from wagtail_lti.models import LearnerActivity, Placement, Result, ScoreEvent
-from wagtail_lti.sourcedid import make_sourcedid
+from wagtail_lti.security.sourcedid import make_sourcedid
 
 
 TOOL_URL = "https://tool.example.com/lti/launch"

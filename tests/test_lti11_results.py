@@ -1,4 +1,4 @@
-"""The shared results service (``wagtail_lti.results``): launches, scores, history, completion."""
+"""The shared results service (``wagtail_lti.services.results``): launches, scores, history, completion."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from tests.lti11_support import make_course_setup
-from wagtail_lti import results
 from wagtail_lti.models import LearnerActivity, LineItem, Result, ScoreEvent
+from wagtail_lti.services import results
 
 
 Status = LearnerActivity.Status

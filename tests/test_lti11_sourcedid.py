@@ -9,7 +9,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from tests.lti11_support import make_course_setup, make_provider
-from wagtail_lti.sourcedid import (
+from wagtail_lti.security.sourcedid import (
     InvalidSourcedId,
     make_sourcedid,
     read_sourcedid,

@@ -26,10 +26,10 @@ from pylti1p3.exception import LtiException
 
 from tests.tooling.lti13_tool import make_key_pair, make_tool_conf
 from tests.tooling.requests_adapter import routed_session
-from wagtail_lti import platform_keys
-from wagtail_lti.encryption import decrypt
 from wagtail_lti.lti import keys
 from wagtail_lti.models import PlatformKey
+from wagtail_lti.security import platform_keys
+from wagtail_lti.security.encryption import decrypt
 
 
 BASE = "http://testserver"

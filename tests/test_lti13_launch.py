@@ -229,7 +229,7 @@ def authorization_params(init: dict, **overrides) -> dict:
 
 
 def platform_public_keys() -> PyJWKSet:
-    from wagtail_lti.platform_keys import jwks
+    from wagtail_lti.security.platform_keys import jwks
 
     return PyJWKSet.from_dict(jwks())
 
@@ -352,7 +352,7 @@ def test_pylti1p3_validates_our_launch(world):
     assert all(text == text.strip() for text in strings(claims))
 
     # AGS claim with the placement's line item (the link requires a score).
-    from wagtail_lti.results import line_item_for
+    from wagtail_lti.services.results import line_item_for
 
     ags = claims[AGS_ENDPOINT_CLAIM]
     assert set(ags["scope"]) == {
@@ -372,7 +372,7 @@ def test_pylti1p3_validates_our_launch(world):
 
 
 def test_the_id_token_is_signed_with_the_current_key(world):
-    from wagtail_lti.platform_keys import get_signing_key
+    from wagtail_lti.security.platform_keys import get_signing_key
 
     _, form, message_launch = full_launch(world)
     message_launch.get_launch_data()
@@ -422,9 +422,10 @@ def test_instructor_role(world):
 
 
 def test_target_link_uri_falls_back_to_the_provider_launch_url(world):
-    from wagtail_lti.launch_targets import launch_target
-    from wagtail_lti.launches import build_launch_context, check_can_launch
-    from wagtail_lti.views.lti13_launch import start_login
+    from wagtail_lti.launch.context import build_launch_context
+    from wagtail_lti.launch.lti13 import start_login
+    from wagtail_lti.launch.rules import check_can_launch
+    from wagtail_lti.launch.targets import launch_target
 
     target = launch_target(pk=world.placement.pk)
     target.placement.resource_link.url = ""
@@ -673,7 +674,7 @@ def test_other_methods_are_refused(world):
 
 
 def test_signing_failure_is_an_oidc_error_and_leaves_the_hint_usable(world, monkeypatch):
-    import wagtail_lti.platform_keys as platform_keys
+    import wagtail_lti.security.platform_keys as platform_keys
 
     init = start_launch(world)
 

@@ -27,9 +27,9 @@ from tests.lti13_services import (
     token_url,
 )
 from tests.tooling.lti13_tool import make_key_pair
-from wagtail_lti import tool_keys
-from wagtail_lti.access_tokens import ServiceAuthError, authenticate_service_request
 from wagtail_lti.models import AccessToken, SingleUseValue
+from wagtail_lti.security import tool_keys
+from wagtail_lti.services.access_tokens import ServiceAuthError, authenticate_service_request
 
 
 @pytest.fixture(autouse=True)

@@ -288,7 +288,7 @@ def test_lti11_nonce_used_on_one_process_is_refused_by_the_other(world, servers)
     """
     a, b = servers
     from wagtail_lti.models import ScoreEvent
-    from wagtail_lti.sourcedid import make_sourcedid
+    from wagtail_lti.security.sourcedid import make_sourcedid
 
     sourcedid = make_sourcedid(world["placement11"], world["learner"])
     url = a.url("/lti/1.1/outcomes/")
@@ -343,7 +343,7 @@ def test_access_token_issued_by_one_process_works_on_the_other(world, servers):
     """
     a, b = servers
     issuer = b.base_url
-    from wagtail_lti.results import line_item_for
+    from wagtail_lti.services.results import line_item_for
 
     line_item = line_item_for(world["placement13"])
     results_path = (
@@ -381,7 +381,7 @@ def test_access_token_issued_by_one_process_works_on_the_other(world, servers):
 
 
 def test_catalogue_change_made_by_one_process_is_seen_by_the_others(world, servers):
-    """What launches keep about a placement (``wagtail_lti.launch_targets``) is dropped by every
+    """What launches keep about a placement (``wagtail_lti.launch.targets``) is dropped by every
     process when an editor changes it in another one: the generation lives in the shared Redis."""
     a, b = servers
     browser = requests.Session()

@@ -24,9 +24,9 @@ from tests.course_fixtures import enroll, make_course, make_learner, make_link, 
 from tests.lti13_services import ALL_AGS_SCOPES, NRPS_SCOPE, make_tool, post_token
 from tests.test_lti13_launch import full_launch, tool_keys, world  # noqa: F401 - fixtures
 from tests.tooling.requests_adapter import routed_session
-from wagtail_lti.identifiers import opaque_user_id
 from wagtail_lti.lti import nrps
-from wagtail_lti.views.nrps import context_memberships_url
+from wagtail_lti.security.identifiers import opaque_user_id
+from wagtail_lti.services.nrps import context_memberships_url
 
 
 LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tests.test_lti13_launch import LOGIN_URL, TOOL, start_launch, tool_keys, world  # noqa: F401, F811 - fixtures
+from wagtail_lti.courses.platform_storage import origin_of, origins
 from wagtail_lti.lti.oidc import login_initiation_params
-from wagtail_lti.platform_storage import origin_of, origins
 
 
 pytestmark = pytest.mark.django_db

@@ -70,13 +70,13 @@ class CourseActivityBlock(blocks.StructBlock):
     Anonymous visitors get a prompt to log in, visitors not enrolled a prompt to enroll.
 
     Only links the course's organization may use can be saved: the course page's form checks it
-    (``wagtail_lti.course_forms``); the launch checks it again.
+    (``wagtail_lti.courses.forms``); the launch checks it again.
 
     The markup is that of the template ``wagtail_lti/blocks/course_activity.html``, produced in
     Python (:func:`render_activity`, about ten times faster than rendering the template once per
     block; a test keeps the two identical). To change it, use a template of your own; it is then
     rendered as Wagtail renders any block template, with ``activity`` (a
-    ``wagtail_lti.course_view.ActivityView``) besides ``value`` in its context:
+    ``wagtail_lti.courses.view.ActivityView``) besides ``value`` in its context:
 
     * ``CourseActivityBlock(template="...")``, or ``template`` in a subclass's ``Meta`` (or its
       ``get_template()``);
@@ -105,7 +105,7 @@ class CourseActivityBlock(blocks.StructBlock):
 
     @staticmethod
     def _course_view(parent_context):
-        from .course_view import CourseView, course_view
+        from .courses.view import CourseView, course_view
 
         course = parent_context.get("lti_course")
         if course is None:

@@ -46,7 +46,7 @@ DEFAULTS: dict[str, Any] = {
     "IAT_BACKDATE": 5,  # iat is set this many seconds in the past (tools reject a future iat)
     "MESSAGE_HINT_TTL": 300,  # how long a started launch (lti_message_hint) stays usable
     # Seconds a process keeps what launches read about a placement (its resource link, provider,
-    # course and their availability; wagtail_lti.launch_targets). Every change made through Django
+    # course and their availability; wagtail_lti.launch.targets). Every change made through Django
     # is seen at once by all processes sharing the cache; this bounds changes made behind Django's
     # back (QuerySet.update(), SQL). 0: read it from the database on every launch.
     "LAUNCH_TARGET_CACHE_SECONDS": 300,
@@ -75,7 +75,7 @@ DEFAULTS: dict[str, Any] = {
     "REGISTRATION_ALLOW_LOCAL_HTTP": False,
     # --- Presentation.
     "IFRAME_HEIGHT": 600,  # default height, in pixels, of embedded activities
-    # --- Framing (wagtail_lti.framing).
+    # --- Framing (wagtail_lti.courses.framing).
     # Origins such as "https://lms.example.com" that may show course pages and the launch pages in
     # a frame, besides this site itself. Empty: only this site. Every other page, the admin
     # included, keeps Django's X-Frame-Options: DENY.

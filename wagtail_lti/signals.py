@@ -4,10 +4,10 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from wagtail.models import Page
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
+from .courses.placements import on_page_published
+from .launch.targets import catalogue_changed
 from .launch_log import forget_debug_data
-from .launch_targets import catalogue_changed
 from .models import LineItem, LtiProvider, LtiResourceLink, Organization, Placement
-from .placements import on_page_published
 
 
 # Course pages: every course-activity block gets its placement (and automatic line item).
@@ -16,7 +16,7 @@ page_published.connect(on_page_published, dispatch_uid="wagtail_lti_sync_placeme
 post_save.connect(forget_debug_data, sender=LtiProvider, dispatch_uid="wagtail_lti_forget_debug")
 
 
-# What launches keep about placements (wagtail_lti.launch_targets) is dropped in every process
+# What launches keep about placements (wagtail_lti.launch.targets) is dropped in every process
 # when anything it is made of changes.
 _CATALOGUE = (LtiProvider, LtiResourceLink, Placement, LineItem, Organization, Page)
 

@@ -5,16 +5,10 @@ The LTI 1.3 endpoint URLs are fixed here so editors can copy them into tools.
 
 from django.urls import path, re_path
 
-from .views import (
-    ags,
-    content_selection,
-    launch,
-    nrps,
-    outcomes,
-    platform,
-    registration,
-    services,
-)
+from .content_selection import views as content_selection
+from .launch import views as launch
+from .registration import views as registration
+from .services.views import ags, nrps, outcomes, token
 
 
 app_name = "wagtail_lti"
@@ -23,9 +17,9 @@ AGS = r"^1\.3/ags/(?P<course_id>[0-9]+)/(?P<provider_id>[0-9]+)/"
 
 urlpatterns = [
     # LTI 1.3 platform endpoints (see docs/tool-vendors.md).
-    path("1.3/authorize/", platform.authorize, name="lti13_authorize"),
-    path("1.3/token/", services.token, name="lti13_token"),
-    path("1.3/jwks/", services.jwks, name="lti13_jwks"),
+    path("1.3/authorize/", launch.authorize, name="lti13_authorize"),
+    path("1.3/token/", token.token, name="lti13_token"),
+    path("1.3/jwks/", token.jwks, name="lti13_jwks"),
     # LTI Dynamic Registration: the platform's OpenID configuration and registration endpoint.
     path(
         "1.3/.well-known/openid-configuration",
@@ -33,7 +27,7 @@ urlpatterns = [
         name="lti13_openid_configuration",
     ),
     path("1.3/register/", registration.register, name="lti13_register"),
-    # LTI 1.3 Assignment and Grade Services, per course and tool deployment (views/ags.py).
+    # LTI 1.3 Assignment and Grade Services, per course and tool deployment (services/views/ags.py).
     # Line item ids carry no trailing slash, so "<id>/scores" and "<id>/results" (AGS §3.3.1,
     # §3.4.1) are plain paths; every route also accepts a trailing slash, without a redirect.
     re_path(AGS + r"lineitems/?$", ags.lineitems, name="ags_lineitems"),
@@ -42,7 +36,7 @@ urlpatterns = [
     re_path(
         AGS + r"lineitems/(?P<line_item_id>[0-9]+)/results/?$", ags.results_view, name="ags_results"
     ),
-    # Editors selecting content from a tool: the tool's answer (views/content_selection.py).
+    # Editors selecting content from a tool: the tool's answer (content_selection/views.py).
     path(
         "1.3/deep-linking/return/",
         content_selection.deep_linking_return,
@@ -53,7 +47,7 @@ urlpatterns = [
         content_selection.content_item_return,
         name="lti11_content_item_return",
     ),
-    # LTI 1.3 Names and Role Provisioning Services, per course and tool deployment (views/nrps.py).
+    # LTI 1.3 Names and Role Provisioning Services, per course and tool deployment (services/views/nrps.py).
     re_path(
         r"^1\.3/nrps/(?P<course_id>[0-9]+)/(?P<provider_id>[0-9]+)/memberships/?$",
         nrps.memberships,

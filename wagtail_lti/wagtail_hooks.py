@@ -8,10 +8,9 @@ from .admin import (  # noqa: F401
     courses,
     history,
     launch_log,
-    platform,
     registration,
 )
-from .framing import course_page_framing
+from .courses.framing import course_page_framing
 
 
 hooks.register("on_serve_page", course_page_framing)

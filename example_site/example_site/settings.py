@@ -79,7 +79,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # Sends X-Frame-Options: DENY on every response that does not say otherwise: the admin can
     # never be framed. Course pages and the launch pages inside an activity's iframe say otherwise
-    # (wagtail_lti.framing): this site may frame them, and so may the origins in
+    # (wagtail_lti.courses.framing): this site may frame them, and so may the origins in
     # WAGTAIL_LTI["FRAME_ANCESTORS"] (LTI_FRAME_ANCESTORS below).
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
@@ -205,7 +205,7 @@ WAGTAIL_LTI = {
     "ISSUER": os.environ.get("LTI_ISSUER", ""),
     # Empty: derived from SECRET_KEY. Production sites set their own and keep it.
     "ENCRYPTION_KEY": os.environ.get("LTI_ENCRYPTION_KEY", ""),
-    # Origins allowed to frame course pages, besides this site (see wagtail_lti.framing).
+    # Origins allowed to frame course pages, besides this site (see wagtail_lti.courses.framing).
     "FRAME_ANCESTORS": env_list("LTI_FRAME_ANCESTORS"),
 }
 

@@ -124,7 +124,7 @@ def test_enrolled_nothing_started(page, live_server, course_setup, learner_login
 
 
 def test_completed_launched_and_not_started(page, live_server, course_setup, learner_login, shot):
-    from wagtail_lti import results
+    from wagtail_lti.services import results
 
     placements, learner = course_setup["placements"], course_setup["learner"]
     quiz, drill = placements["Fire safety quiz"], placements["Evacuation drill"]

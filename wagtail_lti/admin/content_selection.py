@@ -24,8 +24,8 @@ from wagtail import hooks
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.widgets.button import Button, HeaderButton
 
-from .. import content_selection as service
 from .. import scoping
+from ..content_selection import service
 from ..forms import IndentedOrganizationChoiceField
 from ..models import ContentSelection, LtiProvider, LtiResourceLink, Organization
 
@@ -140,7 +140,7 @@ class SelectContentView(WagtailAdminTemplateMixin, FormView):
         return initial
 
     def form_valid(self, form):
-        from ..views.content_selection import start_content_item, start_deep_linking
+        from ..content_selection.service import start_content_item, start_deep_linking
 
         provider = form.cleaned_data["provider"]
         organization = form.cleaned_data["organization"]

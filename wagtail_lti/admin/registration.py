@@ -31,11 +31,11 @@ from wagtail.admin.panels import Panel
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.widgets.button import HeaderButton
 
-from .. import registration as service
 from .. import scoping
 from ..forms import IndentedOrganizationChoiceField
 from ..lti import scopes as lti_scopes
 from ..models import LtiProvider, Organization, ToolRegistration
+from ..registration import service
 
 
 START_URL_NAME = "wagtail_lti_register_tool"

@@ -8,7 +8,7 @@ form-POSTing a JWT named ``JWT`` to the return URL: an ``LtiDeepLinkingResponse`
 the tool's key, carrying the chosen ``content_items``.
 
 This module builds the settings claim and reads a response whose signature, ``iss``, ``aud``,
-``exp`` and ``iat`` were already verified (``wagtail_lti.tool_keys.verify_tool_jwt``). It checks the
+``exp`` and ``iat`` were already verified (``wagtail_lti.security.tool_keys.verify_tool_jwt``). It checks the
 message itself and turns each ``ltiResourceLink`` item into a :class:`ResourceLinkItem`. Any item
 of a type that was not accepted refuses the whole response (nothing is created). The replay check
 of the ``nonce`` and the binding of ``data`` to the editor's session are the caller's (they need

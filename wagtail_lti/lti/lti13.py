@@ -206,7 +206,7 @@ def sign_id_token(claims: Mapping[str, Any], kid: str, private_key: Any) -> str:
     """Sign ``claims`` as a compact JWS: RS256, with ``kid`` (and ``typ: JWT``) in the header.
 
     ``private_key`` is a loaded RSA private key (``cryptography``) or a PEM string; load it once
-    per process (see ``wagtail_lti.platform_keys``), parsing costs far more than signing.
+    per process (see ``wagtail_lti.security.platform_keys``), parsing costs far more than signing.
     """
     if not kid:
         raise ValueError("An id_token must name its key (kid)")

@@ -9,7 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 
-from ..course_forms import CoursePageForm
+from ..courses.forms import CoursePageForm
 from .organizations import Organization
 from .providers import LtiProvider, LtiResourceLink
 
@@ -47,11 +47,11 @@ class CoursePageMixin(models.Model):
     * ``base_form_class``: the admin form refuses an organization the editor does not manage and
       any course-activity block whose resource link (or its provider) the course's organization
       may not use. A page with its own form class mixes in
-      ``wagtail_lti.course_forms.CoursePageFormMixin`` instead;
+      ``wagtail_lti.courses.forms.CoursePageFormMixin`` instead;
     * ``get_context``: adds ``lti_course``, everything the activity blocks of one page render
       needs for the visitor (roster entry, placements, progress), loaded with a constant number of
       queries however many blocks the page has;
-    * on publish, every activity block gets its ``Placement`` (``wagtail_lti.placements``).
+    * on publish, every activity block gets its ``Placement`` (``wagtail_lti.courses.placements``).
 
     List the mixin before ``Page`` in the bases, so its ``base_form_class`` and ``get_context``
     win over ``Page``'s. Course-activity blocks must be top-level children of a ``StreamField``: a placement is
@@ -88,7 +88,7 @@ class CoursePageMixin(models.Model):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        from ..course_view import course_view
+        from ..courses.view import course_view
 
         context["lti_course"] = course_view(request, self)
         return context

@@ -28,8 +28,8 @@ class Organization(MP_Node):
 
     def move(self, target, pos=None):
         """Move in the tree (treebeard rewrites paths with ``UPDATE``, sending no signal), then
-        drop what launches kept about availability (``wagtail_lti.launch_targets``)."""
-        from ..launch_targets import catalogue_changed
+        drop what launches kept about availability (``wagtail_lti.launch.targets``)."""
+        from ..launch.targets import catalogue_changed
 
         result = super().move(target, pos)
         catalogue_changed()

@@ -11,7 +11,7 @@ from modelcluster.models import ClusterableModel
 from wagtail.models import RevisionMixin
 from wagtail.search import index
 
-from ..encryption import decrypt, encrypt
+from ..security.encryption import decrypt, encrypt
 from .organizations import Organization
 
 

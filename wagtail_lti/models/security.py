@@ -63,7 +63,7 @@ class SingleUseValue(models.Model):
     """A value that may be used once (1.1 nonce, client assertion jti, deep-linking nonce, ...).
 
     The unique constraint makes "use" atomic across processes: inserting a value a second time
-    fails. Expired rows are deleted by ``wagtail_lti.single_use.purge_expired``.
+    fails. Expired rows are deleted by ``wagtail_lti.security.single_use.purge_expired``.
     """
 
     namespace = models.CharField(max_length=32)

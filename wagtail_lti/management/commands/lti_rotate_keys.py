@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from wagtail_lti import platform_keys
+from wagtail_lti.security import platform_keys
 
 
 class Command(BaseCommand):

@@ -1,1 +1,0 @@
-"""Admin registrations (filled in by its area)."""

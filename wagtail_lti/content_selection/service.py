@@ -1,0 +1,544 @@
+"""Editors select content from a tool: LTI 1.3 Deep Linking 2.0 and LTI 1.1 Content-Item.
+
+The Django side shared by both protocols (the protocol itself is in ``wagtail_lti.lti.deep_linking``
+and ``wagtail_lti.lti.content_item``; the views in ``wagtail_lti.content_selection.views`` and
+``wagtail_lti.admin.content_selection``):
+
+* :func:`check_can_select` — may this editor ask this provider for content on behalf of this
+  organization (the organization is managed by the editor and may use the provider, the editor may
+  add resource links, the provider is set up for it);
+* :func:`start` — records a :class:`~wagtail_lti.models.ContentSelection`: a random ``data`` value
+  (only its hash is stored) bound to the editor, to a secret in the editor's session, to the
+  provider and to the organization; single-use, expiring after ``CONTENT_SELECTION_TTL``;
+* :func:`selection_for_answer` — the selection a tool's answer belongs to, refused unless it is
+  this editor's, in this session, from this provider, unused and unexpired;
+* :func:`create_links` — adds one LTI Resource Link per returned item (never replacing any), owned
+  by the chosen organization, in one transaction that also marks the selection used.
+
+Every refusal is a :class:`SelectionRefused` with a sentence for the editor; nothing is created.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .. import launch_log, scoping
+from ..conf import lti_settings
+from ..launch.lti13 import hash_hint
+from ..lti import content_item, deep_linking, lti11, oidc
+from ..lti.context import LaunchContext, LaunchUser
+from ..lti.custom_params import parse_custom_parameters
+from ..lti.deep_linking import ResourceLinkItem, custom_parameters_text
+from ..lti.errors import CustomParameterError
+from ..lti.lti13 import context_to_data
+from ..models import ContentSelection, LtiProvider, LtiResourceLink, Organization, PendingLaunch
+from ..security.identifiers import opaque_user_id
+from ..services.urls import platform_issuer
+
+
+logger = logging.getLogger(__name__)
+
+
+#: Key, in the editor's session, of the secret selections are bound to.
+SESSION_KEY = "wagtail_lti_content_selection"
+
+
+class SelectionRefused(Exception):
+    """A selection that may not start, or an answer that is refused. ``str(exc)`` is for the
+    editor; ``status`` is the HTTP status to answer with."""
+
+    def __init__(self, message: str, *, status: int = 400):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def _hash(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+# --- Who may select what ----------------------------------------------------------------------
+
+
+def selection_url(provider: LtiProvider) -> str:
+    """Where the request goes: the content selection URL; for LTI 1.3, else the launch URL."""
+    if provider.is_lti13:
+        return provider.content_selection_url or provider.launch_url
+    return provider.content_selection_url
+
+
+def setup_problem(provider: LtiProvider) -> str | None:
+    """Why ``provider`` cannot be asked for content (a sentence), or ``None`` when it can."""
+    if not provider.is_enabled:
+        return _("“%(provider)s” has not been enabled yet: review and enable it first.") % {
+            "provider": provider
+        }
+    if provider.is_lti13:
+        if not provider.login_url:
+            return _("“%(provider)s” has no OIDC login initiation URL.") % {"provider": provider}
+        if not selection_url(provider):
+            return _(
+                "“%(provider)s” has neither a content selection URL nor a target link URL."
+            ) % {"provider": provider}
+        if not (provider.jwks_url or provider.public_key_pem.strip()):
+            return _(
+                "“%(provider)s” has no public key (JWKS URL or PEM), so its answer could not be "
+                "verified."
+            ) % {"provider": provider}
+        return None
+    if not provider.content_selection_url:
+        return _(
+            "“%(provider)s” has no content selection URL: enter the tool's Content-Item URL on "
+            "the provider first."
+        ) % {"provider": provider}
+    if not (provider.consumer_key and provider.has_secret):
+        return _("“%(provider)s” has no LTI key or secret.") % {"provider": provider}
+    return None
+
+
+def may_add_links(user) -> bool:
+    from ..permissions import resource_link_policy
+
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and user.is_active
+        and resource_link_policy.user_has_permission(user, "add")
+    )
+
+
+def check_can_select(user, provider: LtiProvider, organization: Organization) -> None:
+    """Raise :class:`SelectionRefused` unless ``user`` may add links from ``provider`` to
+    ``organization`` now."""
+    if not may_add_links(user):
+        raise SelectionRefused(_("You may not add LTI resource links."), status=403)
+    if not scoping.user_manages(user, organization):
+        raise SelectionRefused(
+            _("You do not manage %(organization)s, so you cannot add links to it.")
+            % {"organization": organization},
+            status=403,
+        )
+    if not scoping.is_usable_by(provider, organization):
+        raise SelectionRefused(
+            _("“%(provider)s” may not be used by %(organization)s.")
+            % {"provider": provider, "organization": organization},
+            status=403,
+        )
+    problem = setup_problem(provider)
+    if problem:
+        raise SelectionRefused(problem)
+
+
+# --- Starting a selection ---------------------------------------------------------------------
+
+
+def _session_secret(request: HttpRequest, *, create: bool) -> str | None:
+    session = getattr(request, "session", None)
+    if session is None:
+        return None
+    secret = session.get(SESSION_KEY)
+    if not secret and create:
+        secret = secrets.token_urlsafe(32)
+        session[SESSION_KEY] = secret
+    return secret or None
+
+
+def start(
+    request: HttpRequest, provider: LtiProvider, organization: Organization
+) -> tuple[ContentSelection, str]:
+    """Record a selection for ``request.user`` (checked here again); returns it and its ``data``."""
+    check_can_select(request.user, provider, organization)
+    secret = _session_secret(request, create=True)
+    if secret is None:  # pragma: no cover - the admin always has sessions
+        raise SelectionRefused(_("Your browser session is needed to select content."))
+    data = secrets.token_urlsafe(32)
+    now = timezone.now()
+    with transaction.atomic():
+        # Old rows of this editor go here, so the table stays small without a scheduled job.
+        ContentSelection.objects.filter(user=request.user, expires_at__lt=now).delete()
+        selection = ContentSelection.objects.create(
+            data_hash=_hash(data),
+            user=request.user,
+            session_hash=_hash(secret),
+            provider=provider,
+            organization=organization,
+            lti_version=provider.lti_version,
+            deployment_id=provider.deployment_id if provider.is_lti13 else "",
+            expires_at=now + timedelta(seconds=lti_settings.CONTENT_SELECTION_TTL),
+        )
+    return selection, data
+
+
+def editor_context(
+    request: HttpRequest, provider: LtiProvider, *, target_url: str
+) -> LaunchContext:
+    """The launch values of an editor selecting content: no course, no resource link; the
+    editor's roles are ``Instructor`` and ``ContentDeveloper``; name and email as the provider's
+    privacy options allow; the provider's custom parameters."""
+    from ..launch.context import platform_info, request_locale
+
+    user = request.user
+    full_name = given = family = username = email = ""
+    if provider.send_name:
+        given = (getattr(user, "first_name", "") or "").strip()
+        family = (getattr(user, "last_name", "") or "").strip()
+        full_name = (user.get_full_name() if hasattr(user, "get_full_name") else "").strip()
+        username = user.get_username()
+    if provider.send_email:
+        email = (getattr(user, "email", "") or "").strip()
+    try:
+        custom = parse_custom_parameters(provider.custom_parameters)
+    except CustomParameterError:
+        raise SelectionRefused(
+            _("The custom parameters of “%(provider)s” are not valid; correct them first.")
+            % {"provider": provider}
+        ) from None
+    return LaunchContext(
+        user=LaunchUser(
+            id=opaque_user_id(user),
+            username=username,
+            full_name=full_name,
+            given_name=given,
+            family_name=family,
+            email=email,
+        ),
+        roles=("Instructor", "ContentDeveloper"),
+        context_id="",
+        context_title="",
+        context_label="",
+        resource_link_id="",
+        resource_link_title="",
+        resource_link_description="",
+        target_url=target_url,
+        platform=platform_info(request),
+        custom=custom,
+        document_target="window",
+        locale=request_locale(),
+    )
+
+
+# --- The tool's answer ------------------------------------------------------------------------
+
+
+def find_selection(data: str) -> ContentSelection | None:
+    """The selection whose ``data`` value is ``data`` (any state), or ``None``."""
+    if not isinstance(data, str) or not data or len(data) > 255:
+        return None
+    return (
+        ContentSelection.objects.select_related("provider", "organization")
+        .filter(data_hash=_hash(data))
+        .first()
+    )
+
+
+def check_answer_binding(
+    request: HttpRequest, selection: ContentSelection | None, provider: LtiProvider
+) -> ContentSelection:
+    """The selection an answer of ``provider`` belongs to, if it is bound to this request.
+
+    Refused: no such selection; one of another provider or another LTI version; already used;
+    expired; started by another editor, or in another browser session.
+    """
+    if selection is None:
+        raise SelectionRefused(
+            _(
+                "The tool's answer does not match any content selection started here (its data "
+                "value is unknown). Start again from the admin."
+            )
+        )
+    if selection.provider_id != provider.pk or selection.lti_version != provider.lti_version:
+        raise SelectionRefused(
+            _("The tool's answer belongs to a content selection started with another tool.")
+        )
+    if selection.used_at is not None:
+        raise SelectionRefused(
+            _(
+                "This content selection was already completed; each can be completed once. "
+                "Start again to add more."
+            )
+        )
+    if selection.expires_at <= timezone.now():
+        raise SelectionRefused(_("This content selection has expired. Start again."))
+    user = request.user
+    if not getattr(user, "is_authenticated", False) or selection.user_id != user.pk:
+        raise SelectionRefused(
+            _("This content selection was started by another user than the one signed in."),
+            status=403,
+        )
+    secret = _session_secret(request, create=False)
+    if secret is None or not hmac.compare_digest(_hash(secret), selection.session_hash):
+        raise SelectionRefused(
+            _(
+                "This content selection was started in another browser session. Start again in "
+                "this window."
+            ),
+            status=403,
+        )
+    return selection
+
+
+def link_fields(
+    item: ResourceLinkItem, provider: LtiProvider, *, default_url: str, number: int
+) -> dict:
+    """The fields of the resource link made from ``item``, checked like the admin form's."""
+    from ..forms import validate_http_url
+
+    what = f"“{item.name}”" if item.name else _("item %(number)s") % {"number": number}
+    url = item.url or default_url
+    if not url:
+        raise SelectionRefused(
+            _("%(item)s has no URL, and the provider has no URL to use instead.") % {"item": what}
+        )
+    try:
+        validate_http_url(url)
+    except ValidationError as exc:
+        raise SelectionRefused(
+            _("The URL of %(item)s is not usable: %(reason)s")
+            % {"item": what, "reason": " ".join(exc.messages)}
+        ) from None
+    custom_text = custom_parameters_text(item.custom)
+    try:
+        parse_custom_parameters(custom_text)
+    except CustomParameterError as exc:
+        raise SelectionRefused(
+            _(
+                "%(item)s has custom parameters this platform cannot store (names must be "
+                "lower-case letters, digits and single underscores): %(reason)s"
+            )
+            % {"item": what, "reason": exc}
+        ) from None
+    fields = {
+        "name": item.name,
+        "description": item.text,
+        "provider": provider,
+        "url": url,
+        "custom_parameters": custom_text,
+        "open_in": LtiResourceLink.OpenIn.WINDOW
+        if item.open_in == "window"
+        else LtiResourceLink.OpenIn.EMBED,
+    }
+    if item.score_maximum is not None:
+        fields["requires_score"] = True
+        fields["score_maximum"] = item.score_maximum
+    return fields
+
+
+def create_links(
+    request: HttpRequest,
+    selection: ContentSelection,
+    items: list[ResourceLinkItem],
+    *,
+    default_url: str,
+    tool_message: str = "",
+    tool_error_message: str = "",
+    use_nonce=None,
+) -> list[LtiResourceLink]:
+    """Add one resource link per item, owned by the selection's organization; mark it used.
+
+    Re-checks that the editor may still add links from the provider to the organization. Every
+    item is checked before anything is written; ``use_nonce()`` (the answer's replay check,
+    returning False on a replay) runs last, inside the transaction, so a refused answer records
+    nothing. Existing links are never changed.
+    """
+    from wagtail.log_actions import log
+
+    provider = selection.provider
+    check_can_select(request.user, provider, selection.organization)
+    prepared = [
+        link_fields(item, provider, default_url=default_url, number=number)
+        for number, item in enumerate(items, start=1)
+    ]
+    links: list[LtiResourceLink] = []
+    with transaction.atomic():
+        if use_nonce is not None and not use_nonce():
+            raise SelectionRefused(
+                _("The tool's answer was already received once (its nonce was used). Start again.")
+            )
+        now = timezone.now()
+        marked = ContentSelection.objects.filter(
+            pk=selection.pk, used_at__isnull=True, expires_at__gt=now
+        ).update(used_at=now)
+        if marked != 1:
+            raise SelectionRefused(
+                _(
+                    "This content selection was already completed; each can be completed once. "
+                    "Start again to add more."
+                )
+            )
+        for fields in prepared:
+            link = LtiResourceLink(organization=selection.organization, **fields)
+            try:
+                link.full_clean()
+            except ValidationError as exc:
+                raise SelectionRefused(
+                    _("“%(item)s” cannot be stored: %(reason)s")
+                    % {"item": link.name, "reason": " ".join(exc.messages)}
+                ) from None
+            link.save()
+            revision = link.save_revision(user=request.user, log_action=False, clean=False)
+            log(link, "wagtail.create", user=request.user, revision=revision)
+            links.append(link)
+        selection.used_at = now
+        selection.created_link_ids = [link.pk for link in links]
+        selection.tool_message = tool_message
+        selection.tool_error_message = tool_error_message
+        selection.save(update_fields=["created_link_ids", "tool_message", "tool_error_message"])
+    return links
+
+
+def purge_expired() -> int:
+    """Delete expired selections (used or not); returns how many. Run from ``lti_cleanup``."""
+    deleted, _count = ContentSelection.objects.filter(expires_at__lt=timezone.now()).delete()
+    return deleted
+
+
+DEEP_LINKING_REQUEST = deep_linking.REQUEST_MESSAGE_TYPE
+
+
+LOG_KIND = "content_selection"
+
+
+def _protect(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = "no-store"
+    response["Pragma"] = "no-cache"
+    response["Referrer-Policy"] = "origin"
+    return response
+
+
+def _autosubmit(request, *, action, fields, title, message, button) -> HttpResponse:
+    response = render(
+        request,
+        "wagtail_lti/lti13/autosubmit.html",
+        {
+            "action": action,
+            "fields": list(fields),
+            "title": title,
+            "message": message,
+            "button": button,
+            "target": "",
+        },
+    )
+    return _protect(response)
+
+
+def start_deep_linking(
+    request: HttpRequest, selection: ContentSelection, data: str, *, title: str, text: str = ""
+) -> HttpResponse:
+    """Send the editor to an LTI 1.3 tool with an ``LtiDeepLinkingRequest`` (OIDC login first)."""
+    provider = selection.provider
+    target_link_uri = selection_url(provider)
+    ctx = editor_context(request, provider, target_url=target_link_uri)
+    settings = deep_linking.deep_linking_settings(
+        return_url=request.build_absolute_uri(reverse("wagtail_lti:lti13_deep_linking_return")),
+        data=data,
+        title=title,
+        text=text,
+    )
+    hint = secrets.token_urlsafe(32)
+    now = timezone.now()
+    with transaction.atomic():
+        PendingLaunch.objects.filter(user=request.user, expires_at__lt=now).delete()
+        PendingLaunch.objects.create(
+            hint=hash_hint(hint),
+            user=request.user,
+            provider=provider,
+            message_type=DEEP_LINKING_REQUEST,
+            data={
+                "content_selection_id": selection.pk,
+                "login_hint": ctx.user.id,
+                "target_link_uri": target_link_uri,
+                "deployment_id": selection.deployment_id,
+                "context": context_to_data(ctx),
+                "extra_claims": deep_linking.settings_claim(settings),
+            },
+            expires_at=now + timedelta(seconds=lti_settings.MESSAGE_HINT_TTL),
+        )
+    params = oidc.login_initiation_params(
+        issuer=platform_issuer(request),
+        login_hint=ctx.user.id,
+        target_link_uri=target_link_uri,
+        lti_message_hint=hint,
+        client_id=provider.client_id,
+        deployment_id=selection.deployment_id,
+    )
+    launch_log.record(
+        LOG_KIND,
+        ok=True,
+        provider=provider,
+        user=request.user,
+        action=f"LtiDeepLinkingRequest: LTI 1.3 login initiation (selection {selection.pk})",
+        status=200,
+        # As for launches, no debug data: the login initiation carries only the message hint;
+        # the id_token's claims are in the authorization endpoint's entry.
+    )
+    return _autosubmit(
+        request,
+        action=provider.login_url,
+        fields=params.items(),
+        title=title,
+        message=_("Opening %(tool)s…") % {"tool": provider.name},
+        button=_("Continue to the tool"),
+    )
+
+
+def start_content_item(
+    request: HttpRequest, selection: ContentSelection, data: str, *, title: str, text: str = ""
+) -> HttpResponse:
+    """Send the editor to an LTI 1.1 tool with a signed ``ContentItemSelectionRequest``."""
+    provider = selection.provider
+    url = selection_url(provider)
+    ctx = editor_context(request, provider, target_url=url)
+    params = content_item.build_request_params(
+        ctx,
+        return_url=request.build_absolute_uri(reverse("wagtail_lti:lti11_content_item_return")),
+        data=data,
+        title=title,
+        text=text,
+    )
+    try:
+        secret = provider.secret
+    except Exception:  # the secret no longer decrypts (ENCRYPTION_KEY changed)
+        logger.error("The secret of LTI provider %s cannot be decrypted.", provider.pk)
+        refusal = _(
+            "The secret of “%(provider)s” cannot be read; enter it again on the provider."
+        ) % {"provider": provider}
+        launch_log.record(
+            LOG_KIND,
+            ok=False,
+            provider=provider,
+            user=request.user,
+            action=f"ContentItemSelectionRequest not sent (selection {selection.pk})",
+            error=refusal,
+        )
+        raise SelectionRefused(refusal) from None
+    signed = lti11.sign_launch(url, params, provider.consumer_key, secret)
+    launch_log.record(
+        LOG_KIND,
+        ok=True,
+        provider=provider,
+        user=request.user,
+        action=f"ContentItemSelectionRequest form signed (selection {selection.pk})",
+        status=200,
+        # The data value is left out of the parameters and of the base string (so that base
+        # string is not the one signed); the signature and the secret never are there.
+        debug=lambda: launch_log.lti11_debug(url, {**signed, "data": launch_log.REDACTED}),
+    )
+    return _autosubmit(
+        request,
+        action=url,
+        fields=signed.items(),
+        title=title,
+        message=_("Opening %(tool)s…") % {"tool": provider.name},
+        button=_("Continue to the tool"),
+    )

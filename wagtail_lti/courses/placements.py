@@ -1,0 +1,123 @@
+"""Placements: each course-activity block of a published course page, as a row tools can refer to.
+
+A placement is identified by its page and the block's id in the page's ``StreamField`` (the
+block's UUID), so it survives edits, reordering and republishing; its ``lti_id`` is what tools
+receive as the resource link id. Placements are synchronised when a course page is published
+(``sync_placements``, connected to Wagtail's ``page_published`` signal in
+``wagtail_lti.signals``):
+
+* every activity block gets its placement (created, or updated with the block's resource link and
+  title); placements whose block was removed are kept, inactive, with their results;
+* a placement whose resource link requires a score gets its automatic line item (a gradebook
+  column for that tool in that course), which LTI 1.1 Basic Outcomes and LTI 1.3 AGS write to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from django.db import transaction
+from wagtail.fields import StreamField
+
+from ..models import LineItem, LtiResourceLink, Placement
+from ..services.results import line_item_for
+
+
+def placement_for(page, block_id: str) -> Placement:
+    """The placement of block ``block_id`` on ``page``, created if it does not exist yet."""
+    placement, _ = Placement.objects.get_or_create(page_id=page.pk, block_id=str(block_id))
+    return placement
+
+
+def activity_block_values(page) -> Iterator[tuple[str, Any]]:
+    """Yield ``(block_id, value)`` for each top-level course-activity block of ``page``.
+
+    Looks through every ``StreamField`` of the page's (specific) model; blocks without an id and
+    repeated ids are skipped.
+    """
+    from .forms import activity_blocks
+
+    seen: set[str] = set()
+    for field in page._meta.get_fields():
+        if not isinstance(field, StreamField):
+            continue
+        for _, child in activity_blocks(getattr(page, field.name)):
+            if not child.id or child.id in seen:
+                continue
+            seen.add(child.id)
+            yield child.id, child.value
+
+
+def block_title(value, link: LtiResourceLink | None) -> str:
+    """The title an activity block shows: its own title, else the resource link's name."""
+    return (value.get("title") or "").strip() or (link.name if link is not None else "")
+
+
+def _ensure_line_item(page, placement: Placement, link: LtiResourceLink) -> LineItem:
+    """The placement's automatic line item (``results.line_item_for``), created or updated."""
+    item = line_item_for(placement)
+    if item is None:
+        return LineItem.objects.create(
+            provider_id=link.provider_id,
+            course_id=page.pk,
+            placement=placement,
+            label=placement.title or link.name,
+            score_maximum=link.score_maximum,
+        )
+    changed = []
+    if item.label != (placement.title or link.name):
+        item.label = placement.title or link.name
+        changed.append("label")
+    if item.score_maximum != link.score_maximum:
+        item.score_maximum = link.score_maximum
+        changed.append("score_maximum")
+    if changed:
+        item.save(update_fields=changed)
+    return item
+
+
+def sync_placements(page) -> list[Placement]:
+    """Make the placements of ``page`` match its activity blocks; returns the active ones."""
+    blocks = list(activity_block_values(page))
+    active: list[Placement] = []
+    with transaction.atomic():
+        existing = {
+            placement.block_id: placement
+            for placement in Placement.objects.select_for_update().filter(page_id=page.pk)
+        }
+        for block_id, value in blocks:
+            link = value.get("resource_link")
+            title = block_title(value, link)[:255]
+            placement = existing.pop(block_id, None)
+            if placement is None:
+                placement = Placement.objects.create(
+                    page_id=page.pk, block_id=block_id, resource_link=link, title=title
+                )
+            else:
+                new = {
+                    "resource_link_id": link.pk if link is not None else None,
+                    "title": title,
+                    "is_active": True,
+                }
+                changed = [name for name, v in new.items() if getattr(placement, name) != v]
+                for name in changed:
+                    setattr(placement, name, new[name])
+                if changed:
+                    placement.save(update_fields=[n.removesuffix("_id") for n in changed])
+            if link is not None and link.requires_score:
+                _ensure_line_item(page, placement, link)
+            active.append(placement)
+        for placement in existing.values():
+            if placement.is_active:
+                placement.is_active = False
+                placement.save(update_fields=["is_active"])
+    return active
+
+
+def on_page_published(sender, instance, **kwargs) -> None:
+    """``page_published`` receiver: synchronise the placements of course pages."""
+    from ..models import CoursePageMixin
+
+    if isinstance(instance, CoursePageMixin):
+        sync_placements(instance)

@@ -1,0 +1,129 @@
+"""What a launch carries: :func:`build_launch_context`, custom parameters, the privacy options.
+
+:func:`build_launch_context` fills a :class:`~wagtail_lti.lti.context.LaunchContext` from the
+request, the placement, its course page and the learner's enrollment, applying the provider's
+privacy options. Shared by LTI 1.1 and LTI 1.3 launches and by NRPS (a member's ``message``).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from ..conf import lti_settings
+from ..lti.context import LaunchContext, LaunchUser, PlatformInfo
+from ..lti.custom_params import merge_custom_parameters, parse_custom_parameters
+from ..lti.errors import CustomParameterError
+from ..models import Enrollment, LtiResourceLink, Placement
+from ..security.identifiers import context_id, opaque_user_id
+from .rules import LaunchRefused
+from .targets import LaunchTarget
+
+
+def platform_info(request: HttpRequest) -> PlatformInfo:
+    """This platform's identity (``tool_consumer_*`` / ``tool_platform``) from the settings.
+
+    An empty ``PLATFORM_GUID`` is derived from the request's host name, which is stable for a
+    site; an empty ``PLATFORM_URL`` is the site's root URL.
+    """
+    host = request.get_host()
+    return PlatformInfo(
+        guid=lti_settings.PLATFORM_GUID or host.split(":")[0],
+        name=lti_settings.PLATFORM_NAME,
+        description=lti_settings.PLATFORM_DESCRIPTION,
+        url=lti_settings.PLATFORM_URL or f"{request.scheme}://{host}/",
+        contact_email=lti_settings.PLATFORM_CONTACT_EMAIL,
+        product_family_code=lti_settings.PRODUCT_FAMILY_CODE,
+        version=lti_settings.PRODUCT_VERSION,
+    )
+
+
+def request_locale() -> str:
+    """The active language as a BCP 47 tag (``en-US``), what ``launch_presentation_locale`` wants."""
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    parts = language.replace("_", "-").split("-")
+    if len(parts) > 1 and len(parts[1]) == 2:
+        parts[1] = parts[1].upper()
+    return "-".join([parts[0].lower(), *parts[1:]])
+
+
+def custom_parameters(placement: Placement) -> dict[str, str]:
+    """The provider's custom parameters merged with the link's (the link wins).
+
+    Raises :class:`LaunchRefused` when the stored text cannot be parsed (it is validated when
+    edited, so this means the data was changed behind the admin's back).
+    """
+    link = placement.resource_link
+    try:
+        return merge_custom_parameters(
+            parse_custom_parameters(link.provider.custom_parameters),
+            parse_custom_parameters(link.custom_parameters),
+        )
+    except CustomParameterError:
+        raise LaunchRefused(
+            _(
+                "The custom parameters of this activity are not valid, so it cannot be opened. "
+                "Please tell the course's administrator."
+            ),
+            code="bad_custom_parameters",
+        ) from None
+
+
+def return_url(request: HttpRequest, placement: Placement) -> str:
+    return request.build_absolute_uri(reverse("wagtail_lti:launch_return", args=[placement.lti_id]))
+
+
+def build_launch_context(
+    request: HttpRequest, target: LaunchTarget, enrollment: Enrollment
+) -> LaunchContext:
+    """The :class:`LaunchContext` of ``request.user`` launching ``target``'s placement.
+
+    ``enrollment`` is what :func:`check_can_launch` returned. The user id is
+    ``wagtail_lti.security.identifiers.opaque_user_id``; roles come from the
+    enrollment (learner: ``Learner``, instructor: ``Instructor``); the name and username are sent
+    only when the provider's ``send_name`` allows, the email only when ``send_email`` allows.
+    """
+    user = request.user
+    placement = target.placement
+    link = placement.resource_link
+    provider = link.provider
+    course = target.course
+    roles = ("Instructor",) if enrollment.role == Enrollment.Role.INSTRUCTOR else ("Learner",)
+
+    full_name = given = family = username = email = ""
+    if provider.send_name:
+        given = (getattr(user, "first_name", "") or "").strip()
+        family = (getattr(user, "last_name", "") or "").strip()
+        full_name = (user.get_full_name() if hasattr(user, "get_full_name") else "").strip()
+        username = user.get_username()
+    if provider.send_email:
+        email = (getattr(user, "email", "") or "").strip()
+
+    embedded = link.open_in == LtiResourceLink.OpenIn.EMBED
+    return LaunchContext(
+        user=LaunchUser(
+            id=opaque_user_id(user),
+            username=username,
+            full_name=full_name,
+            given_name=given,
+            family_name=family,
+            email=email,
+        ),
+        roles=roles,
+        context_id=context_id(course),
+        context_title=course.title,
+        context_label=course.course_code,
+        resource_link_id=placement.lti_id,
+        resource_link_title=placement.title or link.name,
+        resource_link_description=link.description,
+        target_url=link.url,
+        platform=platform_info(request),
+        custom=custom_parameters(placement),
+        document_target="iframe" if embedded else "window",
+        locale=request_locale(),
+        return_url=return_url(request, placement),
+        height=lti_settings.IFRAME_HEIGHT if embedded else None,
+    )

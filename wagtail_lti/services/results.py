@@ -1,0 +1,209 @@
+"""The results service shared by LTI 1.1 Basic Outcomes and LTI 1.3 AGS.
+
+* A ``Result`` per (line item, user) holds the current score; every accepted score is kept as a
+  ``ScoreEvent`` (when, from where, what).
+* A ``LearnerActivity`` per (placement, user) is what the course page and the results report
+  show: status (not started, launched, completed), the latest score normalised to 0.0-1.0, dates.
+* Completion: a placement whose resource link does not require a score is completed on launch;
+  one that requires a score is completed when a graded score (``FullyGraded`` with a score; every
+  1.1 ``replaceResult``) is recorded on the placement's line item. Deleting or clearing that
+  score makes it "launched" again.
+
+Writers lock the rows they change (``select_for_update`` inside a transaction), so two scores for
+the same learner arriving at once are applied one after the other.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Case, F, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from ..models import LearnerActivity, LineItem, Placement, Result, ScoreEvent
+
+
+FULLY_GRADED = "FullyGraded"
+
+
+class StaleScore(Exception):
+    """AGS §3.4.9 (Score timestamp): the result on record is as recent as, or more recent than,
+    the incoming score, which must not update it."""
+
+
+def _requires_score(placement: Placement) -> bool:
+    link = placement.resource_link
+    return link is not None and link.requires_score
+
+
+def _locked_activity(placement: Placement, user) -> LearnerActivity:
+    activity, _ = LearnerActivity.objects.select_for_update().get_or_create(
+        placement=placement, user=user
+    )
+    return activity
+
+
+def record_launch(placement: Placement, user) -> None:
+    """Note that ``user`` launched ``placement``; completes it if its link needs no score.
+
+    One ``UPDATE`` of the learner's activity, computed by the database from the row as it is
+    when the statement locks it (so a score recorded at the same moment is not overwritten);
+    the row is created, locked, the first time.
+    """
+    completes = placement.resource_link is not None and not _requires_score(placement)
+    now = timezone.now()
+    completed = LearnerActivity.Status.COMPLETED
+    updates = {
+        "launch_count": F("launch_count") + 1,
+        "first_launched_at": Coalesce(F("first_launched_at"), Value(now)),
+        "last_launched_at": Value(now),
+        "status": Case(
+            When(status=completed, then=Value(completed)),
+            default=Value(completed if completes else LearnerActivity.Status.LAUNCHED),
+        ),
+    }
+    if completes:
+        updates["completed_at"] = Case(
+            When(status=completed, then=F("completed_at")), default=Value(now)
+        )
+    activities = LearnerActivity.objects.filter(placement_id=placement.pk, user_id=user.pk)
+    if activities.update(**updates):
+        return
+    with transaction.atomic():
+        _locked_activity(placement, user)  # created (or found, when another launch just did)
+        activities.update(**updates)
+
+
+def line_item_for(placement: Placement) -> LineItem | None:
+    """The placement's automatic line item: the oldest line item of the placement's current
+    provider attached to the placement (the one ``wagtail_lti.courses.placements`` creates when the
+    link requires a score). ``None`` when there is none."""
+    link = placement.resource_link
+    if link is None:
+        return None
+    return (
+        LineItem.objects.filter(placement=placement, provider_id=link.provider_id)
+        .order_by("pk")
+        .first()
+    )
+
+
+def normalised(score_given: float | None, score_maximum: float | None) -> float | None:
+    """``score_given / score_maximum`` clamped to 0.0-1.0 (AGS allows extra credit above the
+    maximum; the course page shows at most 100 %). ``None`` without a score."""
+    if score_given is None:
+        return None
+    if not score_maximum or score_maximum <= 0:
+        return None
+    return min(max(score_given / score_maximum, 0.0), 1.0)
+
+
+def _update_activity(
+    line_item: LineItem, user, result: Result, *, graded: bool, source: str
+) -> None:
+    placement = line_item.placement
+    if placement is None or line_item_for(placement) != line_item:
+        # Only the placement's own line item drives what the course page shows.
+        return
+    now = timezone.now()
+    activity = _locked_activity(placement, user)
+    activity.score = normalised(result.score_given, result.score_maximum)
+    activity.score_source = source if activity.score is not None else ""
+    activity.scored_at = now if activity.score is not None else None
+    if _requires_score(placement):
+        if graded and activity.score is not None:
+            if activity.status != LearnerActivity.Status.COMPLETED:
+                activity.status = LearnerActivity.Status.COMPLETED
+                activity.completed_at = now
+        elif activity.score is None and activity.status == LearnerActivity.Status.COMPLETED:
+            activity.status = LearnerActivity.Status.LAUNCHED
+            activity.completed_at = None
+    activity.save()
+
+
+def record_score(
+    line_item: LineItem,
+    user,
+    *,
+    score_given: float | None,
+    score_maximum: float | None,
+    activity_progress: str,
+    grading_progress: str,
+    timestamp: datetime | None,
+    comment: str,
+    source: str,
+) -> Result:
+    """Record a score sent by a tool and return the updated ``Result``.
+
+    ``score_given=None`` clears the score (AGS: a score without ``scoreGiven``). ``timestamp`` is
+    the tool's (AGS); when given it must be later than the last one on record, else
+    :class:`StaleScore` is raised and nothing changes. ``source`` is a ``ScoreEvent.Source``
+    value (``"ags"``, ``"lti11_outcomes"``).
+    """
+    if score_given is not None and score_maximum is None:
+        raise ValueError("score_given needs score_maximum")
+    with transaction.atomic():
+        result, _ = Result.objects.select_for_update().get_or_create(line_item=line_item, user=user)
+        if timestamp is not None and result.timestamp is not None and timestamp <= result.timestamp:
+            raise StaleScore("A score with the same or a later timestamp is already recorded.")
+        result.score_given = score_given
+        result.score_maximum = score_maximum if score_given is not None else None
+        result.activity_progress = activity_progress
+        result.grading_progress = grading_progress
+        result.comment = comment or ""
+        if timestamp is not None:
+            result.timestamp = timestamp
+        result.save()
+        ScoreEvent.objects.create(
+            result=result,
+            source=source,
+            score_given=result.score_given,
+            score_maximum=result.score_maximum,
+            activity_progress=activity_progress,
+            grading_progress=grading_progress,
+            comment=result.comment,
+            timestamp=timestamp,
+        )
+        _update_activity(
+            line_item,
+            user,
+            result,
+            graded=score_given is not None and grading_progress == FULLY_GRADED,
+            source=source,
+        )
+    return result
+
+
+def delete_score(line_item: LineItem, user, source: str) -> None:
+    """Clear the user's score on ``line_item`` (1.1 ``deleteResult``); the history is kept, with
+    the deletion as its latest event. Nothing happens when there is no score."""
+    with transaction.atomic():
+        result = Result.objects.select_for_update().filter(line_item=line_item, user=user).first()
+        if result is None or result.score_given is None:
+            return
+        result.score_given = None
+        result.score_maximum = None
+        result.grading_progress = ""
+        result.comment = ""
+        result.save()
+        ScoreEvent.objects.create(
+            result=result,
+            source=source,
+            score_given=None,
+            score_maximum=None,
+            activity_progress=result.activity_progress,
+            grading_progress="",
+            comment="",
+            timestamp=None,
+        )
+        _update_activity(line_item, user, result, graded=False, source=source)
+
+
+def current_score(line_item: LineItem, user) -> float | None:
+    """The user's current score on ``line_item`` normalised to 0.0-1.0, or ``None``."""
+    result = Result.objects.filter(line_item=line_item, user=user).first()
+    if result is None:
+        return None
+    return normalised(result.score_given, result.score_maximum)
