@@ -89,6 +89,8 @@ def _sign_id_token(request: HttpRequest, given: dict) -> HttpResponse:
         ags=given["ags"],
         extra=given["extra"],
         now=int(time.time()),
+        ttl=300,
+        iat_backdate=5,
     )
     token = sign_id_token(claims, given["kid"], given["key"])
     return _form(given["redirect_uri"], {"id_token": token, "state": request.GET.get("state", "")})

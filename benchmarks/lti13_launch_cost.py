@@ -162,6 +162,8 @@ def main(rounds: int = 200) -> None:
         nonce="n",
         ags={"lineitems": "http://testserver/a/", "lineitem": "http://testserver/a/1"},
         now=int(time.time()),
+        ttl=300,
+        iat_backdate=5,
     )
 
     def timed(func) -> float:
@@ -179,6 +181,8 @@ def main(rounds: int = 200) -> None:
                 deployment_id="d",
                 nonce="n",
                 now=int(time.time()),
+                ttl=300,
+                iat_backdate=5,
             )
         )
         for _ in range(rounds)

@@ -200,3 +200,69 @@ def test_a_cache_that_cannot_be_read_means_reading_the_database(client, shared, 
     assert launch(client, placement).status_code == 200
     LtiProvider.objects.filter(pk=provider.pk).update(is_enabled=False)  # no signal needed
     assert launch(client, placement).status_code == 403
+
+
+# --- Which page changes drop what launches keep -----------------------------------------------
+
+
+def _generation_after(action) -> bool:
+    """Whether ``action()`` changed the catalogue generation (dropped every kept target)."""
+    before = launch_targets._generation()
+    action()
+    return launch_targets._generation() != before
+
+
+def test_page_change_matters_only_for_published_course_pages(orgs):
+    from wagtail.models import Page
+
+    from tests.course_fixtures import site_root
+    from wagtail_lti.signals import page_change_matters
+
+    course = make_course(orgs["engineering"], [])
+    plain = site_root()
+    assert isinstance(plain, Page)
+    assert not page_change_matters(plain)
+    assert not page_change_matters(
+        course, ["draft_title", "latest_revision", "has_unpublished_changes"]
+    )
+    assert page_change_matters(course)
+    assert page_change_matters(course, ["title", "live"])
+
+
+def test_saving_a_page_that_is_not_a_course_keeps_the_catalogue(orgs):
+    from wagtail.models import Page
+
+    from tests.course_fixtures import site_root
+
+    page = Page(title="About", slug="about-us")
+    assert not _generation_after(lambda: site_root().add_child(instance=page))
+    assert not _generation_after(lambda: page.save_revision())
+    page.title = "About us"
+    assert not _generation_after(page.save)
+
+
+def test_a_draft_of_a_course_page_keeps_what_launches_read(client, shared):
+    _, _, course, placement = shared
+    course.title = "Safety (draft)"
+    assert not _generation_after(course.save_revision)
+    with CaptureQueriesContext(connection) as queries:
+        assert launch(client, placement).status_code == 200
+    assert not tables_read(queries.captured_queries)
+
+
+def test_publishing_or_moving_a_course_page_drops_what_launches_keep(client, shared):
+    from tests.course_fixtures import site_root
+
+    _, _, course, placement = shared
+    course.title = "Safety 2"
+    assert _generation_after(lambda: course.save_revision().publish())
+    with CaptureQueriesContext(connection) as queries:
+        assert launch(client, placement).status_code == 200
+    assert "wagtail_lti_placement" in tables_read(queries.captured_queries)
+
+    from wagtail.models import Page
+
+    section = Page(title="Section", slug="section")
+    site_root().add_child(instance=section)
+    course.refresh_from_db()
+    assert _generation_after(lambda: course.move(section, pos="last-child"))

@@ -378,10 +378,22 @@ def test_missing_required_values_are_refused():
         claims_for(message_type="LtiFooRequest")
 
 
-def test_defaults_come_from_the_settings(settings):
+def test_timing_values_are_arguments_not_settings(settings):
+    # The protocol core reads no settings: the caller passes the timing values.
     settings.WAGTAIL_LTI = {"LAUNCH_TOKEN_TTL": 120, "IAT_BACKDATE": 3}
+    with pytest.raises(TypeError):
+        build_id_token_claims(
+            make_ctx(), issuer="https://p", client_id="c", deployment_id="d", nonce="n", now=1000
+        )
     claims = build_id_token_claims(
-        make_ctx(), issuer="https://p", client_id="c", deployment_id="d", nonce="n", now=1000
+        make_ctx(),
+        issuer="https://p",
+        client_id="c",
+        deployment_id="d",
+        nonce="n",
+        now=1000,
+        ttl=120,
+        iat_backdate=3,
     )
     assert claims["iat"] == 997 and claims["exp"] == 1117
 

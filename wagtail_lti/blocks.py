@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import html
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
@@ -264,3 +266,10 @@ def render_activity(a, link, course) -> SafeString:
         out.append(f'    <p class="lti-activity__notice">{e(a.reason)}</p>\n')
     out.append("</section>\n")
     return mark_safe("".join(out))  # noqa: S308 - every value above is escaped
+
+
+def activity_blocks(stream_value) -> Iterator[tuple[int, Any]]:
+    """Yield ``(index, child)`` for each top-level course-activity block of a stream value."""
+    for index, child in enumerate(stream_value or []):
+        if isinstance(child.block, CourseActivityBlock):
+            yield index, child

@@ -17,13 +17,48 @@ post_save.connect(forget_debug_data, sender=LtiProvider, dispatch_uid="wagtail_l
 
 
 # What launches keep about placements (wagtail_lti.launch.targets) is dropped in every process
-# when anything it is made of changes.
-_CATALOGUE = (LtiProvider, LtiResourceLink, Placement, LineItem, Organization, Page)
+# when anything it is made of changes. Of pages, launches read only a course page's published
+# state (title, live, course code, organization) and its place in the tree: a draft saved, or any
+# save of a page that is not a course page, changes nothing they read.
+_CATALOGUE = (LtiProvider, LtiResourceLink, Placement, LineItem, Organization)
+
+#: The fields a draft save (``save_revision``) writes: none of them is read by launches.
+DRAFT_FIELDS = frozenset(
+    {
+        "draft_title",
+        "has_unpublished_changes",
+        "latest_revision",
+        "latest_revision_created_at",
+        "locked",
+        "locked_at",
+        "locked_by",
+    }
+)
+
+
+def page_change_matters(instance, update_fields=None) -> bool:
+    """Whether saving page ``instance`` can change what launches read (a course page, not a draft)."""
+    from .models import CoursePageMixin
+
+    if not isinstance(instance, CoursePageMixin):
+        return False
+    return not (update_fields and set(update_fields) <= DRAFT_FIELDS)
 
 
 def _catalogue_changed(sender, instance=None, **kwargs) -> None:
     if instance is None or isinstance(instance, _CATALOGUE):
         catalogue_changed()
+    elif isinstance(instance, Page):
+        if kwargs.get("signal") is post_delete:
+            # Deleting a page deletes its subtree as plain pages: any page may hold courses.
+            catalogue_changed()
+        elif page_change_matters(instance, kwargs.get("update_fields")):
+            catalogue_changed()
+
+
+def _page_moved(sender, instance=None, **kwargs) -> None:
+    # A move changes the place of every course page below it: any page counts.
+    catalogue_changed()
 
 
 # Page subclasses send with their own class as the sender: listen to all, filter above.
@@ -38,6 +73,6 @@ for _model in (LtiProvider, LtiResourceLink):
 for _name, _signal in (
     ("published", page_published),
     ("unpublished", page_unpublished),
-    ("moved", post_page_move),
 ):
     _signal.connect(_catalogue_changed, dispatch_uid=f"wagtail_lti_catalogue_page_{_name}")
+post_page_move.connect(_page_moved, dispatch_uid="wagtail_lti_catalogue_page_moved")

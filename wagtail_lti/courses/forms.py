@@ -17,19 +17,9 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail.admin.forms.pages import WagtailAdminPageForm
-from wagtail.blocks import StreamValue
 from wagtail.blocks.stream_block import StreamBlockValidationError
 from wagtail.blocks.struct_block import StructBlockValidationError
 from wagtail.fields import StreamField
-
-
-def activity_blocks(stream_value: StreamValue):
-    """Yield ``(index, child)`` for each top-level course-activity block of a stream value."""
-    from ..blocks import CourseActivityBlock
-
-    for index, child in enumerate(stream_value or []):
-        if isinstance(child.block, CourseActivityBlock):
-            yield index, child
 
 
 class CoursePageFormMixin:
@@ -80,6 +70,7 @@ class CoursePageFormMixin:
                 yield name
 
     def _check_activity_blocks(self, cleaned_data, organization) -> None:
+        from ..blocks import activity_blocks
         from ..models import LtiProvider, LtiResourceLink
         from ..scoping import usable_by
 
@@ -143,4 +134,4 @@ class CoursePageForm(CoursePageFormMixin, WagtailAdminPageForm):
     """The default ``base_form_class`` of ``CoursePageMixin`` pages."""
 
 
-__all__ = ["CoursePageForm", "CoursePageFormMixin", "activity_blocks"]
+__all__ = ["CoursePageForm", "CoursePageFormMixin"]

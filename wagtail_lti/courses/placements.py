@@ -36,7 +36,7 @@ def activity_block_values(page) -> Iterator[tuple[str, Any]]:
     Looks through every ``StreamField`` of the page's (specific) model; blocks without an id and
     repeated ids are skipped.
     """
-    from .forms import activity_blocks
+    from ..blocks import activity_blocks
 
     seen: set[str] = set()
     for field in page._meta.get_fields():

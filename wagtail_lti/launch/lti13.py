@@ -347,6 +347,8 @@ def _issue(
                 ags=ags,
                 extra=extra or None,
                 now=int(time.time()),
+                ttl=lti_settings.LAUNCH_TOKEN_TTL,
+                iat_backdate=lti_settings.IAT_BACKDATE,
             )
             id_token = sign_id_token(claims, kid, private_key)
             launch_log.note(

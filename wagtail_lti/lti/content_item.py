@@ -8,7 +8,7 @@ presentation targets, and an opaque ``data`` value. The tool answers with a form
 1.0 (``imsglobal.org/specs/lticiv1p0``), §3 (request), §4 (response), §5 (items).
 
 This module builds the request's parameters and reads a response whose OAuth signature, timestamp
-and nonce were already verified (``wagtail_lti.lti.lti11.verify_request``). Only LTI links
+and nonce were already verified (``lti11.verify_request``). Only LTI links
 (``application/vnd.ims.lti.v1.ltilink``) are accepted; any other item refuses the whole answer. The
 binding of ``data`` to the editor's session is the caller's.
 

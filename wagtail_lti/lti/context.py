@@ -1,6 +1,6 @@
 """The values a launch is built from, shared by LTI 1.1 and LTI 1.3.
 
-The Django glue (``wagtail_lti.launch.context.build_launch_context``) fills a :class:`LaunchContext` from
+The Django glue (the Django glue (``launch.context.build_launch_context``)) fills a :class:`LaunchContext` from
 the request, the placement, the course and the enrollment; the protocol core turns it into LTI 1.1
 form parameters (``lti11``) or LTI 1.3 claims (``lti13``). Privacy is already applied here: when a
 provider may not receive the learner's name or email, those fields are empty strings.

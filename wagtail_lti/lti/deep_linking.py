@@ -8,7 +8,7 @@ form-POSTing a JWT named ``JWT`` to the return URL: an ``LtiDeepLinkingResponse`
 the tool's key, carrying the chosen ``content_items``.
 
 This module builds the settings claim and reads a response whose signature, ``iss``, ``aud``,
-``exp`` and ``iat`` were already verified (``wagtail_lti.security.tool_keys.verify_tool_jwt``). It checks the
+``exp`` and ``iat`` were already verified (the Django glue (``security.tool_keys.verify_tool_jwt``)). It checks the
 message itself and turns each ``ltiResourceLink`` item into a :class:`ResourceLinkItem`. Any item
 of a type that was not accepted refuses the whole response (nothing is created). The replay check
 of the ``nonce`` and the binding of ``data`` to the editor's session are the caller's (they need
@@ -359,7 +359,7 @@ def custom_parameters_text(custom: Mapping[str, str]) -> str:
 
     The name is kept as the tool sent it, behind ``custom_``, so a launch sends it back unchanged
     (LTI 1.3 strips the ``custom_``; LTI 1.1 sends ``custom_<name>``). Validate the result with
-    ``wagtail_lti.lti.custom_params.parse_custom_parameters``: names that are not in snake case
+    ``custom_params.parse_custom_parameters``: names that are not in snake case
     cannot be stored.
     """
     return "\n".join(f"custom_{name}={value}" for name, value in custom.items())

@@ -1,7 +1,7 @@
 """RSA signing keys of the platform: generation, ``kid``, public JWK.
 
 Pure functions over PEM strings and ``cryptography`` key objects. Storage, encryption at rest and
-rotation live in ``wagtail_lti.security.platform_keys``.
+rotation live in the Django glue (``security.platform_keys``).
 
 LTI 1.3 allows RS256 only (LTI Advantage Security Framework §6.1; Certification Guide §4.2), so
 every key here is RSA, at least 2048 bits.

@@ -1,6 +1,6 @@
 """LTI 1.3 id_token: the claims of a launch, and their RS256 signature.
 
-:func:`build_id_token_claims` turns a :class:`~wagtail_lti.lti.context.LaunchContext` into the
+:func:`build_id_token_claims` turns a :class:`~.context.LaunchContext` into the
 claims of an ``LtiResourceLinkRequest`` (LTI Core 1.3 §5.3, §5.4; OIDC Core §2);
 :func:`sign_id_token` signs them (RS256, ``kid`` in the header; LTI Security Framework §5.1.2).
 Build and sign right before the token is sent: ``iat`` is set a few seconds in the past (tools
@@ -88,13 +88,13 @@ def build_id_token_claims(
     ags: dict | None = None,
     extra: dict | None = None,
     now: int,
-    ttl: int | None = None,
-    iat_backdate: int | None = None,
+    ttl: int,
+    iat_backdate: int,
 ) -> dict[str, Any]:
     """The claims of an LTI 1.3 launch id_token.
 
     ``now`` is the current Unix time; ``iat`` is ``now - iat_backdate`` and ``exp`` is
-    ``iat + ttl`` (defaults: the ``IAT_BACKDATE`` and ``LAUNCH_TOKEN_TTL`` settings). ``ags`` is
+    ``iat + ttl`` (the caller passes the ``IAT_BACKDATE`` and ``LAUNCH_TOKEN_TTL`` settings). ``ags`` is
     the AGS endpoint claim (``{"scope": [...], "lineitems": url, "lineitem": url}``) or ``None``.
     ``extra`` claims are merged last (e.g. a deep-linking settings claim, ``lis``).
 
@@ -102,11 +102,6 @@ def build_id_token_claims(
     ``email`` are sent only when the context has them (privacy is applied when the context is
     built). Every string value is stripped of leading and trailing whitespace.
     """
-    if ttl is None or iat_backdate is None:
-        from ..conf import lti_settings
-
-        ttl = lti_settings.LAUNCH_TOKEN_TTL if ttl is None else ttl
-        iat_backdate = lti_settings.IAT_BACKDATE if iat_backdate is None else iat_backdate
     if message_type not in MESSAGE_TYPES:
         raise ValueError(f"Unknown LTI message type {message_type!r}")
     # A deep linking request is about no resource link yet: it has no resource_link claim
@@ -206,7 +201,7 @@ def sign_id_token(claims: Mapping[str, Any], kid: str, private_key: Any) -> str:
     """Sign ``claims`` as a compact JWS: RS256, with ``kid`` (and ``typ: JWT``) in the header.
 
     ``private_key`` is a loaded RSA private key (``cryptography``) or a PEM string; load it once
-    per process (see ``wagtail_lti.security.platform_keys``), parsing costs far more than signing.
+    per process (see the Django glue (``security.platform_keys``)), parsing costs far more than signing.
     """
     if not kid:
         raise ValueError("An id_token must name its key (kid)")
