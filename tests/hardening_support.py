@@ -143,7 +143,7 @@ def registration_token(organization, user) -> str:
     from django.utils import timezone
 
     from wagtail_lti.models import ToolRegistration
-    from wagtail_lti.registration.service import service as registration
+    from wagtail_lti.registration import service as registration
 
     token = secrets.token_urlsafe(32)
     ToolRegistration.objects.create(

@@ -13,9 +13,9 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 
 from wagtail_lti import launch_log
-from wagtail_lti.content_selection.service import service as content_selection
+from wagtail_lti.content_selection import service as content_selection
 from wagtail_lti.launch.lti13 import purge_expired_pending_launches
-from wagtail_lti.registration.service import service as registration
+from wagtail_lti.registration import service as registration
 from wagtail_lti.security import single_use
 from wagtail_lti.services import access_tokens
 

@@ -1,0 +1,24 @@
+"""What a site developer imports from wagtail-lti.
+
+* :class:`CoursePageMixin` — mix into a page model to make it a course page;
+* :class:`CourseActivityBlock` — the activity block to put in its StreamField;
+* :class:`CoursePageFormMixin` / :class:`CoursePageForm` — the page form checks (organization,
+  activities usable by it);
+* :func:`catalogue_changed` — call after changing placements, links or providers behind Django's
+  back (e.g. with ``QuerySet.update``);
+* ``page_published`` etc. are Wagtail's; the app's own receivers are in ``wagtail_lti.signals``.
+"""
+
+from .blocks import CourseActivityBlock
+from .courses.forms import CoursePageForm, CoursePageFormMixin
+from .launch.targets import catalogue_changed
+from .models import CoursePageMixin
+
+
+__all__ = [
+    "CourseActivityBlock",
+    "CoursePageForm",
+    "CoursePageFormMixin",
+    "CoursePageMixin",
+    "catalogue_changed",
+]
