@@ -1,36 +1,22 @@
 """Encryption at rest for provider secrets and platform private keys.
 
-Values are encrypted with Fernet (AES-128-CBC + HMAC-SHA256) under a key derived with HKDF from
-``WAGTAIL_LTI["ENCRYPTION_KEY"]`` (or Django's ``SECRET_KEY`` when that is empty).
+Values are encrypted with Fernet (AES-128-CBC + HMAC-SHA256) under the key of
+``security.keys`` for secrets at rest (derived from ``ENCRYPTION_KEY``).
 """
 
 from __future__ import annotations
 
-import base64
-from functools import lru_cache
-
 from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from django.conf import settings
 
-from ..conf import lti_settings
+from .keys import SECRETS_AT_REST, fernet
 
 
 class DecryptionError(Exception):
     """A stored secret could not be decrypted (the encryption key changed, or the data is corrupt)."""
 
 
-@lru_cache(maxsize=8)
-def _fernet_for(material: str) -> Fernet:
-    derived = HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=b"wagtail-lti", info=b"secrets-at-rest"
-    ).derive(material.encode())
-    return Fernet(base64.urlsafe_b64encode(derived))
-
-
 def _fernet() -> Fernet:
-    return _fernet_for(lti_settings.ENCRYPTION_KEY or settings.SECRET_KEY)
+    return fernet(SECRETS_AT_REST)
 
 
 def encrypt(value: str) -> str:

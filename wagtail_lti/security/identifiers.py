@@ -12,30 +12,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from functools import lru_cache
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import caches
 from django.db.models import QuerySet
 
 from ..conf import lti_settings
+from .keys import CONTEXT_ID, USER_ID, derived_key
 
 
 OPAQUE_ID_LENGTH = 32  # hex characters (128 bits)
 
 
-@lru_cache(maxsize=8)
-def _key_for(material: str) -> bytes:
-    return HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=b"wagtail-lti", info=b"lti-user-id"
-    ).derive(material.encode())
-
-
 def _key() -> bytes:
-    return _key_for(lti_settings.ENCRYPTION_KEY or settings.SECRET_KEY)
+    return derived_key(USER_ID)
 
 
 def opaque_id_for_pk(pk) -> str:
@@ -79,19 +69,13 @@ def _key_for_cache() -> str:
     return hashlib.sha256(_key()).hexdigest()[:16]
 
 
-@lru_cache(maxsize=8)
-def _context_key(material: str) -> bytes:
-    return HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=b"wagtail-lti", info=b"lti-context-id"
-    ).derive(material.encode())
-
-
 def context_id(course) -> str:
     """The ``context_id`` of a course page: opaque, stable, unique on this platform.
 
     An HMAC of the page's primary key under a key derived from ``ENCRYPTION_KEY`` (or
     ``SECRET_KEY``), like the user ids of ``wagtail_lti.security.identifiers``.
     """
-    key = _context_key(lti_settings.ENCRYPTION_KEY or settings.SECRET_KEY)
-    digest = hmac.new(key, f"context:{course.pk}".encode(), hashlib.sha256).hexdigest()
+    digest = hmac.new(
+        derived_key(CONTEXT_ID), f"context:{course.pk}".encode(), hashlib.sha256
+    ).hexdigest()
     return digest[:OPAQUE_ID_LENGTH]

@@ -1,8 +1,8 @@
 """``lis_result_sourcedid``: the opaque handle a tool quotes when it sends a learner's score.
 
 The value is the placement, the user and the provider, encrypted and authenticated (Fernet:
-AES-128-CBC + HMAC-SHA256) under a key used for nothing else (HKDF from
-``WAGTAIL_LTI["ENCRYPTION_KEY"]``, or Django's ``SECRET_KEY`` when that is empty). So a tool
+AES-128-CBC + HMAC-SHA256) under a key used for nothing else (``security.keys``, derived
+from ``ENCRYPTION_KEY``). So a tool
 
 * learns nothing from it (no user or page ids in the clear);
 * cannot forge one, nor change it to point at another learner or another placement: any change
@@ -16,19 +16,14 @@ learner's next launch).
 
 from __future__ import annotations
 
-import base64
 import json
 from dataclasses import dataclass
-from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from django.conf import settings
 from django.contrib.auth import get_user_model
 
-from ..conf import lti_settings
 from ..models import LtiProvider, Placement
+from .keys import SOURCEDID, fernet
 
 
 MAX_LENGTH = 1024
@@ -48,16 +43,8 @@ class SourcedIdRef:
     provider_id: int
 
 
-@lru_cache(maxsize=8)
-def _fernet_for(material: str) -> Fernet:
-    key = HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=b"wagtail-lti", info=b"lis_result_sourcedid"
-    ).derive(material.encode())
-    return Fernet(base64.urlsafe_b64encode(key))
-
-
 def _fernet() -> Fernet:
-    return _fernet_for(lti_settings.ENCRYPTION_KEY or settings.SECRET_KEY)
+    return fernet(SOURCEDID)
 
 
 def make_sourcedid(placement: Placement, user) -> str:
