@@ -282,3 +282,49 @@ def history_visible_to(entries: QuerySet, user: User, models: Iterable[type]) ->
             | (Q(organization_id__in=managed) & ~Exists(still_there))
         )
     return entries.filter(condition)
+
+
+# --- Naming records ----------------------------------------------------------------------------------
+# Error messages and "in use by" lists name a record only when the user may see it elsewhere in the
+# admin; the others are counted, never named (a crafted id must not reveal another organization's
+# course titles or link names).
+
+
+def may_name(user: User, record) -> bool:
+    """Whether the admin may show ``record``'s name to ``user``.
+
+    Providers and resource links: those the user's listing or choosers show (owned by, or usable
+    by, an organization they manage). Organizations, memberships, enrollments: the admin listing's
+    rule (:func:`admin_visible_records`). Course pages, their placements and gradebook columns:
+    courses of managed organizations; pages that are no course belong to no organization and are
+    named (Wagtail's page permissions govern them). Superusers
+    may see everything; anything else is not named.
+    """
+    from wagtail.models import Page
+
+    from .models import LineItem, LtiProvider, LtiResourceLink, Placement
+
+    if record is None:
+        return False
+    if managed_root_paths(user) is None:
+        return True
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if isinstance(record, LtiProvider | LtiResourceLink):
+        records = type(record)._default_manager.filter(pk=record.pk)
+        return (
+            owned_by_managed(records, user).exists()
+            or usable_by_any_managed(records, user).exists()
+        )
+    if isinstance(record, Placement | LineItem):
+        record = record.page if isinstance(record, Placement) else record.course
+    if isinstance(record, Page):
+        from .models.courses import CoursePageMixin
+
+        if not issubclass(record.specific_class or Page, CoursePageMixin):
+            return True  # a page that is no course belongs to no organization
+        return managed_courses(user).filter(pk=record.pk).exists()
+    visible = admin_visible_records(type(record), user)
+    if visible is None:
+        return False
+    return visible.filter(pk=record.pk).exists()

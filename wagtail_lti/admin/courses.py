@@ -38,6 +38,7 @@ from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.permission_policies import ModelPermissionPolicy
 
 from .. import scoping
+from ..courses import lti_changes
 from ..models import Enrollment, LearnerActivity, Placement
 from ..models.courses import CoursePageMixin, get_course_page_models
 
@@ -247,6 +248,13 @@ def _course_menu_items(page, user):
             priority=81,
             page=page,
         )
+
+
+# Copying and deleting course pages ask the rule of wagtail_lti.courses.lti_changes (the page
+# form asks it for adding, editing and reverting).
+hooks.register("before_copy_page", lti_changes.guard_copy_page)
+hooks.register("before_delete_page", lti_changes.guard_delete_page)
+hooks.register("before_bulk_action", lti_changes.guard_bulk_action)
 
 
 @hooks.register("register_page_header_buttons")
