@@ -328,3 +328,34 @@ def may_name(user: User, record) -> bool:
     if visible is None:
         return False
     return visible.filter(pk=record.pk).exists()
+
+
+# --- Organizations and people ------------------------------------------------------------------------
+
+
+def may_delete_organization(user: User, organization: Organization) -> bool:
+    """Whether ``user`` may delete ``organization``: superusers, and managers of its parent.
+
+    A manager of X manages X's subtree but not X itself as a record of the tree: deleting X (and
+    with it the memberships of X's other managers) is for whoever manages the level above.
+    """
+    if organization is None or not organization.path:
+        return False
+    roots = managed_root_paths(user)
+    if roots is None:
+        return True
+    parent_path = organization.path[: -organization.steplen]
+    return bool(parent_path) and any(parent_path.startswith(root) for root in roots)
+
+
+def offerable_users(current_user_id: int | None = None) -> QuerySet:
+    """The people a membership or enrollment form offers: active users who are not superusers
+    (superusers manage everything and need neither), plus the record's current user so an existing
+    record can be saved unchanged."""
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model()._default_manager.all()
+    condition = Q(is_active=True, is_superuser=False)
+    if current_user_id is not None:
+        condition |= Q(pk=current_user_id)
+    return users.filter(condition)

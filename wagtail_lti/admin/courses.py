@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.contrib.auth import get_user_model
 from django.db.models import F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -53,7 +52,8 @@ def _user_label(user) -> str:
 
 
 class EnrollmentForm(WagtailAdminModelForm):
-    """Course choices limited to the editor's courses; the users offered are the active ones."""
+    """Course choices limited to the editor's courses; the users offered are the active ones who
+    are not superusers (``scoping.offerable_users``)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -70,10 +70,8 @@ class EnrollmentForm(WagtailAdminModelForm):
         course.label_from_instance = lambda page: page.get_admin_display_title()
         user = self.fields["user"]
         user.widget = forms.Select()
-        user.queryset = (
-            get_user_model()
-            ._default_manager.filter(is_active=True)
-            .order_by("last_name", "first_name", "username")
+        user.queryset = scoping.offerable_users(self.instance.user_id).order_by(
+            "last_name", "first_name", "username"
         )
         user.label_from_instance = _user_label
 
