@@ -34,10 +34,10 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.contrib import messages
 from django.core.serializers.json import DjangoJSONEncoder
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
-from wagtail.admin import messages
 from wagtail.admin.utils import get_valid_next_url_from_request
 from wagtail.fields import StreamField
 
