@@ -3,12 +3,15 @@
 Blocks receive no user and ``SnippetChooserBlock`` accepts any resource link id, so the page form
 checks, on every save, that:
 
-* the course's organization is one the editor manages;
+* the editor may change the course's LTI part (organization, activity blocks) as submitted: the
+  rule of ``wagtail_lti.courses.lti_changes``, judged against the page as it is now (so a revert
+  to an older revision is judged too); an unchanged LTI part is anyone's page edit;
 * every course-activity block's resource link, and that link's provider, may be used by the
   course's organization (the availability rule of ``wagtail_lti.scoping``).
 
 Errors are shown on the offending block and summarised at the top of the form, naming the block
-by its position and title.
+by its position and title; a resource link is named only if the editor may see it
+(``wagtail_lti.scoping.may_name``).
 """
 
 from __future__ import annotations
