@@ -145,15 +145,24 @@ def test_other_organizations_are_not_reachable(client_alice, orgs):
 
 
 def test_delete_refused_while_in_use(client_alice, orgs):
+    # Engineering is Alice's own top organization: only a manager of Acme may delete it.
     response = client_alice.post(org_url("delete", orgs["engineering"].pk))
-    assert response.status_code == 200
+    assert response.status_code == 302
     messages = [str(m).strip() for m in get_messages(response.wsgi_request)]
-    assert "sub-organization “Platform team”" in messages[0]
+    assert messages == [
+        "“Engineering” can only be deleted by a manager of the organization above it."
+    ]
     make_provider(orgs["platform"], "Platform tool")
     response = client_alice.post(org_url("delete", orgs["platform"].pk))
     assert response.status_code == 200
     assert "LTI provider “Platform tool”" in text(response)
+    orgs["platform"].add_child(name="Infra")
+    response = client_alice.post(org_url("delete", orgs["platform"].pk))
+    assert response.status_code == 200
+    messages = [str(m).strip() for m in get_messages(response.wsgi_request)]
+    assert "sub-organization “Infra”" in messages[-1]
     assert Organization.objects.filter(pk=orgs["platform"].pk).exists()
+    assert Organization.objects.filter(pk=orgs["engineering"].pk).exists()
 
 
 def test_delete_an_unused_leaf(client_alice, orgs):

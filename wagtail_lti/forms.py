@@ -478,6 +478,6 @@ class MembershipForm(WagtailAdminModelForm):
         self.fields["organization"].error_messages["invalid_choice"] = _(
             "Choose an organization you manage."
         )
-        self.fields["user"].queryset = User.objects.filter(is_active=True).order_by(
+        self.fields["user"].queryset = scoping.offerable_users(self.instance.user_id).order_by(
             User.USERNAME_FIELD
         )

@@ -76,6 +76,19 @@ class OrganizationPermissionPolicy(_ScopedPolicy):
     def scoped_queryset(self, user):
         return scoping.managed_organizations(user)
 
+    def user_has_permission_for_instance(self, user, action, instance):
+        if action == "delete":
+            # Deleting takes a manager of the parent (``scoping.may_delete_organization``).
+            return self.user_has_permission(user, action) and scoping.may_delete_organization(
+                user, instance
+            )
+        return super().user_has_permission_for_instance(user, action, instance)
+
+    def user_has_any_permission_for_instance(self, user, actions, instance):
+        return any(
+            self.user_has_permission_for_instance(user, action, instance) for action in actions
+        )
+
 
 class MembershipPermissionPolicy(_ScopedPolicy):
     """For memberships: the membership's organization must be managed."""

@@ -282,3 +282,80 @@ def history_visible_to(entries: QuerySet, user: User, models: Iterable[type]) ->
             | (Q(organization_id__in=managed) & ~Exists(still_there))
         )
     return entries.filter(condition)
+
+
+# --- Naming records ----------------------------------------------------------------------------------
+# Error messages and "in use by" lists name a record only when the user may see it elsewhere in the
+# admin; the others are counted, never named (a crafted id must not reveal another organization's
+# course titles or link names).
+
+
+def may_name(user: User, record) -> bool:
+    """Whether the admin may show ``record``'s name to ``user``.
+
+    Providers and resource links: those the user's listing or choosers show (owned by, or usable
+    by, an organization they manage). Organizations, memberships, enrollments: the admin listing's
+    rule (:func:`admin_visible_records`). Course pages, their placements and gradebook columns:
+    courses of managed organizations; pages that are no course belong to no organization and are
+    named (Wagtail's page permissions govern them). Superusers
+    may see everything; anything else is not named.
+    """
+    from wagtail.models import Page
+
+    from .models import LineItem, LtiProvider, LtiResourceLink, Placement
+
+    if record is None:
+        return False
+    if managed_root_paths(user) is None:
+        return True
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if isinstance(record, LtiProvider | LtiResourceLink):
+        records = type(record)._default_manager.filter(pk=record.pk)
+        return (
+            owned_by_managed(records, user).exists()
+            or usable_by_any_managed(records, user).exists()
+        )
+    if isinstance(record, Placement | LineItem):
+        record = record.page if isinstance(record, Placement) else record.course
+    if isinstance(record, Page):
+        from .models.courses import CoursePageMixin
+
+        if not issubclass(record.specific_class or Page, CoursePageMixin):
+            return True  # a page that is no course belongs to no organization
+        return managed_courses(user).filter(pk=record.pk).exists()
+    visible = admin_visible_records(type(record), user)
+    if visible is None:
+        return False
+    return visible.filter(pk=record.pk).exists()
+
+
+# --- Organizations and people ------------------------------------------------------------------------
+
+
+def may_delete_organization(user: User, organization: Organization) -> bool:
+    """Whether ``user`` may delete ``organization``: superusers, and managers of its parent.
+
+    A manager of X manages X's subtree but not X itself as a record of the tree: deleting X (and
+    with it the memberships of X's other managers) is for whoever manages the level above.
+    """
+    if organization is None or not organization.path:
+        return False
+    roots = managed_root_paths(user)
+    if roots is None:
+        return True
+    parent_path = organization.path[: -organization.steplen]
+    return bool(parent_path) and any(parent_path.startswith(root) for root in roots)
+
+
+def offerable_users(current_user_id: int | None = None) -> QuerySet:
+    """The people a membership or enrollment form offers: active users who are not superusers
+    (superusers manage everything and need neither), plus the record's current user so an existing
+    record can be saved unchanged."""
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model()._default_manager.all()
+    condition = Q(is_active=True, is_superuser=False)
+    if current_user_id is not None:
+        condition |= Q(pk=current_user_id)
+    return users.filter(condition)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.contrib.auth import get_user_model
 from django.db.models import F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -38,6 +37,7 @@ from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.permission_policies import ModelPermissionPolicy
 
 from .. import scoping
+from ..courses import lti_changes
 from ..models import Enrollment, LearnerActivity, Placement
 from ..models.courses import CoursePageMixin, get_course_page_models
 
@@ -52,7 +52,8 @@ def _user_label(user) -> str:
 
 
 class EnrollmentForm(WagtailAdminModelForm):
-    """Course choices limited to the editor's courses; the users offered are the active ones."""
+    """Course choices limited to the editor's courses; the users offered are the active ones who
+    are not superusers (``scoping.offerable_users``)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -69,10 +70,8 @@ class EnrollmentForm(WagtailAdminModelForm):
         course.label_from_instance = lambda page: page.get_admin_display_title()
         user = self.fields["user"]
         user.widget = forms.Select()
-        user.queryset = (
-            get_user_model()
-            ._default_manager.filter(is_active=True)
-            .order_by("last_name", "first_name", "username")
+        user.queryset = scoping.offerable_users(self.instance.user_id).order_by(
+            "last_name", "first_name", "username"
         )
         user.label_from_instance = _user_label
 
@@ -247,6 +246,13 @@ def _course_menu_items(page, user):
             priority=81,
             page=page,
         )
+
+
+# Copying and deleting course pages ask the rule of wagtail_lti.courses.lti_changes (the page
+# form asks it for adding, editing and reverting).
+hooks.register("before_copy_page", lti_changes.guard_copy_page)
+hooks.register("before_delete_page", lti_changes.guard_delete_page)
+hooks.register("before_bulk_action", lti_changes.guard_bulk_action)
 
 
 @hooks.register("register_page_header_buttons")

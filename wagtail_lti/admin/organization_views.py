@@ -10,8 +10,11 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Min
 from django.http import Http404
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from wagtail.admin import messages
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views import generic
@@ -97,7 +100,21 @@ class OrganizationEditView(ScopedObjectMixin, generic.EditView):
 
 
 class OrganizationDeleteView(RefuseDeleteInUseMixin, ScopedObjectMixin, generic.DeleteView):
-    pass
+    """Only a manager of the parent (or a superuser) may delete an organization: a manager of one
+    of their own top organizations is told so and sent back to its edit page."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if not scoping.may_delete_organization(request.user, self.object):
+            messages.error(
+                request,
+                _(
+                    "“%(organization)s” can only be deleted by a manager of the organization "
+                    "above it."
+                )
+                % {"organization": self.object},
+            )
+            return redirect(self._edit_url() or reverse("wagtailadmin_home"))
+        return super().dispatch(request, *args, **kwargs)
 
 
 class OrganizationHistoryView(ScopedObjectMixin, HistoryView):

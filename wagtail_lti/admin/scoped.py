@@ -23,7 +23,7 @@ from wagtail.admin.forms.choosers import BaseFilterForm
 
 from ..forms import indented_name
 from ..permissions import POLICIES
-from .usage import describe_blockers, usage_blockers
+from .usage import describe_blockers, nameable_labels, usage_blockers
 
 
 def policy_for(model):
@@ -98,7 +98,9 @@ class RefuseDeleteInUseMixin:
         try:
             super().delete_action()
         except ProtectedError as exc:  # in use by something we did not know to look for
-            raise _InUse(sorted({str(o) for o in exc.protected_objects})) from exc
+            protected = sorted(exc.protected_objects, key=str)
+            names = nameable_labels([(o, str(o)) for o in protected], self.request.user)
+            raise _InUse(names) from exc
 
     def form_valid(self, form):
         try:

@@ -1,0 +1,1 @@
+"""Course pages: their LTI part (organization and activities), placements, views and framing."""
