@@ -70,6 +70,31 @@ def _debug_value(provider, debug: Any) -> Any:
         return {"error": "The debug data could not be recorded."}
 
 
+def _organization_value(organization, course, course_id):
+    """The entry's ``organization_id``: the one given, else the course's organization.
+
+    With only a course's primary key, a subquery inside the INSERT (no extra round trip).
+    """
+    if organization is not None:
+        return getattr(organization, "pk", organization)
+    if course is not None and hasattr(course, "course_organization_id"):
+        return course.course_organization_id
+    if course_id is None:
+        return None
+    from django.db.models import Subquery
+    from django.db.models.functions import Coalesce
+
+    from .models.courses import get_course_page_models
+
+    lookups = [
+        Subquery(model._default_manager.filter(pk=course_id).values("course_organization_id")[:1])
+        for model in get_course_page_models()
+    ]
+    if not lookups:
+        return None
+    return lookups[0] if len(lookups) == 1 else Coalesce(*lookups)
+
+
 def record(
     kind: str,
     *,
@@ -78,12 +103,17 @@ def record(
     user=None,
     placement=None,
     course=None,
+    organization=None,
     action: str = "",
     error: str = "",
     status: int | None = None,
     debug: Any = None,
 ):
-    """Write one log row; returns it, or ``None`` when the log is off or the write failed."""
+    """Write one log row; returns it, or ``None`` when the log is off or the write failed.
+
+    ``organization``: whose data the row holds when there is no course (a content selection's
+    organization); with a course (or a placement), the course's organization.
+    """
     if not enabled():
         return None
     from .models import LaunchLogEntry
@@ -100,8 +130,9 @@ def record(
         guard = (
             transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext()
         )
+        organization_value = _organization_value(organization, course, course_id)
         with guard:
-            return LaunchLogEntry.objects.create(
+            entry = LaunchLogEntry.objects.create(
                 kind=kind,
                 outcome=LaunchLogEntry.Outcome.OK if ok else LaunchLogEntry.Outcome.ERROR,
                 action=_truncate(action, MAX_ACTION_LENGTH),
@@ -111,8 +142,13 @@ def record(
                 user_id=getattr(user, "pk", None),
                 placement_id=getattr(placement, "pk", None),
                 course_id=course_id,
+                organization_id=organization_value,
                 debug_data=_debug_value(provider, debug),
             )
+        if hasattr(organization_value, "resolve_expression"):
+            # Computed by the database: read again when asked for.
+            entry.__dict__.pop("organization_id", None)
+        return entry
     except Exception:  # noqa: BLE001 - the log must never break a launch or a service call
         logger.exception("Could not write a launch log entry (%s)", kind)
         return None
@@ -121,7 +157,8 @@ def record(
 def note(request, **fields: Any) -> None:
     """Remember facts about ``request`` for the row :func:`logged` writes after the view.
 
-    Names: ``provider``, ``placement``, ``course``, ``user``, ``action``, ``error``, ``debug``;
+    Names: ``provider``, ``placement``, ``course``, ``organization``, ``user``, ``action``,
+    ``error``, ``debug``;
     ``skip=True`` writes no row (an intermediate step).
     """
     try:
@@ -170,6 +207,7 @@ def _record_response(kind: str, request, response, user_from_session: bool) -> N
         user=user,
         placement=notes.get("placement"),
         course=notes.get("course"),
+        organization=notes.get("organization"),
         action=notes.get("action") or _default_action(request),
         error=error,
         status=status,

@@ -167,6 +167,7 @@ def start_deep_linking(
         ok=True,
         provider=provider,
         user=request.user,
+        organization=selection.organization_id,
         action=f"LtiDeepLinkingRequest: LTI 1.3 login initiation (selection {selection.pk})",
         status=200,
         # As for launches, no debug data: the login initiation carries only the message hint;
@@ -208,6 +209,7 @@ def start_content_item(
             ok=False,
             provider=provider,
             user=request.user,
+            organization=selection.organization_id,
             action=f"ContentItemSelectionRequest not sent (selection {selection.pk})",
             error=refusal,
         )
@@ -218,6 +220,7 @@ def start_content_item(
         ok=True,
         provider=provider,
         user=request.user,
+        organization=selection.organization_id,
         action=f"ContentItemSelectionRequest form signed (selection {selection.pk})",
         status=200,
         # The data value is left out of the parameters and of the base string (so that base
@@ -368,6 +371,7 @@ def deep_linking_return(request: HttpRequest) -> HttpResponse:
         selection = selection_service.check_answer_binding(
             request, selection_service.find_selection(answer.data), provider
         )
+        launch_log.note(request, organization=selection.organization_id)
         if answer.deployment_id != selection.deployment_id:
             raise SelectionRefused(_("The tool's answer names another deployment."))
         added = selection_service.create_links(
@@ -498,6 +502,7 @@ def content_item_return(request: HttpRequest) -> HttpResponse:
                 answer.errorlog,
             )
         selection = selection_service.check_answer_binding(request, selection, provider)
+        launch_log.note(request, organization=selection.organization_id)
         added = selection_service.create_links(
             request,
             selection,
