@@ -207,3 +207,44 @@ def test_detail_view_shows_debug_data_to_the_course_organization_only(client, sh
     assert client.get(entry_url).status_code == 404
     client.force_login(shared["superuser"])
     assert "zorblax@example.com" in client.get(entry_url).content.decode()
+
+
+# --- Refused requests from anyone: bounded ---------------------------------------------------------
+
+
+@pytest.fixture
+def budget_of_three(settings):
+    """A budget of 3 rows (each test counts in a minute of its own: course_fixtures)."""
+    settings.WAGTAIL_LTI = {**settings.WAGTAIL_LTI, "LAUNCH_LOG_REFUSALS_PER_MINUTE": 3}
+
+
+def test_rule_refusal_budget_per_caller_and_kind(budget_of_three):
+    caller = "198.51.100.7"
+    assert [launch_log.refusal_budget("token", caller) for _ in range(5)] == [
+        "record",
+        "record",
+        "record",
+        "last",
+        "skip",
+    ]
+    assert launch_log.refusal_budget("outcomes", caller) == "record"
+    assert launch_log.refusal_budget("token", caller + "1") == "record"
+
+
+def test_anonymous_refusals_cannot_fill_the_log(client, budget_of_three):
+    token_url = reverse("wagtail_lti:lti13_token")
+    caller = "203.0.113.7"
+    for _ in range(8):
+        response = client.post(
+            token_url,
+            {"grant_type": "client_credentials", "client_assertion": "junk"},
+            REMOTE_ADDR=caller,
+        )
+        assert response.status_code in (400, 401)
+    rows = list(LaunchLogEntry.objects.filter(kind="token").order_by("pk"))
+    assert len(rows) == 4
+    assert launch_log.OVER_BUDGET_NOTE in rows[-1].error
+    assert all(launch_log.OVER_BUDGET_NOTE not in row.error for row in rows[:-1])
+    # Another caller still gets its refusals recorded.
+    client.post(token_url, {"grant_type": "client_credentials"}, REMOTE_ADDR="203.0.113.8")
+    assert LaunchLogEntry.objects.filter(kind="token").count() == 5

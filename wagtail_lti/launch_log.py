@@ -19,6 +19,10 @@ itself is left out: with the base string next to it, it would let whoever reads 
 guesses of the secret) or the LTI 1.3 id_token's header and claims (:func:`lti13_debug`; never
 the signed token). Switching a provider's debug off deletes the debug data already stored for it.
 
+Refused requests without a signed-in person (anyone can send them) are bounded: per caller (client
+IP address), kind and minute, ``LAUNCH_LOG_REFUSALS_PER_MINUTE`` rows, counted in the shared cache
+(:func:`refusal_budget`); one more row says that the rest of that minute's refusals are not kept.
+
 Rows older than ``LAUNCH_LOG_RETENTION_DAYS`` are deleted by ``manage.py lti_cleanup``
 (:func:`purge_expired`); a retention of 0 turns the log off.
 """
@@ -188,6 +192,44 @@ def _default_action(request) -> str:
     return f"{request.method} {name}".strip()
 
 
+OVER_BUDGET_NOTE = "Further refused requests from this address this minute are not recorded."
+
+
+def _minute() -> int:
+    import time
+
+    return int(time.time() // 60)
+
+
+def refusal_budget(kind: str, caller: str) -> str:
+    """Whether a refused request of ``kind`` from ``caller`` (an IP address) is recorded:
+    ``"record"``, ``"last"`` (record it with :data:`OVER_BUDGET_NOTE`) or ``"skip"``.
+
+    Counted per minute in the shared cache, so every process shares the budget. When the cache
+    cannot be used, the row is recorded.
+    """
+    limit = int(lti_settings.LAUNCH_LOG_REFUSALS_PER_MINUTE)
+    if limit <= 0:
+        return "record"
+    import hashlib
+
+    from django.core.cache import caches
+
+    minute = _minute()
+    digest = hashlib.sha256(f"{kind}|{caller}".encode()).hexdigest()[:32]
+    key = f"wagtail_lti:launch_log_refusals:{minute}:{digest}"
+    try:
+        cache = caches[lti_settings.CACHE_ALIAS]
+        cache.add(key, 0, timeout=120)
+        count = cache.incr(key)
+    except Exception:  # noqa: BLE001 - the cache is down: record, as without a budget
+        logger.warning("The launch log's refusal budget could not be read from the cache.")
+        return "record"
+    if count <= limit:
+        return "record"
+    return "last" if count == limit + 1 else "skip"
+
+
 def _record_response(kind: str, request, response, user_from_session: bool) -> None:
     notes = request.__dict__.pop(_NOTES, {})
     if notes.get("skip"):
@@ -200,6 +242,12 @@ def _record_response(kind: str, request, response, user_from_session: bool) -> N
     user = notes.get("user")
     if user is None and user_from_session:
         user = getattr(request, "user", None)
+    if not ok and not getattr(user, "is_authenticated", False):
+        budget = refusal_budget(kind, request.META.get("REMOTE_ADDR", ""))
+        if budget == "skip":
+            return
+        if budget == "last":
+            error = f"{error} ({OVER_BUDGET_NOTE})"
     record(
         kind,
         ok=ok,
