@@ -37,4 +37,13 @@ class Migration(migrations.Migration):
             field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='wagtail_lti.organization', verbose_name='organization'),
         ),
         migrations.RunPython(course_organizations, migrations.RunPython.noop),
+        migrations.AlterField(
+            model_name="ltiprovider",
+            name="debug_launches",
+            field=models.BooleanField(
+                default=False,
+                help_text="Keep the exact parameters or claims sent to the tool in the launch log (Reports → LTI launch log), for the managers of each launching course's organization. They include learners' personal data: turn it off when done (that deletes them).",
+                verbose_name="debug launches",
+            ),
+        ),
     ]

@@ -90,8 +90,8 @@ class LtiProvider(OrganizationOwnedMixin, RevisionMixin, index.Indexed, Clustera
         default=False,
         help_text=_(
             "Keep the exact parameters or claims sent to the tool in the launch log (Reports → "
-            "LTI launch log), for the editors of this provider's organization. They include "
-            "learners' personal data: turn it off when done (that deletes them)."
+            "LTI launch log), for the managers of each launching course's organization. They "
+            "include learners' personal data: turn it off when done (that deletes them)."
         ),
     )
 
