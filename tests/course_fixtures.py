@@ -145,6 +145,18 @@ def _fresh_process_caches():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _own_refusal_budget(monkeypatch):
+    """The launch log's budget of refused requests is counted per minute in the shared cache,
+    which outlives each test: each test counts in a minute of its own."""
+    import secrets
+
+    from wagtail_lti import launch_log
+
+    minute = secrets.randbelow(10**12)
+    monkeypatch.setattr(launch_log, "_minute", lambda: minute)
+
+
 @pytest.fixture
 def provider(orgs):
     return make_provider(orgs["acme"])

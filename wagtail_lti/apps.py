@@ -10,5 +10,7 @@ class WagtailLtiAppConfig(AppConfig):
     def ready(self) -> None:
         from . import signals  # noqa: F401
         from .permissions import register_policies
+        from .security import exports
 
         register_policies()
+        exports.install()

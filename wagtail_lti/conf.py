@@ -67,6 +67,11 @@ DEFAULTS: dict[str, Any] = {
     # --- Launch log (Reports → LTI launch log): days a launch or service call stays in the log
     # before ``manage.py lti_cleanup`` deletes it. 0 turns the log off.
     "LAUNCH_LOG_RETENTION_DAYS": 90,
+    # Rows one caller (client IP address) may add to the launch log per minute for each kind of
+    # refused request made without a signed-in person (unknown clients, bad signatures or tokens),
+    # counted in the shared cache (``CACHE_ALIAS``); one more row then says that the caller's further
+    # refusals of that minute are not recorded. 0: no limit.
+    "LAUNCH_LOG_REFUSALS_PER_MINUTE": 30,
     # --- LTI Dynamic Registration ("Register a tool by URL" on the LTI providers listing).
     # Seconds a registration token stays usable: the time the editor has to finish in the tool.
     "REGISTRATION_TOKEN_TTL": 1800,

@@ -19,6 +19,10 @@ itself is left out: with the base string next to it, it would let whoever reads 
 guesses of the secret) or the LTI 1.3 id_token's header and claims (:func:`lti13_debug`; never
 the signed token). Switching a provider's debug off deletes the debug data already stored for it.
 
+Refused requests without a signed-in person (anyone can send them) are bounded: per caller (client
+IP address), kind and minute, ``LAUNCH_LOG_REFUSALS_PER_MINUTE`` rows, counted in the shared cache
+(:func:`refusal_budget`); one more row says that the rest of that minute's refusals are not kept.
+
 Rows older than ``LAUNCH_LOG_RETENTION_DAYS`` are deleted by ``manage.py lti_cleanup``
 (:func:`purge_expired`); a retention of 0 turns the log off.
 """
@@ -70,6 +74,31 @@ def _debug_value(provider, debug: Any) -> Any:
         return {"error": "The debug data could not be recorded."}
 
 
+def _organization_value(organization, course, course_id):
+    """The entry's ``organization_id``: the one given, else the course's organization.
+
+    With only a course's primary key, a subquery inside the INSERT (no extra round trip).
+    """
+    if organization is not None:
+        return getattr(organization, "pk", organization)
+    if course is not None and hasattr(course, "course_organization_id"):
+        return course.course_organization_id
+    if course_id is None:
+        return None
+    from django.db.models import Subquery
+    from django.db.models.functions import Coalesce
+
+    from .models.courses import get_course_page_models
+
+    lookups = [
+        Subquery(model._default_manager.filter(pk=course_id).values("course_organization_id")[:1])
+        for model in get_course_page_models()
+    ]
+    if not lookups:
+        return None
+    return lookups[0] if len(lookups) == 1 else Coalesce(*lookups)
+
+
 def record(
     kind: str,
     *,
@@ -78,12 +107,17 @@ def record(
     user=None,
     placement=None,
     course=None,
+    organization=None,
     action: str = "",
     error: str = "",
     status: int | None = None,
     debug: Any = None,
 ):
-    """Write one log row; returns it, or ``None`` when the log is off or the write failed."""
+    """Write one log row; returns it, or ``None`` when the log is off or the write failed.
+
+    ``organization``: whose data the row holds when there is no course (a content selection's
+    organization); with a course (or a placement), the course's organization.
+    """
     if not enabled():
         return None
     from .models import LaunchLogEntry
@@ -100,8 +134,9 @@ def record(
         guard = (
             transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext()
         )
+        organization_value = _organization_value(organization, course, course_id)
         with guard:
-            return LaunchLogEntry.objects.create(
+            entry = LaunchLogEntry.objects.create(
                 kind=kind,
                 outcome=LaunchLogEntry.Outcome.OK if ok else LaunchLogEntry.Outcome.ERROR,
                 action=_truncate(action, MAX_ACTION_LENGTH),
@@ -111,8 +146,13 @@ def record(
                 user_id=getattr(user, "pk", None),
                 placement_id=getattr(placement, "pk", None),
                 course_id=course_id,
+                organization_id=organization_value,
                 debug_data=_debug_value(provider, debug),
             )
+        if hasattr(organization_value, "resolve_expression"):
+            # Computed by the database: read again when asked for.
+            entry.__dict__.pop("organization_id", None)
+        return entry
     except Exception:  # noqa: BLE001 - the log must never break a launch or a service call
         logger.exception("Could not write a launch log entry (%s)", kind)
         return None
@@ -121,7 +161,8 @@ def record(
 def note(request, **fields: Any) -> None:
     """Remember facts about ``request`` for the row :func:`logged` writes after the view.
 
-    Names: ``provider``, ``placement``, ``course``, ``user``, ``action``, ``error``, ``debug``;
+    Names: ``provider``, ``placement``, ``course``, ``organization``, ``user``, ``action``,
+    ``error``, ``debug``;
     ``skip=True`` writes no row (an intermediate step).
     """
     try:
@@ -151,6 +192,44 @@ def _default_action(request) -> str:
     return f"{request.method} {name}".strip()
 
 
+OVER_BUDGET_NOTE = "Further refused requests from this address this minute are not recorded."
+
+
+def _minute() -> int:
+    import time
+
+    return int(time.time() // 60)
+
+
+def refusal_budget(kind: str, caller: str) -> str:
+    """Whether a refused request of ``kind`` from ``caller`` (an IP address) is recorded:
+    ``"record"``, ``"last"`` (record it with :data:`OVER_BUDGET_NOTE`) or ``"skip"``.
+
+    Counted per minute in the shared cache, so every process shares the budget. When the cache
+    cannot be used, the row is recorded.
+    """
+    limit = int(lti_settings.LAUNCH_LOG_REFUSALS_PER_MINUTE)
+    if limit <= 0:
+        return "record"
+    import hashlib
+
+    from django.core.cache import caches
+
+    minute = _minute()
+    digest = hashlib.sha256(f"{kind}|{caller}".encode()).hexdigest()[:32]
+    key = f"wagtail_lti:launch_log_refusals:{minute}:{digest}"
+    try:
+        cache = caches[lti_settings.CACHE_ALIAS]
+        cache.add(key, 0, timeout=120)
+        count = cache.incr(key)
+    except Exception:  # noqa: BLE001 - the cache is down: record, as without a budget
+        logger.warning("The launch log's refusal budget could not be read from the cache.")
+        return "record"
+    if count <= limit:
+        return "record"
+    return "last" if count == limit + 1 else "skip"
+
+
 def _record_response(kind: str, request, response, user_from_session: bool) -> None:
     notes = request.__dict__.pop(_NOTES, {})
     if notes.get("skip"):
@@ -163,6 +242,12 @@ def _record_response(kind: str, request, response, user_from_session: bool) -> N
     user = notes.get("user")
     if user is None and user_from_session:
         user = getattr(request, "user", None)
+    if not ok and not getattr(user, "is_authenticated", False):
+        budget = refusal_budget(kind, request.META.get("REMOTE_ADDR", ""))
+        if budget == "skip":
+            return
+        if budget == "last":
+            error = f"{error} ({OVER_BUDGET_NOTE})"
     record(
         kind,
         ok=ok,
@@ -170,6 +255,7 @@ def _record_response(kind: str, request, response, user_from_session: bool) -> N
         user=user,
         placement=notes.get("placement"),
         course=notes.get("course"),
+        organization=notes.get("organization"),
         action=notes.get("action") or _default_action(request),
         error=error,
         status=status,

@@ -99,12 +99,61 @@ def owned_by_managed(queryset: QuerySet, user: User) -> QuerySet:
 
 
 def of_managed_providers(queryset: QuerySet, user: User, field: str = "provider") -> QuerySet:
-    """Records about a provider (launch log entries) whose provider's owning organization the
-    user manages; records without a provider only for superusers."""
+    """Records about a provider whose provider's owning organization the user manages; records
+    without a provider only for superusers."""
     roots = managed_root_paths(user)
     if roots is None:
         return queryset
     return queryset.filter(_subtree_q(roots, f"{field}__organization__path"))
+
+
+# --- Launch log -----------------------------------------------------------------------------------
+# Who sees which launch-log entries (``LaunchLogEntry``) and which of their fields. An entry has two
+# parties: the provider's owning organization (its tool was launched or called) and the entry's
+# ``organization``, whose data the person, the course and the debug data are (the course's
+# organization; the organization a content selection was made for).
+#
+# * Managers of the entry's organization see the entry in full.
+# * Managers of the provider's organization see the entry; in full only when the entry has no
+#   organization (token requests, unknown clients, entries of a provider nobody else uses);
+#   otherwise the date, kind, outcome, HTTP status, provider, action and error only: that their
+#   tool was launched or called and how it went, not who, in which course, nor what was sent.
+# * Superusers see everything. Entries with neither a provider nor an organization: superusers.
+
+
+def launch_log_visible_to(entries: QuerySet, user: User) -> QuerySet:
+    """The launch log entries ``user`` may see at all (the listing, its exports, the detail view)."""
+    roots = managed_root_paths(user)
+    if roots is None:
+        return entries
+    if not roots:
+        return entries.none()
+    return entries.filter(
+        _subtree_q(roots, "provider__organization__path") | _subtree_q(roots, "organization__path")
+    )
+
+
+def launch_log_details_q(user: User) -> Q:
+    """The condition on an entry for ``user`` to see its person, course, activity and debug data
+    (and to find it by the person's username); ``Q()`` (everything) for superusers."""
+    roots = managed_root_paths(user)
+    if roots is None:
+        return Q()
+    return _subtree_q(roots, "organization__path") | (
+        Q(organization__isnull=True) & _subtree_q(roots, "provider__organization__path")
+    )
+
+
+def with_launch_log_details(entries: QuerySet, user: User) -> QuerySet:
+    """``entries`` annotated with ``shows_details``: :func:`launch_log_details_q` per entry."""
+    from django.db.models import BooleanField, ExpressionWrapper, Value
+
+    roots = managed_root_paths(user)
+    if roots is None or not roots:
+        return entries.annotate(shows_details=Value(roots is None, output_field=BooleanField()))
+    return entries.annotate(
+        shows_details=ExpressionWrapper(launch_log_details_q(user), output_field=BooleanField())
+    )
 
 
 def usable_by(queryset: QuerySet, organization: Organization) -> QuerySet:

@@ -5,10 +5,13 @@
 * The detail view (``wagtail_lti_launch_log_entry``, ``reports/lti-launch-log/<pk>/``): every
   column, and the parameters or claims sent when the provider's debug switch was on.
 
-Requires the ``wagtail_lti.view_launchlogentry`` permission (or superuser). An editor sees the
-entries of the providers owned by the organizations they manage (``scoping``); entries without a
-provider (an unknown client, a launch of a removed activity) only superusers see. Anything else
-is 404.
+Requires the ``wagtail_lti.view_launchlogentry`` permission (or superuser). Who sees which
+entries and which of their fields is decided in ``scoping`` (``launch_log_visible_to``,
+``launch_log_details_q``): the course's organization's managers see its entries in full; the
+provider's owner sees that its tool was launched and the outcome, without the person, the course
+or the debug data (unless the entry has no organization). The person, the course and activity are
+blank, in the listing and in the exports, where the editor may not see them; searching by username
+only finds entries whose person the editor may see. Anything else is 404.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import json
 
 import django_filters
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
@@ -37,10 +41,9 @@ REQUIRED = ["view"]
 
 
 def entries_for(user):
-    """The log entries ``user`` may see (see the module docstring)."""
-    return scoping.of_managed_providers(
-        LaunchLogEntry.objects.select_related("provider", "user", "placement", "course"), user
-    )
+    """The log entries ``user`` may see, each with ``shows_details`` (see the module docstring)."""
+    entries = LaunchLogEntry.objects.select_related("provider", "user", "placement", "course")
+    return scoping.with_launch_log_details(scoping.launch_log_visible_to(entries, user), user)
 
 
 def _person(entry) -> str:
@@ -65,15 +68,16 @@ def decorate_entry(entry):
     entry.kind_label = entry.get_kind_display()
     entry.outcome_label = entry.get_outcome_display()
     entry.provider_name = entry.provider.name if entry.provider is not None else ""
-    entry.person = _person(entry)
-    entry.activity = _activity(entry)
+    shows_details = getattr(entry, "shows_details", False)
+    entry.person = _person(entry) if shows_details else ""
+    entry.activity = _activity(entry) if shows_details else ""
     return entry
 
 
 class LaunchLogFilterSet(WagtailFilterSet):
     provider = django_filters.ModelChoiceFilter(
         label=_("LTI provider"),
-        queryset=lambda request: scoping.owned_by_managed(
+        queryset=lambda request: scoping.usable_by_any_managed(
             LtiProvider.objects.all(), request.user
         ).order_by("name"),
     )
@@ -149,6 +153,18 @@ class LaunchLogView(ReportView):
     def get_base_queryset(self):
         return entries_for(self.request.user)
 
+    def search_queryset(self, queryset):
+        if not self.is_searching:
+            return queryset
+        text = self.search_query
+        # The person's username is searched only where the editor may see the person.
+        return queryset.filter(
+            Q(action__icontains=text)
+            | Q(error__icontains=text)
+            | Q(provider__name__icontains=text)
+            | (Q(user__username__icontains=text) & scoping.launch_log_details_q(self.request.user))
+        )
+
     def order_queryset(self, queryset):
         queryset = super().order_queryset(queryset)
         return queryset.order_by(*queryset.query.order_by, "-pk")
@@ -183,12 +199,8 @@ class LaunchLogEntryView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Temp
         context = super().get_context_data(**kwargs)
         entry = self.object
         debug = None
-        # Only editors of the provider's organization (and superusers) see what was sent.
-        if (
-            entry.debug_data
-            and entry.provider is not None
-            and scoping.user_manages(self.request.user, entry.provider.organization)
-        ):
+        # What was sent holds the person's data: shown with the person only.
+        if entry.debug_data and entry.shows_details:
             debug = entry.debug_data
         context.update(
             {

@@ -477,6 +477,7 @@ def start_deep_linking(
         ok=True,
         provider=provider,
         user=request.user,
+        organization=selection.organization_id,
         action=f"LtiDeepLinkingRequest: LTI 1.3 login initiation (selection {selection.pk})",
         status=200,
         # As for launches, no debug data: the login initiation carries only the message hint;
@@ -518,6 +519,7 @@ def start_content_item(
             ok=False,
             provider=provider,
             user=request.user,
+            organization=selection.organization_id,
             action=f"ContentItemSelectionRequest not sent (selection {selection.pk})",
             error=refusal,
         )
@@ -528,6 +530,7 @@ def start_content_item(
         ok=True,
         provider=provider,
         user=request.user,
+        organization=selection.organization_id,
         action=f"ContentItemSelectionRequest form signed (selection {selection.pk})",
         status=200,
         # The data value is left out of the parameters and of the base string (so that base

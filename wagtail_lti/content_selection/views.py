@@ -226,6 +226,7 @@ def deep_linking_return(request: HttpRequest) -> HttpResponse:
         selection = selection_service.check_answer_binding(
             request, selection_service.find_selection(answer.data), provider
         )
+        launch_log.note(request, organization=selection.organization_id)
         if answer.deployment_id != selection.deployment_id:
             raise SelectionRefused(_("The tool's answer names another deployment."))
         added = selection_service.create_links(
@@ -356,6 +357,7 @@ def content_item_return(request: HttpRequest) -> HttpResponse:
                 answer.errorlog,
             )
         selection = selection_service.check_answer_binding(request, selection, provider)
+        launch_log.note(request, organization=selection.organization_id)
         added = selection_service.create_links(
             request,
             selection,

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .courses import PAGE_MODEL, Placement
+from .organizations import Organization
 from .providers import LtiProvider
 
 
@@ -72,6 +73,18 @@ class LaunchLogEntry(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("course"),
+    )
+    # The organization the person's data belongs to: the course's organization when the entry
+    # was written (kept when the course is deleted or moved), or the organization a content
+    # selection was made for. Who sees the person, the course and the debug data is decided
+    # with it (``wagtail_lti.scoping.launch_log_details_q``).
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("organization"),
     )
     # Only for providers with the debug switch on: the parameters (1.1) or claims (1.3) sent.
     debug_data = models.JSONField(_("debug data"), null=True, blank=True)

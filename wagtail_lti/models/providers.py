@@ -90,8 +90,8 @@ class LtiProvider(OrganizationOwnedMixin, RevisionMixin, index.Indexed, Clustera
         default=False,
         help_text=_(
             "Keep the exact parameters or claims sent to the tool in the launch log (Reports → "
-            "LTI launch log), for the editors of this provider's organization. They include "
-            "learners' personal data: turn it off when done (that deletes them)."
+            "LTI launch log), for the managers of each launching course's organization. They "
+            "include learners' personal data: turn it off when done (that deletes them)."
         ),
     )
 
@@ -113,8 +113,28 @@ class LtiProvider(OrganizationOwnedMixin, RevisionMixin, index.Indexed, Clustera
         verbose_name_plural = _("LTI providers")
         ordering = ["name"]
 
+    #: Not content: credentials and identifiers issued to the tool. Revisions neither store nor
+    #: restore them, so reverting to an earlier revision never brings back a rotated secret.
+    REVISION_EXCLUDED_FIELDS = ("secret_encrypted", "client_id", "deployment_id")
+
     def __str__(self) -> str:
         return self.name
+
+    def serializable_data(self):
+        """The revision content (Wagtail's ``RevisionMixin``): without the credentials."""
+        data = super().serializable_data()
+        for name in self.REVISION_EXCLUDED_FIELDS:
+            data.pop(name, None)
+        return data
+
+    def with_content_json(self, content):
+        """The provider as in a revision, with today's credentials (never the revision's, even
+        in a revision saved before they were left out)."""
+        content = {k: v for k, v in content.items() if k not in self.REVISION_EXCLUDED_FIELDS}
+        obj = super().with_content_json(content)
+        for name in self.REVISION_EXCLUDED_FIELDS:
+            setattr(obj, name, getattr(self, name))
+        return obj
 
     # The secret is write-only: only its encrypted form is stored.
     @property

@@ -1,0 +1,1 @@
+"""Security rules shared by every flow: keys, encryption, identifiers, exports."""
