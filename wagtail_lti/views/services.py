@@ -26,6 +26,7 @@ from ..lti.client_assertion import (
     unverified_client_id,
 )
 from ..models import LtiProvider
+from ..services.access import ServiceRefused, check_provider
 from ..single_use import use_once
 from ..tool_keys import verify_tool_jwt
 
@@ -127,13 +128,11 @@ def token(request: HttpRequest) -> JsonResponse:
         logger.info("Token request refused: unknown client_id %r", client_id)
         return _token_error("invalid_client", "Unknown client_id.", status=401)
     launch_log.note(request, provider=provider)
-    if not provider.is_enabled:
+    try:
+        check_provider(provider)
+    except ServiceRefused as exc:
         logger.info("Token request refused: provider %s is not enabled", provider.client_id)
-        return _token_error(
-            "invalid_client",
-            "This tool's registration has not been enabled on the platform yet.",
-            status=401,
-        )
+        return _token_error("invalid_client", exc.message, status=401)
 
     try:
         claims = verify_tool_jwt(provider, assertion, audience=token_endpoint_urls(request))
