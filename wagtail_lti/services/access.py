@@ -39,8 +39,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import transaction
 from django.db.models import Q, QuerySet
 
+from wagtail_lti.conf import lti_settings
 from wagtail_lti.models import LineItem, LtiProvider, LtiResourceLink, Placement
 from wagtail_lti.scoping import is_usable_by, usable_by
 
@@ -53,6 +55,7 @@ PROVIDER_UNAVAILABLE = "provider_unavailable"
 NO_ACTIVITY = "no_activity"
 ACTIVITY_REMOVED = "activity_removed"
 ACTIVITY_UNAVAILABLE = "activity_unavailable"
+NOT_THIS_TOOL = "not_this_tool"
 
 MESSAGES = {
     PROVIDER_DISABLED: "This tool has not been enabled on the platform, or has been disabled.",
@@ -62,7 +65,20 @@ MESSAGES = {
     NO_ACTIVITY: "The course page has no activity of this tool any more.",
     ACTIVITY_REMOVED: "This activity is no longer on its course page.",
     ACTIVITY_UNAVAILABLE: "This activity is no longer available to the course's organization.",
+    NOT_THIS_TOOL: "This activity is not one of this tool's.",
 }
+
+
+class LineItemLimitReached(Exception):
+    """The tool already has ``MAX_LINE_ITEMS_PER_COURSE_TOOL`` line items in the course."""
+
+    def __init__(self, maximum: int):
+        self.maximum = maximum
+        super().__init__(
+            f"This tool already has {maximum} line items in this course, the most the platform "
+            "allows (MAX_LINE_ITEMS_PER_COURSE_TOOL); delete line items it no longer needs before "
+            "creating more."
+        )
 
 
 class ServiceRefused(Exception):
@@ -91,7 +107,34 @@ class CourseAccess:
     def check_placement(self, placement: Placement | None) -> None:
         """Raise :class:`ServiceRefused` unless ``placement`` is one of the active placements."""
         if placement is None or placement.pk not in self.placement_ids:
-            raise ServiceRefused(_placement_reason(placement))
+            raise ServiceRefused(self._placement_reason(placement))
+
+    def _placement_reason(self, placement: Placement | None) -> str:
+        """Why ``placement`` is not one of the active placements (read afresh)."""
+        row = (
+            Placement.objects.filter(pk=getattr(placement, "pk", None))
+            .values("page_id", "is_active", "resource_link__provider_id")
+            .first()
+        )
+        if row is None or row["page_id"] != self.course.pk or not row["is_active"]:
+            return ACTIVITY_REMOVED
+        if row["resource_link__provider_id"] != self.provider.pk:
+            return NOT_THIS_TOOL
+        return ACTIVITY_UNAVAILABLE
+
+    def placement(self, lti_id: str) -> Placement | None:
+        """The placement of this course whose resource link id is ``lti_id``, if it is one of the
+        tool's active placements; ``None`` when the course has no such placement at all;
+        :class:`ServiceRefused` when it has one the tool may not use (removed, another tool's,
+        no longer available)."""
+        placement = (
+            Placement.objects.select_related("resource_link__provider")
+            .filter(page_id=self.course.pk, lti_id=lti_id)
+            .first()
+        )
+        if placement is not None:
+            self.check_placement(placement)
+        return placement
 
     def placements(self) -> QuerySet:
         """The tool's active placements in the course."""
@@ -111,11 +154,24 @@ class CourseAccess:
         if item.placement_id is not None:
             self.check_placement(item.placement)
 
-
-def _placement_reason(placement: Placement | None) -> str:
-    if placement is None or not placement.is_active:
-        return ACTIVITY_REMOVED
-    return ACTIVITY_UNAVAILABLE
+    def create_line_item(self, **fields) -> LineItem:
+        """Create one of the tool's line items in the course, unless it already has
+        ``MAX_LINE_ITEMS_PER_COURSE_TOOL`` there (every one counts, the platform's automatic ones
+        too): then :class:`LineItemLimitReached` and nothing is created. A ``placement`` given in
+        ``fields`` must be one of the tool's active placements."""
+        placement = fields.get("placement")
+        if placement is not None:
+            self.check_placement(placement)
+        maximum = int(lti_settings.MAX_LINE_ITEMS_PER_COURSE_TOOL)
+        with transaction.atomic():
+            # The provider's row is locked: concurrent creations are counted one after the other.
+            LtiProvider.objects.select_for_update().filter(pk=self.provider.pk).first()
+            count = LineItem.objects.filter(provider=self.provider, course_id=self.course.pk)
+            if count.count() >= maximum:
+                raise LineItemLimitReached(maximum)
+            return LineItem.objects.create(
+                provider=self.provider, course_id=self.course.pk, **fields
+            )
 
 
 def _active_placements(provider: LtiProvider, course) -> CourseAccess:

@@ -26,7 +26,6 @@ from functools import wraps
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import RequestDataTooBig
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -40,7 +39,7 @@ from ..identifiers import opaque_user_id, user_for_opaque_id
 from ..lti import ags
 from ..lti import scopes as S
 from ..models import LineItem, LtiProvider, Placement, Result
-from ..services.access import CourseAccess, ServiceRefused, course_access
+from ..services.access import CourseAccess, LineItemLimitReached, ServiceRefused, course_access
 from .services import service_error as _error
 from .services import service_json as _json
 
@@ -164,7 +163,7 @@ def _line_item_json(request: HttpRequest, item: LineItem) -> dict:
 def _placement(access: CourseAccess, resource_link_id: str) -> Placement:
     """AGS §3.2.9: the resource link must be one of this tool's active placements in this course,
     else 404."""
-    placement = access.placements().filter(lti_id=resource_link_id).first()
+    placement = access.placement(resource_link_id)
     if placement is None:
         raise _NotFound
     return placement
@@ -234,24 +233,10 @@ def lineitems(request: HttpRequest, access: CourseAccess) -> HttpResponse:
 
 
 def _create_line_item(request: HttpRequest, access: CourseAccess) -> HttpResponse:
-    provider, course = access.provider, access.course
     data = ags.parse_line_item(_body(request, ags.LINEITEM_MEDIA_TYPE))
     placement = _placement(access, data.resource_link_id) if data.resource_link_id else None
-    maximum = int(lti_settings.MAX_LINE_ITEMS_PER_COURSE_TOOL)
-    with transaction.atomic():
-        # The provider's row is locked so that concurrent creations are counted one at a time.
-        LtiProvider.objects.select_for_update().filter(pk=provider.pk).first()
-        if LineItem.objects.filter(provider=provider, course_id=course.pk).count() >= maximum:
-            raise ags.AgsError(
-                f"This tool already has {maximum} line items in this course, the most the "
-                "platform allows (MAX_LINE_ITEMS_PER_COURSE_TOOL); delete line items it no longer "
-                "needs before creating more.",
-                status=409,
-                error="line_item_limit_reached",
-            )
-        item = LineItem.objects.create(
-            provider=provider,
-            course_id=course.pk,
+    try:
+        item = access.create_line_item(
             placement=placement,
             label=data.label,
             score_maximum=data.score_maximum,
@@ -261,6 +246,8 @@ def _create_line_item(request: HttpRequest, access: CourseAccess) -> HttpRespons
             end_date_time=data.end_date_time,
             grades_released=data.grades_released,
         )
+    except LineItemLimitReached as exc:
+        raise ags.AgsError(str(exc), status=409, error="line_item_limit_reached") from exc
     response = _json(
         _line_item_json(request, item), status=201, content_type=ags.LINEITEM_MEDIA_TYPE
     )

@@ -93,9 +93,7 @@ def _course_for(course_id: int, provider: LtiProvider) -> CourseAccess:
 
 def _placement(access: CourseAccess, rlid: str) -> Placement:
     """An ``rlid`` must be an active placement of this tool in this course (else 404)."""
-    placement = (
-        access.placements().select_related("resource_link__provider").filter(lti_id=rlid).first()
-    )
+    placement = access.placement(rlid)
     if placement is None:
         raise _NotFound
     return placement
