@@ -64,6 +64,9 @@ DEFAULTS: dict[str, Any] = {
     # --- Limits on tool-facing endpoints.
     "MAX_REQUEST_BODY": 256 * 1024,  # bytes
     "PAGE_SIZE_LIMIT": 100,  # largest page of line items, results or members
+    # Most line items one tool may have in one course (AGS): creating one more is refused with
+    # 409 and nothing is created. The platform's own (one per graded activity) count too.
+    "MAX_LINE_ITEMS_PER_COURSE_TOOL": 1000,
     # --- Launch log (Reports → LTI launch log): days a launch or service call stays in the log
     # before ``manage.py lti_cleanup`` deletes it. 0 turns the log off.
     "LAUNCH_LOG_RETENTION_DAYS": 90,

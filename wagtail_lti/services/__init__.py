@@ -1,0 +1,1 @@
+"""Services tools call: the token endpoint, AGS, NRPS, Basic Outcomes, results, access tokens."""

@@ -18,6 +18,7 @@ from django.utils import timezone
 from ..conf import lti_settings
 from ..lti import scopes as lti_scopes
 from ..models import AccessToken, LtiProvider
+from .access import ServiceRefused, check_provider
 
 
 def _hash(token: str) -> str:
@@ -79,7 +80,8 @@ def authenticate_service_request(
     ``required_scopes``: the request needs **any one** of them (e.g. line items may be read with
     ``lineitem`` or ``lineitem.readonly``). The token's scopes are intersected with what the
     provider may have now, so a permission taken away after the token was issued is honoured.
-    Raises :class:`ServiceAuthError` (401 without or with a bad token, 403 for a missing scope).
+    Raises :class:`ServiceAuthError` (401 without or with a bad token, or when the token's provider
+    has been disabled since: ``services.access.check_provider``; 403 for a missing scope).
     """
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
@@ -94,6 +96,10 @@ def authenticate_service_request(
     if token is None:
         raise ServiceAuthError(401, "invalid_token", "The access token is unknown or has expired.")
     provider = token.provider
+    try:
+        check_provider(provider)
+    except ServiceRefused as exc:
+        raise ServiceAuthError(401, "invalid_token", exc.message) from exc
     granted = frozenset(token.scopes.split()) & frozenset(provider_scopes(provider))
     required = frozenset(required_scopes)
     if required and not (granted & required):

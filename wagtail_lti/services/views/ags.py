@@ -9,10 +9,13 @@ each also answers with a trailing slash::
     1.3/ags/<course_id>/<provider_id>/lineitems/<line_item_id>/results  GET
 
 Access control, on every request (AGS §3.2.9, and CVE-2023-23611 for what goes wrong without it):
-the bearer token's provider must be the URL's provider, the provider must be placed in the course
-(at least one placement of one of its resource links) and still usable by the course's
-organization, and the line item must belong to that course and provider. Anything else is 404,
-so a tool cannot even learn that another tool's line items exist.
+the bearer token's provider must be the URL's provider; the course must let the tool use its
+services (``wagtail_lti.services.access``: provider enabled, course page live, the provider usable
+by the course's organization, at least one active placement of the tool there); and the line item
+must belong to that course and provider, and, when it is an activity's, that activity must be one
+of the tool's active placements. Anything else is 404, so a tool cannot even learn that another
+tool's line items exist. A tool may create at most ``MAX_LINE_ITEMS_PER_COURSE_TOOL`` line items
+in a course (409 beyond).
 """
 
 from __future__ import annotations
@@ -28,13 +31,14 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from wagtail.models import Page
 
-from ... import launch_log, scoping
+from ... import launch_log
 from ...conf import lti_settings
 from ...lti import ags
 from ...lti import scopes as S
 from ...models import LineItem, LtiProvider, Placement, Result
 from ...security.identifiers import opaque_user_id, user_for_opaque_id
 from .. import results
+from ..access import CourseAccess, LineItemLimitReached, ServiceRefused, course_access
 from ..access_tokens import ServiceAuthError, authenticate_service_request
 from ..endpoint import service_error as _error
 from ..endpoint import service_json as _json
@@ -78,25 +82,18 @@ def _body(request: HttpRequest, media_type: str) -> dict:
     return ags.parse_json_object(body)
 
 
-def _course_for(course_id: int, provider: LtiProvider):
-    """The course page, if ``provider`` is deployed there and may still be used there."""
+def _course_for(course_id: int, provider: LtiProvider) -> CourseAccess:
+    """The tool's access to the course page (``services.access``); :class:`ServiceRefused`."""
     page = Page.objects.filter(pk=course_id).first()
     if page is None:
         raise _NotFound
-    course = page.specific
-    organization = getattr(course, "course_organization", None)
-    if organization is None:
-        raise _NotFound
-    placed = Placement.objects.filter(page_id=course.pk, resource_link__provider=provider).exists()
-    if not placed or not scoping.is_usable_by(provider, organization):
-        raise _NotFound
-    return course
+    return course_access(provider, page)
 
 
 def ags_endpoint(scopes_by_method: dict[str, tuple[str, ...]]):
     """Wrap an AGS view: method check, bearer token and scope, deployment and course, errors.
 
-    The view is called as ``view(request, provider, course, **url_kwargs)``.
+    The view is called as ``view(request, access, **url_kwargs)`` (a ``CourseAccess``).
     """
 
     def decorator(view: Callable[..., HttpResponse]):
@@ -122,10 +119,13 @@ def ags_endpoint(scopes_by_method: dict[str, tuple[str, ...]]):
             try:
                 if provider.pk != int(provider_id):
                     raise _NotFound
-                course = _course_for(int(course_id), provider)
-                launch_log.note(request, course=course)
-                return view(request, provider, course, **{k: int(v) for k, v in kwargs.items()})
+                access = _course_for(int(course_id), provider)
+                launch_log.note(request, course=access.course)
+                return view(request, access, **{k: int(v) for k, v in kwargs.items()})
             except _NotFound:
+                return _not_found()
+            except ServiceRefused as exc:
+                launch_log.note(request, error=f"not_found: {exc.message}")
                 return _not_found()
             except ags.AgsError as exc:
                 return _error(exc.status, exc.error, str(exc))
@@ -135,14 +135,15 @@ def ags_endpoint(scopes_by_method: dict[str, tuple[str, ...]]):
     return decorator
 
 
-def _line_item(provider: LtiProvider, course, line_item_id: int) -> LineItem:
+def _line_item(access: CourseAccess, line_item_id: int) -> LineItem:
     item = (
         LineItem.objects.select_related("placement__resource_link")
-        .filter(pk=line_item_id, provider=provider, course_id=course.pk)
+        .filter(pk=line_item_id, provider=access.provider, course_id=access.course.pk)
         .first()
     )
     if item is None:
         raise _NotFound
+    access.check_line_item(item)
     return item
 
 
@@ -160,14 +161,10 @@ def _line_item_json(request: HttpRequest, item: LineItem) -> dict:
     )
 
 
-def _placement(provider: LtiProvider, course, resource_link_id: str) -> Placement:
-    """AGS §3.2.9: the resource link must exist in this course and belong to this tool, else 404."""
-    placement = Placement.objects.filter(
-        lti_id=resource_link_id,
-        page_id=course.pk,
-        resource_link__provider=provider,
-        is_active=True,
-    ).first()
+def _placement(access: CourseAccess, resource_link_id: str) -> Placement:
+    """AGS §3.2.9: the resource link must be one of this tool's active placements in this course,
+    else 404."""
+    placement = access.placement(resource_link_id)
     if placement is None:
         raise _NotFound
     return placement
@@ -213,13 +210,12 @@ def _page_state(request: HttpRequest, filter_names: tuple[str, ...]) -> tuple[di
 
 
 @ags_endpoint({"GET": READ_LINEITEMS, "POST": WRITE_LINEITEMS})
-def lineitems(request: HttpRequest, provider: LtiProvider, course) -> HttpResponse:
+def lineitems(request: HttpRequest, access: CourseAccess) -> HttpResponse:
+    provider, course = access.provider, access.course
     if request.method == "POST":
-        return _create_line_item(request, provider, course)
+        return _create_line_item(request, access)
     filters, limit, after = _page_state(request, ("resource_link_id", "resource_id", "tag"))
-    items = LineItem.objects.select_related("placement").filter(
-        provider=provider, course_id=course.pk, pk__gt=after
-    )
+    items = access.line_items().select_related("placement").filter(pk__gt=after)
     if "resource_link_id" in filters:
         items = items.filter(placement__lti_id=filters["resource_link_id"])
     if "resource_id" in filters:
@@ -237,23 +233,22 @@ def lineitems(request: HttpRequest, provider: LtiProvider, course) -> HttpRespon
     return response
 
 
-def _create_line_item(request: HttpRequest, provider: LtiProvider, course) -> HttpResponse:
+def _create_line_item(request: HttpRequest, access: CourseAccess) -> HttpResponse:
     data = ags.parse_line_item(_body(request, ags.LINEITEM_MEDIA_TYPE))
-    placement = (
-        _placement(provider, course, data.resource_link_id) if data.resource_link_id else None
-    )
-    item = LineItem.objects.create(
-        provider=provider,
-        course_id=course.pk,
-        placement=placement,
-        label=data.label,
-        score_maximum=data.score_maximum,
-        resource_id=data.resource_id,
-        tag=data.tag,
-        start_date_time=data.start_date_time,
-        end_date_time=data.end_date_time,
-        grades_released=data.grades_released,
-    )
+    placement = _placement(access, data.resource_link_id) if data.resource_link_id else None
+    try:
+        item = access.create_line_item(
+            placement=placement,
+            label=data.label,
+            score_maximum=data.score_maximum,
+            resource_id=data.resource_id,
+            tag=data.tag,
+            start_date_time=data.start_date_time,
+            end_date_time=data.end_date_time,
+            grades_released=data.grades_released,
+        )
+    except LineItemLimitReached as exc:
+        raise ags.AgsError(str(exc), status=409, error="line_item_limit_reached") from exc
     response = _json(
         _line_item_json(request, item), status=201, content_type=ags.LINEITEM_MEDIA_TYPE
     )
@@ -265,10 +260,8 @@ def _create_line_item(request: HttpRequest, provider: LtiProvider, course) -> Ht
 
 
 @ags_endpoint({"GET": READ_LINEITEMS, "PUT": WRITE_LINEITEMS, "DELETE": WRITE_LINEITEMS})
-def lineitem(
-    request: HttpRequest, provider: LtiProvider, course, line_item_id: int
-) -> HttpResponse:
-    item = _line_item(provider, course, line_item_id)
+def lineitem(request: HttpRequest, access: CourseAccess, line_item_id: int) -> HttpResponse:
+    item = _line_item(access, line_item_id)
     if request.method == "GET":
         return _json(_line_item_json(request, item), content_type=ags.LINEITEM_MEDIA_TYPE)
     if request.method == "DELETE":
@@ -321,13 +314,14 @@ def _course_members(course):
 
 
 @ags_endpoint({"POST": (S.AGS_SCORE,)})
-def scores(request: HttpRequest, provider: LtiProvider, course, line_item_id: int) -> HttpResponse:
+def scores(request: HttpRequest, access: CourseAccess, line_item_id: int) -> HttpResponse:
     """AGS §3.4: record a score.
 
     An older or equal timestamp than the one on record is refused with 409, a timestamp more than
     ``CLIENT_ASSERTION_LEEWAY`` seconds in the future with 400; either way nothing changes.
     """
-    item = _line_item(provider, course, line_item_id)
+    course = access.course
+    item = _line_item(access, line_item_id)
     score = ags.parse_score(_body(request, ags.SCORE_MEDIA_TYPE))
     ags.check_score_timestamp(
         score.timestamp, now=timezone.now(), leeway_seconds=lti_settings.CLIENT_ASSERTION_LEEWAY
@@ -366,11 +360,9 @@ def _result_url(request: HttpRequest, item: LineItem, user_id: str) -> str:
 
 
 @ags_endpoint({"GET": (S.AGS_RESULT_READONLY,)})
-def results_view(
-    request: HttpRequest, provider: LtiProvider, course, line_item_id: int
-) -> HttpResponse:
+def results_view(request: HttpRequest, access: CourseAccess, line_item_id: int) -> HttpResponse:
     """AGS §3.3: the line item's results, ``user_id`` filter, ``limit`` paging."""
-    item = _line_item(provider, course, line_item_id)
+    item = _line_item(access, line_item_id)
     filters, limit, after = _page_state(request, ("user_id",))
     rows = Result.objects.select_related("user").filter(line_item=item, pk__gt=after)
     if "user_id" in filters:

@@ -11,9 +11,10 @@ the ``message`` a launch of that link would carry for them).
 
 Access control, on every request: a bearer token with the ``contextmembership.readonly`` scope
 (granted only to providers allowed NRPS, and taken back with the permission), whose provider is
-the URL's provider; the provider must have an active placement in the course and still be usable
-by the course's organization; ``rlid`` must be one of its active placements there. Anything else
-is 404, so a tool learns nothing about other tools' courses and links.
+the URL's provider; the course must let the tool use its services (``wagtail_lti.services.access``:
+provider enabled, course page live, the provider usable by the course's organization, at least one
+active placement of the tool there); ``rlid`` must be one of its active placements there. Anything
+else is 404, so a tool learns nothing about other tools' courses and links.
 
 Members are the course's enrollments: LIS v2 role URIs, status ``Active`` (or ``Inactive`` for a
 suspended enrollment or user), ``user_id`` as in launches (``identifiers.opaque_user_id``), and
@@ -28,13 +29,14 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from wagtail.models import Page
 
-from ... import launch_log, scoping
+from ... import launch_log
 from ...conf import lti_settings
 from ...lti import nrps
 from ...lti.context import LaunchContext, LaunchUser
 from ...lti.lti13 import custom_claim
 from ...models import Enrollment, LtiProvider, Placement
 from ...security.identifiers import opaque_user_id
+from ..access import CourseAccess, ServiceRefused, course_access
 from ..access_tokens import ServiceAuthError, authenticate_service_request
 from ..endpoint import service_error as _error
 from ..endpoint import service_json as _json
@@ -62,33 +64,18 @@ def _not_found() -> JsonResponse:
 # --- Access control -----------------------------------------------------------------------------
 
 
-def _course_for(course_id: int, provider: LtiProvider):
-    """The course page, if ``provider`` is placed there and may still be used there."""
+def _course_for(course_id: int, provider: LtiProvider) -> CourseAccess:
+    """The tool's access to the course page (``services.access``); :class:`ServiceRefused`."""
     page = Page.objects.filter(pk=course_id).first()
     if page is None:
         raise _NotFound
-    course = page.specific
-    organization = getattr(course, "course_organization", None)
-    if organization is None:
-        raise _NotFound
-    placed = Placement.objects.filter(
-        page_id=course.pk, resource_link__provider=provider, is_active=True
-    ).exists()
-    if not placed or not scoping.is_usable_by(provider, organization):
-        raise _NotFound
-    return course
+    return course_access(provider, page)
 
 
-def _placement(provider: LtiProvider, course, rlid: str) -> Placement:
+def _placement(access: CourseAccess, rlid: str) -> Placement:
     """An ``rlid`` must be an active placement of this tool in this course (else 404)."""
-    placement = (
-        Placement.objects.select_related("resource_link__provider")
-        .filter(lti_id=rlid, page_id=course.pk, resource_link__provider=provider, is_active=True)
-        .first()
-    )
-    if placement is None or not scoping.is_usable_by(
-        placement.resource_link, course.course_organization
-    ):
+    placement = access.placement(rlid)
+    if placement is None:
         raise _NotFound
     return placement
 
@@ -170,9 +157,10 @@ def _page_state(request: HttpRequest) -> tuple[dict[str, str], int, int]:
     return filters, nrps.parse_limit(request.GET.get("limit"), maximum), 0
 
 
-def _members_page(request: HttpRequest, provider: LtiProvider, course):
+def _members_page(request: HttpRequest, access: CourseAccess):
+    provider, course = access.provider, access.course
     filters, limit, after = _page_state(request)
-    placement = _placement(provider, course, filters["rlid"]) if "rlid" in filters else None
+    placement = _placement(access, filters["rlid"]) if "rlid" in filters else None
     if placement is not None:
         launch_log.note(request, placement=placement)
     enrollments = Enrollment.objects.select_related("user").filter(
@@ -231,10 +219,14 @@ def memberships(request: HttpRequest, course_id: str, provider_id: str) -> HttpR
     try:
         if provider.pk != int(provider_id):
             raise _NotFound
-        course = _course_for(int(course_id), provider)
+        access = _course_for(int(course_id), provider)
+        course = access.course
         launch_log.note(request, course=course)
-        members, next_state = _members_page(request, provider, course)
+        members, next_state = _members_page(request, access)
     except _NotFound:
+        return _not_found()
+    except ServiceRefused as exc:
+        launch_log.note(request, error=f"not_found: {exc.message}")
         return _not_found()
     except nrps.NrpsError as exc:
         return _error(exc.status, exc.error, str(exc))

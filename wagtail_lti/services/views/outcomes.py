@@ -7,7 +7,9 @@ errors included, is an ``imsx_POXEnvelopeResponse``:
 * authentication failures (signature, key, timestamp, nonce, body hash): HTTP 401, ``failure``;
 * wrong method, content type or size: HTTP 405 / 415 / 413, ``failure``;
 * anything else refused (malformed XML, bad score, unknown sourcedid, learner no longer enrolled,
-  activity no longer available): HTTP 200, ``failure``; unknown operations: ``unsupported``.
+  the tool no longer allowed in the course by ``wagtail_lti.services.access``: provider disabled,
+  activity removed, course page unpublished...): HTTP 200, ``failure``; unknown operations:
+  ``unsupported``.
 
 Nothing is recorded unless every check passed.
 """
@@ -26,11 +28,11 @@ from ...conf import lti_settings
 from ...lti import lti11
 from ...lti import outcomes as pox
 from ...models import Enrollment, LtiProvider, ScoreEvent
-from ...scoping import is_usable_by
 from ...security.encryption import DecryptionError
 from ...security.single_use import use_once
 from ...security.sourcedid import InvalidSourcedId, read_sourcedid, resolve_sourcedid
 from .. import results
+from ..access import ServiceRefused, placement_access
 
 
 logger = logging.getLogger(__name__)
@@ -119,21 +121,17 @@ def _authenticate(request: HttpRequest, body: bytes, provider: LtiProvider, ids:
 
 
 def _check_still_allowed(placement, user, provider: LtiProvider, ids: dict) -> None:
-    """The learner is still enrolled, and the activity is still usable by the course."""
-    if not getattr(placement, "is_active", True):
-        raise Refused("This activity is no longer on its course page.", **ids)
-    course = placement.page.specific
-    organization = getattr(course, "course_organization", None)
-    if organization is None:
-        raise Refused("This activity is not part of a course.", **ids)
+    """The tool may still use the activity (``services.access``), the learner is still enrolled,
+    and the activity takes scores."""
+    try:
+        placement_access(provider, placement)
+    except ServiceRefused as exc:
+        raise Refused(exc.message, **ids) from exc
     if not Enrollment.objects.filter(
         course_id=placement.page_id, user=user, is_active=True
     ).exists():
         raise Refused("The learner is not enrolled in this course.", **ids)
-    link = placement.resource_link
-    if not (is_usable_by(link, organization) and is_usable_by(provider, organization)):
-        raise Refused("This activity is no longer available to the course's organization.", **ids)
-    if not link.requires_score:
+    if not placement.resource_link.requires_score:
         raise Refused("This activity does not accept scores.", **ids)
 
 

@@ -26,6 +26,7 @@ from ...models import LtiProvider
 from ...security import platform_keys
 from ...security.single_use import use_once
 from ...security.tool_keys import verify_tool_jwt
+from ..access import ServiceRefused, check_provider
 from ..access_tokens import issue_access_token, provider_scopes
 from ..endpoint import token_endpoint_urls
 
@@ -99,13 +100,11 @@ def token(request: HttpRequest) -> JsonResponse:
         logger.info("Token request refused: unknown client_id %r", client_id)
         return _token_error("invalid_client", "Unknown client_id.", status=401)
     launch_log.note(request, provider=provider)
-    if not provider.is_enabled:
+    try:
+        check_provider(provider)
+    except ServiceRefused as exc:
         logger.info("Token request refused: provider %s is not enabled", provider.client_id)
-        return _token_error(
-            "invalid_client",
-            "This tool's registration has not been enabled on the platform yet.",
-            status=401,
-        )
+        return _token_error("invalid_client", exc.message, status=401)
 
     try:
         claims = verify_tool_jwt(provider, assertion, audience=token_endpoint_urls(request))
