@@ -285,7 +285,6 @@ def http_session() -> requests.Session:
         if _session is None:
             session = requests.Session()
             session.trust_env = False  # no proxies or .netrc from the environment
-            session.max_redirects = 0
             session.headers["User-Agent"] = USER_AGENT
             session.mount("https://", CheckedAdapter())
             session.mount("http://", CheckedAdapter())
@@ -301,23 +300,27 @@ def _failure_key(method: str, url: str) -> str:
     return f"wagtail_lti:outbound_failure:{digest}"
 
 
-def _cached_failure(method: str, url: str) -> str | None:
+def _cached_failure(method: str, url: str) -> tuple[str, str] | None:
     if int(lti_settings.OUTBOUND_FAILURE_CACHE_SECONDS) <= 0:
         return None
     try:
-        return caches[lti_settings.CACHE_ALIAS].get(_failure_key(method, url))
+        value = caches[lti_settings.CACHE_ALIAS].get(_failure_key(method, url))
     except Exception:  # noqa: BLE001 - a cache outage must not stop the request
         logger.warning("Could not read the outbound failure cache", exc_info=True)
         return None
+    if isinstance(value, (list, tuple)) and len(value) == 2:
+        return str(value[0]), str(value[1])
+    return None
 
 
-def remember_failure(method: str, url: str, reason: str) -> None:
+def remember_failure(method: str, url: str, reason: str, *, refused: bool = False) -> None:
     """Make requests of ``url`` fail at once for a while (also for answers a caller refuses)."""
     seconds = int(lti_settings.OUTBOUND_FAILURE_CACHE_SECONDS)
     if seconds <= 0:
         return
+    value = ("refused" if refused else "failed", reason)
     try:
-        caches[lti_settings.CACHE_ALIAS].set(_failure_key(method, url), reason, seconds)
+        caches[lti_settings.CACHE_ALIAS].set(_failure_key(method, url), value, seconds)
     except Exception:  # noqa: BLE001
         logger.warning("Could not write the outbound failure cache", exc_info=True)
 
@@ -355,9 +358,11 @@ def fetch(
     """
     method = method.upper()
     if cache_failures:
-        reason = _cached_failure(method, url)
-        if reason is not None:
-            raise OutboundError(reason, url=url, cached=True)
+        cached = _cached_failure(method, url)
+        if cached is not None:
+            kind, reason = cached
+            error_class = AddressRefused if kind == "refused" else OutboundError
+            raise error_class(reason, url=url, cached=True)
     try:
         return _fetch(
             url,
@@ -374,7 +379,7 @@ def fetch(
         exc.url = url
         logger.warning("Outbound %s %s failed: %s", method, url, exc.reason)
         if cache_failures:
-            remember_failure(method, url, exc.reason)
+            remember_failure(method, url, exc.reason, refused=isinstance(exc, AddressRefused))
         raise
 
 
