@@ -316,7 +316,7 @@ def test_a_slow_drip_answer_stops_at_the_total_deadline(server, path):
         fetch(f"{server.base}{path}", deadline=1)
     elapsed = time.monotonic() - started
     assert "within 1 seconds" in failed.value.reason
-    assert elapsed < 2, elapsed  # each byte came quickly; the whole answer would take 10 s
+    assert elapsed < 3, elapsed  # each byte came quickly; the whole answer would take 10 s
 
 
 @pytest.mark.django_db
@@ -505,3 +505,76 @@ def test_deep_linking_answer_verified_with_keys_from_an_allowed_jwks_url(world, 
     assert response.status_code == 303, response.content.decode()
     assert server.hits["/jwks"] == 1
     assert links().count() == 2
+
+
+# --- https: the checked address, the name for SNI and the certificate ------------------------------
+
+
+def self_signed(tmp_path, name: str):
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(cert_file), str(key_file)
+
+
+@pytest.fixture
+def tls_server(server, tmp_path, monkeypatch):
+    """The local server behind TLS with a certificate for ``tool.test`` (trusted by the session)."""
+    import ssl
+
+    cert_file, key_file = self_signed(tmp_path, "tool.test")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    monkeypatch.setattr(outbound.http_session(), "verify", cert_file)
+    return server
+
+
+@pytest.mark.django_db
+def test_https_to_a_checked_address_verifies_the_certificate_of_the_name(tls_server, monkeypatch):
+    resolved = []
+
+    def resolve(host, port):
+        resolved.append(host)
+        return ["127.0.0.1"]
+
+    monkeypatch.setattr(outbound, "resolve", resolve)
+    tls_server.keyset = {"keys": [{"kid": "tls"}]}
+    port = tls_server.server_address[1]
+    answer = outbound.fetch_json(f"https://tool.test:{port}/jwks", max_bytes=1024, deadline=3)
+    assert answer == {"keys": [{"kid": "tls"}]}
+    assert resolved == ["tool.test"]
+    assert tls_server.host_headers == [f"tool.test:{port}"]
+
+    # Another name at the same address: its certificate does not match, nothing is read.
+    with pytest.raises(outbound.OutboundError):
+        outbound.fetch(f"https://other.test:{port}/jwks", max_bytes=1024, deadline=3)
+    assert tls_server.hits["/jwks"] == 1
