@@ -41,6 +41,13 @@ def pytest_configure(config):
 
     os.environ["FAST_PASSWORD_HASHER"] = "1"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The tests' tools run on 127.0.0.1 over plain http: the platform may fetch from them (in
+    # this process and in the servers tests start). Tests of the refusal turn it off.
+    os.environ["LTI_OUTBOUND_ALLOW_LOCAL"] = "1"
+    settings.WAGTAIL_LTI = {**settings.WAGTAIL_LTI, "OUTBOUND_ALLOW_LOCAL": True}
+    from wagtail_lti.conf import lti_settings
+
+    lti_settings.reload()
     isolate_worker_cache(os.environ.get("PYTEST_XDIST_WORKER"))
 
 

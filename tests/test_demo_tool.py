@@ -142,12 +142,12 @@ def registration11(db):
 def routed(monkeypatch):
     """Route the tool's and the platform's outgoing HTTP into the Django test client."""
     from demo_tool import http as tool_http
-    from wagtail_lti.security import tool_keys
+    from wagtail_lti.security import outbound
 
     tool_session = routed_session(BASE)
     platform_session = routed_session(BASE)
     monkeypatch.setattr(tool_http, "_session", tool_session)
-    monkeypatch.setattr(tool_keys, "_session", platform_session)
+    monkeypatch.setattr(outbound, "_session", platform_session)
     cache.clear()
     yield tool_session, platform_session
     cache.clear()

@@ -57,7 +57,8 @@ DEFAULTS: dict[str, Any] = {
     # Seconds a tool's clock may differ from ours: leeway on exp/iat of tools' JWTs, and how far
     # ahead of our clock an AGS score timestamp may be (a later one is refused).
     "CLIENT_ASSERTION_LEEWAY": 60,
-    "JWKS_FETCH_TIMEOUT": 5,  # seconds, fetching a tool's JWKS URL
+    # Seconds, in all, to fetch a tool's JWKS URL: connecting, TLS, headers and body together.
+    "JWKS_FETCH_TIMEOUT": 5,
     "JWKS_CACHE_TTL": 3600,  # seconds a tool's fetched JWKS is cached
     "JWKS_MAX_AGE": 3600,  # Cache-Control max-age of our JWKS endpoint
     "KEY_ROTATION_OVERLAP_DAYS": 7,  # retired keys stay published this long
@@ -81,6 +82,14 @@ DEFAULTS: dict[str, Any] = {
     # Accept plain http URLs on localhost / 127.0.0.1 in registrations (development and tests);
     # they are also accepted whenever Django's DEBUG is on. Everything else must be https.
     "REGISTRATION_ALLOW_LOCAL_HTTP": False,
+    # --- Outbound requests: every request the platform makes to another server (tools' JWKS URLs).
+    # Allow connections to loopback, private, link-local and reserved addresses, and plain http
+    # URLs: only for development sites and tests, whose tools run on the same machine or network.
+    # Otherwise the platform connects over https to public addresses only (docs/production.md).
+    "OUTBOUND_ALLOW_LOCAL": False,
+    # Seconds a failed outbound request is remembered in the cache CACHE_ALIAS: the same request
+    # fails at once until then, without reaching the server. 0: not remembered.
+    "OUTBOUND_FAILURE_CACHE_SECONDS": 60,
     # --- Presentation.
     "IFRAME_HEIGHT": 600,  # default height, in pixels, of embedded activities
     # --- Framing (wagtail_lti.courses.framing).
@@ -88,8 +97,8 @@ DEFAULTS: dict[str, Any] = {
     # a frame, besides this site itself. Empty: only this site. Every other page, the admin
     # included, keeps Django's X-Frame-Options: DENY.
     "FRAME_ANCESTORS": [],
-    # --- The cache alias used for non-security caches (tool JWKS). Single-use values (nonces,
-    # message hints, jti) are always kept in the database, shared by all processes.
+    # --- The cache alias used for non-security caches (tool JWKS, outbound failures). Single-use
+    # values (nonces, message hints, jti) are always kept in the database, shared by all processes.
     "CACHE_ALIAS": "default",
 }
 

@@ -1,6 +1,6 @@
 """Signal receivers of wagtail-lti, connected when the app is ready."""
 
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from wagtail.models import Page
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
@@ -8,12 +8,17 @@ from .courses.placements import on_page_published
 from .launch.targets import catalogue_changed
 from .launch_log import forget_debug_data
 from .models import LineItem, LtiProvider, LtiResourceLink, Organization, Placement
+from .services.access_tokens import revoke_when_keys_change
 
 
 # Course pages: every course-activity block gets its placement (and automatic line item).
 page_published.connect(on_page_published, dispatch_uid="wagtail_lti_sync_placements")
 # Providers: switching launch debugging off drops the debug data the launch log kept.
 post_save.connect(forget_debug_data, sender=LtiProvider, dispatch_uid="wagtail_lti_forget_debug")
+# Providers: a replaced tool key (JWKS URL or PEM) revokes the access tokens issued before.
+pre_save.connect(
+    revoke_when_keys_change, sender=LtiProvider, dispatch_uid="wagtail_lti_revoke_on_new_keys"
+)
 
 
 # What launches keep about placements (wagtail_lti.launch.targets) is dropped in every process

@@ -207,6 +207,9 @@ WAGTAIL_LTI = {
     "ENCRYPTION_KEY": os.environ.get("LTI_ENCRYPTION_KEY", ""),
     # Origins allowed to frame course pages, besides this site (see wagtail_lti.courses.framing).
     "FRAME_ANCESTORS": env_list("LTI_FRAME_ANCESTORS"),
+    # The demo's tool runs on this machine (127.0.0.1, plain http): let the platform fetch its
+    # keys there. On by default while DEBUG is; a production site keeps it off (public https only).
+    "OUTBOUND_ALLOW_LOCAL": env_bool("LTI_OUTBOUND_ALLOW_LOCAL", DEBUG),
 }
 
 # Error pages and error reports hide settings and request headers/environment variables whose names

@@ -242,12 +242,15 @@ def deep_linking_return(request: HttpRequest) -> HttpResponse:
         )
         _log_added(request, selection, added)
     except ToolJwtError as exc:
-        logger.info("Deep linking answer refused: %s", exc)
-        return _refused(
-            request,
-            _("The tool's answer could not be verified, so nothing was added: %(reason)s")
-            % {"reason": _jwt_reason(exc)},
-        )
+        detail = getattr(exc, "detail", "")
+        logger.info("Deep linking answer refused: %s %s", exc, detail)
+        message = _("The tool's answer could not be verified, so nothing was added: %(reason)s") % {
+            "reason": _jwt_reason(exc)
+        }
+        response = _refused(request, message)
+        if detail:  # what the outbound request met: for the launch log, not the page
+            launch_log.note(request, error=f"{message} {detail}")
+        return response
     except (deep_linking.DeepLinkingError, SelectionRefused) as exc:
         logger.info("Deep linking answer refused: %s", exc)
         return _refused(

@@ -1,1 +1,1 @@
-"""Security rules shared by every flow: keys, encryption, identifiers, exports."""
+"""Keys, secrets, identifiers, single-use values, exports and outbound HTTP: what keeps the platform safe."""

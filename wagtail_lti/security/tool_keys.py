@@ -1,21 +1,20 @@
 """Tools' public keys: verify JWTs a tool signed (client assertions, deep-linking responses).
 
 A provider registers either a JWKS URL or a PEM public key (or both; the JWKS URL is tried first).
-The JWKS is fetched with ``requests`` (timeout ``JWKS_FETCH_TIMEOUT``), cached in the Django cache
-``CACHE_ALIAS`` for ``JWKS_CACHE_TTL`` seconds, and fetched again once when a JWT names a ``kid``
-the cached copy does not have (the tool rotated its keys). Such re-fetches happen at most once
-every ``REFETCH_MIN_INTERVAL`` seconds per URL, so JWTs with made-up ``kid`` values cannot turn the
-platform into a stream of requests at the tool's server.
+The JWKS is fetched through :mod:`wagtail_lti.security.outbound` (public https addresses only, no
+redirects, at most ``MAX_JWKS_BYTES``, ``JWKS_FETCH_TIMEOUT`` seconds in all, failures remembered
+briefly), cached in the Django cache ``CACHE_ALIAS`` for ``JWKS_CACHE_TTL`` seconds, and fetched
+again once when a JWT names a ``kid`` the cached copy does not have (the tool rotated its keys).
+Such re-fetches happen at most once every ``REFETCH_MIN_INTERVAL`` seconds per URL, so JWTs with
+made-up ``kid`` values cannot turn the platform into a stream of requests at the tool's server.
+The keys of a provider that is not enabled are never looked at (nor its JWKS URL fetched).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import logging
 from typing import TYPE_CHECKING, Any
 
-import requests
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from django.core.cache import caches
 from jwt.algorithms import RSAAlgorithm
@@ -23,29 +22,32 @@ from jwt.algorithms import RSAAlgorithm
 from ..conf import lti_settings
 from ..lti import keys
 from ..lti.client_assertion import ToolJwtError, decode_tool_jwt, unverified_header
+from . import outbound
 
 
 if TYPE_CHECKING:
     from ..models import LtiProvider
 
-logger = logging.getLogger(__name__)
-
 MAX_JWKS_BYTES = 256 * 1024
 REFETCH_MIN_INTERVAL = 10  # seconds
-_session: requests.Session | None = None
+#: What a tool (or anyone) is told when the keyset could not be used; ``detail`` says why.
+KEYS_UNAVAILABLE = "The tool's public keyset (JWKS URL) could not be fetched or used."
 
 
 class ToolKeysUnavailable(ToolJwtError):
-    """The tool's JWKS URL could not be fetched or did not return a keyset."""
+    """The tool's JWKS URL could not be fetched or did not return a keyset.
+
+    Its message is the same whatever happened (callers may be anonymous); ``detail`` is the
+    reason, for the launch log and the server log.
+    """
+
+    def __init__(self, detail: str):
+        super().__init__(KEYS_UNAVAILABLE)
+        self.detail = detail
 
 
-def http_session() -> requests.Session:
-    """The ``requests`` session used to fetch tools' keysets (tests mount adapters on it)."""
-    global _session
-    if _session is None:
-        _session = requests.Session()
-        _session.headers["User-Agent"] = "wagtail-lti"
-    return _session
+#: The session of every outbound request (tests mount transport adapters on it).
+http_session = outbound.http_session
 
 
 def _cache():
@@ -59,35 +61,18 @@ def _cache_key(url: str, kind: str = "jwks") -> str:
 def fetch_jwks(url: str) -> dict[str, Any]:
     """GET a tool's JWKS, check its shape, cache it; raises :class:`ToolKeysUnavailable`."""
     try:
-        response = http_session().get(
+        keyset = outbound.fetch_json(
             url,
-            timeout=lti_settings.JWKS_FETCH_TIMEOUT,
-            headers={"Accept": "application/json, application/jwk-set+json"},
-            allow_redirects=True,
+            max_bytes=MAX_JWKS_BYTES,
+            deadline=lti_settings.JWKS_FETCH_TIMEOUT,
+            accept="application/json, application/jwk-set+json",
         )
-    except requests.Timeout as exc:
-        logger.warning("Timed out fetching the tool keyset %s", url)
-        raise ToolKeysUnavailable(
-            "Fetching the tool's public keyset (JWKS URL) timed out."
-        ) from exc
-    except requests.RequestException as exc:
-        logger.warning("Could not fetch the tool keyset %s: %s", url, exc)
-        raise ToolKeysUnavailable(
-            "The tool's public keyset (JWKS URL) could not be fetched."
-        ) from exc
-    if response.status_code != 200:
-        raise ToolKeysUnavailable(
-            f"The tool's public keyset (JWKS URL) answered HTTP {response.status_code}."
-        )
-    body = response.content
-    if len(body) > MAX_JWKS_BYTES:
-        raise ToolKeysUnavailable("The tool's public keyset is too large.")
-    try:
-        keyset = json.loads(body)
-    except ValueError as exc:
-        raise ToolKeysUnavailable("The tool's public keyset is not JSON.") from exc
+    except outbound.OutboundError as exc:
+        raise ToolKeysUnavailable(f"Fetching the JWKS URL {url}: {exc.reason}") from exc
     if not isinstance(keyset, dict) or not isinstance(keyset.get("keys"), list):
-        raise ToolKeysUnavailable('The tool\'s public keyset has no "keys" array.')
+        reason = 'The answer has no "keys" array.'
+        outbound.remember_failure("GET", url, reason)
+        raise ToolKeysUnavailable(f"Fetching the JWKS URL {url}: {reason}")
     keyset = {"keys": [k for k in keyset["keys"] if isinstance(k, dict)]}
     _cache().set(_cache_key(url), keyset, lti_settings.JWKS_CACHE_TTL)
     return keyset
@@ -140,7 +125,13 @@ def _key_from_jwks_url(url: str, kid: str | None) -> RSAPublicKey:
 
 
 def public_key_for(provider: LtiProvider, kid: str | None) -> RSAPublicKey:
-    """The tool's public key to verify a JWT with ``kid`` (JWKS URL first, then the PEM)."""
+    """The tool's public key to verify a JWT with ``kid`` (JWKS URL first, then the PEM).
+
+    A provider that is not enabled (e.g. registered by a tool and not yet reviewed) has no usable
+    key: nothing is fetched for it.
+    """
+    if not provider.is_enabled:
+        raise ToolJwtError("This tool's registration has not been enabled on the platform yet.")
     error: ToolJwtError | None = None
     if provider.jwks_url:
         try:

@@ -45,6 +45,31 @@ def issue_access_token(provider: LtiProvider, scopes: Iterable[str]) -> tuple[st
     return token, ttl
 
 
+def revoke_provider_tokens(provider: LtiProvider) -> int:
+    """Revoke every access token of ``provider``; returns how many."""
+    deleted, _ = AccessToken.objects.filter(provider_id=provider.pk).delete()
+    return deleted
+
+
+def revoke_when_keys_change(sender, instance: LtiProvider, raw: bool = False, **kwargs) -> None:
+    """``pre_save`` of a provider: new key material (JWKS URL or PEM) revokes its access tokens.
+
+    Tokens were obtained with assertions signed by the old key; whoever held that key must not
+    keep using them once the tool's key is replaced (in the admin, by Dynamic Registration, or
+    any other save). Disabling the provider needs no revocation: tokens of a provider that is
+    not enabled grant nothing (:func:`provider_scopes`).
+    """
+    if raw or instance.pk is None:
+        return
+    stored = (
+        LtiProvider.objects.filter(pk=instance.pk).values_list("jwks_url", "public_key_pem").first()
+    )
+    if stored is None:
+        return
+    if stored != (instance.jwks_url, instance.public_key_pem):
+        revoke_provider_tokens(instance)
+
+
 def purge_expired() -> int:
     """Delete expired access tokens; returns how many."""
     deleted, _ = AccessToken.objects.filter(expires_at__lt=timezone.now()).delete()

@@ -110,8 +110,12 @@ def token(request: HttpRequest) -> JsonResponse:
         claims = verify_tool_jwt(provider, assertion, audience=token_endpoint_urls(request))
         jti = check_client_assertion(claims, client_id=provider.client_id)
     except ToolJwtError as exc:
-        logger.info("Token request from %s refused: %s", provider.client_id, exc)
-        return _token_error("invalid_client", str(exc), status=401)
+        detail = getattr(exc, "detail", "")
+        logger.info("Token request from %s refused: %s %s", provider.client_id, exc, detail)
+        response = _token_error("invalid_client", str(exc), status=401)
+        if detail:  # what the outbound request met: for the log, never for the caller
+            launch_log.note(request, error=f"invalid_client: {exc} {detail}")
+        return response
 
     # The assertion is genuine: it may be used once, whatever happens next.
     ttl = max(int(claims["exp"]) - int(time.time()) + lti_settings.CLIENT_ASSERTION_LEEWAY, 60)
