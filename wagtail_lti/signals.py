@@ -1,7 +1,7 @@
 """Signal receivers of wagtail-lti, connected when the app is ready."""
 
 from django.db.models.signals import m2m_changed, post_delete, post_save
-from wagtail.models import Page
+from wagtail.models import Page, PageViewRestriction
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from .launch_log import forget_debug_data
@@ -18,7 +18,15 @@ post_save.connect(forget_debug_data, sender=LtiProvider, dispatch_uid="wagtail_l
 
 # What launches keep about placements (wagtail_lti.launch_targets) is dropped in every process
 # when anything it is made of changes.
-_CATALOGUE = (LtiProvider, LtiResourceLink, Placement, LineItem, Organization, Page)
+_CATALOGUE = (
+    LtiProvider,
+    LtiResourceLink,
+    Placement,
+    LineItem,
+    Organization,
+    Page,
+    PageViewRestriction,
+)
 
 
 def _catalogue_changed(sender, instance=None, **kwargs) -> None:
@@ -35,6 +43,18 @@ for _model in (LtiProvider, LtiResourceLink):
         sender=_model.available_to.through,
         dispatch_uid=f"wagtail_lti_catalogue_availability_{_model.__name__}",
     )
+
+
+def _view_restriction_groups_changed(sender, **kwargs) -> None:
+    catalogue_changed()
+
+
+# A page view restriction's groups, from either side (launches honour view restrictions).
+m2m_changed.connect(
+    _view_restriction_groups_changed,
+    sender=PageViewRestriction.groups.through,
+    dispatch_uid="wagtail_lti_catalogue_view_restriction_groups",
+)
 for _name, _signal in (
     ("published", page_published),
     ("unpublished", page_unpublished),
