@@ -169,8 +169,10 @@ def _template_file_changed(*, file_path, **kwargs):
 #
 # Each function below is one part of the template, in the template's order, with its names
 # (``activity`` is the template's ``a``). ``format_html`` escapes every value as the template's
-# ``{{ }}`` and ``{% translate %}`` do; a ``{% blocktranslate %}`` text is the translation with its
-# escaped variables put in (``mark_safe``), as the template tag does.
+# ``{{ }}`` does. The labels come from ``CourseView.texts()`` already as HTML (translated and
+# escaped once per page); a ``{% blocktranslate %}`` text gets its escaped variables put in, as the
+# template tag does. Values used more than once in a block (its DOM id, frame name, title) are
+# escaped once, in :func:`render_activity`.
 
 
 def _status(activity, texts) -> SafeString:
@@ -203,44 +205,50 @@ def _description(activity) -> SafeString:
     )
 
 
-def _message(message, texts) -> SafeString:
-    """One message from the tool (``lti_msg`` / ``lti_errormsg``, see the return view)."""
-    error = message.level_tag == "error"
-    return format_html(
-        '<p class="lti-activity__message lti-activity__message--{level}" role="{role}"> '
-        '<span class="lti-visually-hidden">{heading}</span> {text} </p>',
-        level=message.level_tag,
-        role="alert" if error else "status",
-        heading=texts["message_error"] if error else texts["message"],
-        text=str(message) if not hasattr(message.message, "__html__") else message.message,
+def _messages(activity, texts) -> SafeString | str:
+    """The messages from the tool (``lti_msg`` / ``lti_errormsg``, see the return view)."""
+    if not activity.messages:
+        return ""
+    return format_html_join(
+        " ",
+        '<p class="lti-activity__message lti-activity__message--{}" role="{}"> '
+        '<span class="lti-visually-hidden">{}</span> {} </p>',
+        (
+            (
+                message.level_tag,
+                "alert" if message.level_tag == "error" else "status",
+                texts["message_error" if message.level_tag == "error" else "message"],
+                message.message if hasattr(message.message, "__html__") else str(message),
+            )
+            for message in activity.messages
+        ),
     )
 
 
-def _launch_form(activity, texts, frame_name: str) -> SafeString:
+def _launch_form(activity, texts, dom_id, frame_name) -> SafeString:
     """The launch: a form posted (with the page's CSRF token) into the activity's iframe, or to a
     new window."""
     label = texts["start"] if activity.status == "not_started" else texts["again"]
-    csrf = format_html(
-        '<input type="hidden" name="csrfmiddlewaretoken" value="{}">', activity.csrf_token
-    )
     if activity.embedded:
         return format_html(
             '<form class="lti-activity__launch" method="post" action="{url}" target="{frame}" '
-            'data-lti-launch="{dom_id}-frame"> {csrf} '
+            'data-lti-launch="{dom_id}-frame"> '
+            '<input type="hidden" name="csrfmiddlewaretoken" value="{csrf_token}"> '
             '<button type="submit" class="lti-button">{label}</button> </form>',
             url=activity.launch_url,
             frame=frame_name,
-            dom_id=activity.dom_id,
-            csrf=csrf,
+            dom_id=dom_id,
+            csrf_token=activity.csrf_token,
             label=label,
         )
     return format_html(
-        '<form class="lti-activity__launch" method="post" action="{url}" target="_blank"> {csrf} '
+        '<form class="lti-activity__launch" method="post" action="{url}" target="_blank"> '
+        '<input type="hidden" name="csrfmiddlewaretoken" value="{csrf_token}"> '
         '<button type="submit" class="lti-button">{label}'
         '<span class="lti-visually-hidden"> {new_window}</span> '
         '<span aria-hidden="true">↗</span></button> </form>',
         url=activity.launch_url,
-        csrf=csrf,
+        csrf_token=activity.csrf_token,
         label=label,
         new_window=texts["new_window"],
     )
@@ -254,7 +262,7 @@ def _hint(activity, link, texts) -> SafeString | str:
     return format_html('<p class="lti-activity__hint">{}</p>', hint)
 
 
-def _frame(activity, course, frame_name: str) -> SafeString:
+def _frame(activity, course, dom_id, frame_name, title) -> SafeString:
     """The embedded activity's iframe, and the script answering its platform storage messages."""
     return format_html(
         '<div class="lti-activity__frame" id="{dom_id}-frame" data-lti-frame> '
@@ -262,16 +270,16 @@ def _frame(activity, course, frame_name: str) -> SafeString:
         'allow="fullscreen; clipboard-write" allowfullscreen data-lti-tool-origins="{origins}">'
         "</iframe> "
         '<script src="{script}" defer></script> </div>',
-        dom_id=activity.dom_id,
+        dom_id=dom_id,
         frame=frame_name,
-        title=activity.title,
+        title=title,
         height=activity.frame_height,
         origins=activity.tool_origins,
         script=course.platform_storage_script(),
     )
 
 
-def _body(activity, link, course, texts) -> SafeString:
+def _body(activity, link, course, texts, dom_id, title) -> SafeString:
     """What follows the header: a prompt, the launch, or why there is none."""
     state = activity.state
     if state == "anonymous":
@@ -281,12 +289,12 @@ def _body(activity, link, course, texts) -> SafeString:
         return format_html('<p class="lti-activity__prompt">{}</p>', texts["unenrolled"])
     if state != "ready":
         return format_html('<p class="lti-activity__notice">{}</p>', activity.reason)
-    frame_name = activity.frame_name
+    frame_name = escape(activity.frame_name)
     return format_html(
         '<div class="lti-activity__actions"> {form} {hint} </div> {frame}',
-        form=_launch_form(activity, texts, frame_name),
+        form=_launch_form(activity, texts, dom_id, frame_name),
         hint=_hint(activity, link, texts),
-        frame=_frame(activity, course, frame_name) if activity.embedded else "",
+        frame=_frame(activity, course, dom_id, frame_name, title) if activity.embedded else "",
     )
 
 
@@ -298,6 +306,8 @@ def render_activity(activity, link, course) -> SafeString:
     it); only the white space between elements differs.
     """
     texts = course.texts()
+    dom_id = escape(activity.dom_id)
+    title = escape(activity.title)
     show_status = activity.state == "ready" or (
         activity.state == "unavailable" and activity.status != "not_started"
     )
@@ -309,10 +319,10 @@ def render_activity(activity, link, course) -> SafeString:
         "{description} {messages} {body} </section>\n",
         state=activity.state,
         status=activity.status,
-        dom_id=activity.dom_id,
-        title=activity.title,
+        dom_id=dom_id,
+        title=title,
         status_line=_status(activity, texts) if show_status else "",
         description=_description(activity) if activity.description else "",
-        messages=format_html_join(" ", "{}", ((_message(m, texts),) for m in activity.messages)),
-        body=_body(activity, link, course, texts),
+        messages=_messages(activity, texts),
+        body=_body(activity, link, course, texts, dom_id, title),
     )

@@ -26,6 +26,8 @@ from django.shortcuts import resolve_url
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.functional import cached_property
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -255,11 +257,16 @@ class CourseView:
         return self._csrf_token
 
     def texts(self) -> dict[str, str]:
-        """The labels the default activity markup shows, translated once per page and language."""
+        """The labels the default activity markup shows, translated once per page and language,
+        as HTML: escaped as ``{% translate %}`` does, except the ``{% blocktranslate %}`` texts
+        with placeholders (``score``, ``log_in``), whose values are escaped when put in."""
         language = get_language()
         texts = self._texts.get(language)
         if texts is None:
-            texts = self._texts[language] = activity_texts()
+            texts = self._texts[language] = {
+                name: mark_safe(text) if name in ("score", "log_in") else escape(text)  # noqa: S308
+                for name, text in activity_texts().items()
+            }
         return texts
 
     def activity(self, block_id: str | None, value) -> ActivityView:
