@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import html
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -10,7 +11,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.autoreload import file_changed
 from django.utils.functional import cached_property
-from django.utils.html import escape, format_html, format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
@@ -172,7 +173,16 @@ def _template_file_changed(*, file_path, **kwargs):
 # ``{{ }}`` does. The labels come from ``CourseView.texts()`` already as HTML (translated and
 # escaped once per page); a ``{% blocktranslate %}`` text gets its escaped variables put in, as the
 # template tag does. Values used more than once in a block (its DOM id, frame name, title) are
-# escaped once, in :func:`render_activity`.
+# escaped once, in :func:`render_activity`. Values are escaped by :func:`_escaped` before
+# ``format_html`` sees them (it then keeps them as they are): the same result as its own
+# ``conditional_escape``, without Django's lazy-string wrapper, a third of a block's time.
+
+
+def _escaped(value) -> SafeString:
+    """``conditional_escape(value)`` for the plain values of a block (never lazy strings)."""
+    if hasattr(value, "__html__"):
+        return value
+    return SafeString(html.escape(str(value)))
 
 
 def _status(activity, texts) -> SafeString:
@@ -181,7 +191,7 @@ def _status(activity, texts) -> SafeString:
     if activity.score_percent:
         score = format_html(
             '<span class="lti-activity__score">{}</span>',
-            mark_safe(texts["score"] % {"score": escape(activity.score_percent)}),  # noqa: S308
+            mark_safe(texts["score"] % {"score": _escaped(activity.score_percent)}),  # noqa: S308
         )
     label = texts.get(f"status:{activity.status}")
     return format_html(
@@ -190,7 +200,7 @@ def _status(activity, texts) -> SafeString:
         '<span class="lti-badge lti-badge--{status}">{label}</span> '
         "{score} </p>",
         status_text=texts["status"],
-        status=activity.status,
+        status=_escaped(activity.status),
         label=activity.status_label if label is None else label,
         score=score,
     )
@@ -198,7 +208,7 @@ def _status(activity, texts) -> SafeString:
 
 def _description(activity) -> SafeString:
     """``{{ a.description|linebreaksbr }}``: escaped, each line break a ``<br>``."""
-    lines = escape(activity.description).replace("\r\n", "\n").replace("\r", "\n")
+    lines = _escaped(activity.description).replace("\r\n", "\n").replace("\r", "\n")
     return format_html(
         '<p class="lti-activity__description">{}</p>',
         mark_safe(lines.replace("\n", "<br>")),  # noqa: S308 - escaped above
@@ -235,10 +245,10 @@ def _launch_form(activity, texts, dom_id, frame_name) -> SafeString:
             'data-lti-launch="{dom_id}-frame"> '
             '<input type="hidden" name="csrfmiddlewaretoken" value="{csrf_token}"> '
             '<button type="submit" class="lti-button">{label}</button> </form>',
-            url=activity.launch_url,
+            url=_escaped(activity.launch_url),
             frame=frame_name,
             dom_id=dom_id,
-            csrf_token=activity.csrf_token,
+            csrf_token=_escaped(activity.csrf_token),
             label=label,
         )
     return format_html(
@@ -247,8 +257,8 @@ def _launch_form(activity, texts, dom_id, frame_name) -> SafeString:
         '<button type="submit" class="lti-button">{label}'
         '<span class="lti-visually-hidden"> {new_window}</span> '
         '<span aria-hidden="true">↗</span></button> </form>',
-        url=activity.launch_url,
-        csrf_token=activity.csrf_token,
+        url=_escaped(activity.launch_url),
+        csrf_token=_escaped(activity.csrf_token),
         label=label,
         new_window=texts["new_window"],
     )
@@ -273,9 +283,9 @@ def _frame(activity, course, dom_id, frame_name, title) -> SafeString:
         dom_id=dom_id,
         frame=frame_name,
         title=title,
-        height=activity.frame_height,
-        origins=activity.tool_origins,
-        script=course.platform_storage_script(),
+        height=_escaped(activity.frame_height),
+        origins=_escaped(activity.tool_origins),
+        script=_escaped(course.platform_storage_script()),
     )
 
 
@@ -283,13 +293,13 @@ def _body(activity, link, course, texts, dom_id, title) -> SafeString:
     """What follows the header: a prompt, the launch, or why there is none."""
     state = activity.state
     if state == "anonymous":
-        prompt = mark_safe(texts["log_in"] % {"url": escape(activity.login_url)})  # noqa: S308
+        prompt = mark_safe(texts["log_in"] % {"url": _escaped(activity.login_url)})  # noqa: S308
         return format_html('<p class="lti-activity__prompt">{}</p>', prompt)
     if state == "unenrolled":
         return format_html('<p class="lti-activity__prompt">{}</p>', texts["unenrolled"])
     if state != "ready":
         return format_html('<p class="lti-activity__notice">{}</p>', activity.reason)
-    frame_name = escape(activity.frame_name)
+    frame_name = _escaped(activity.frame_name)
     return format_html(
         '<div class="lti-activity__actions"> {form} {hint} </div> {frame}',
         form=_launch_form(activity, texts, dom_id, frame_name),
@@ -306,8 +316,8 @@ def render_activity(activity, link, course) -> SafeString:
     it); only the white space between elements differs.
     """
     texts = course.texts()
-    dom_id = escape(activity.dom_id)
-    title = escape(activity.title)
+    dom_id = _escaped(activity.dom_id)
+    title = _escaped(activity.title)
     show_status = activity.state == "ready" or (
         activity.state == "unavailable" and activity.status != "not_started"
     )
@@ -317,8 +327,8 @@ def render_activity(activity, link, course) -> SafeString:
         '<header class="lti-activity__header"> '
         '<h2 class="lti-activity__title" id="{dom_id}-title">{title}</h2> {status_line} </header> '
         "{description} {messages} {body} </section>\n",
-        state=activity.state,
-        status=activity.status,
+        state=_escaped(activity.state),
+        status=_escaped(activity.status),
         dom_id=dom_id,
         title=title,
         status_line=_status(activity, texts) if show_status else "",
