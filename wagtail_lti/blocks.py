@@ -168,46 +168,100 @@ def _template_file_changed(*, file_path, **kwargs):
 
 # --- The markup of wagtail_lti/blocks/course_activity.html, piece by piece -------------------------
 #
-# Each function below is one part of the template, in the template's order, with its names
-# (``activity`` is the template's ``a``). ``format_html`` escapes every value as the template's
-# ``{{ }}`` does. The labels come from ``CourseView.texts()`` already as HTML (translated and
-# escaped once per page); a ``{% blocktranslate %}`` text gets its escaped variables put in, as the
-# template tag does. Values used more than once in a block (its DOM id, frame name, title) are
-# escaped once, in :func:`render_activity`. Values are escaped by :func:`_escaped` before
-# ``format_html`` sees them (it then keeps them as they are): the same result as its own
-# ``conditional_escape``, without Django's lazy-string wrapper, a third of a block's time.
+# Each constant below is one part of the template, in the template's order, with the template's
+# names as ``{fields}``: ``{{ a.dom_id }}`` is ``{dom_id}``, ``{% translate "Status:" %}`` is
+# ``{status_text}``. :func:`activity_markup` puts the parts the template's ``{% if %}`` tags choose
+# together (once per shape, then kept); :func:`render_activity` fills the fields of one block with
+# escaped values (``str.format_map``: a value is never read as a field). White space between
+# elements is one space where the template has some.
+
+_SECTION = (
+    '<section class="lti-activity lti-activity--{state} lti-activity--{status}" id="{dom_id}" '
+    'aria-labelledby="{dom_id}-title" data-lti-activity> '
+    '<header class="lti-activity__header"> '
+    '<h2 class="lti-activity__title" id="{dom_id}-title">{title}</h2> '
+)
+_STATUS = (
+    '<p class="lti-activity__status"> '
+    '<span class="lti-visually-hidden">{status_text}</span> '
+    '<span class="lti-badge lti-badge--{status}">{status_label}</span> {score} </p> '
+)
+_HEADER_END = "</header> {description} {messages} "
+_LOG_IN_PROMPT = '<p class="lti-activity__prompt">{log_in}</p> '
+_UNENROLLED_PROMPT = '<p class="lti-activity__prompt">{unenrolled}</p> '
+_ACTIONS = '<div class="lti-activity__actions"> '
+_LAUNCH_INTO_FRAME = (
+    '<form class="lti-activity__launch" method="post" action="{launch_url}" '
+    'target="{frame_name}" data-lti-launch="{dom_id}-frame"> '
+    '<input type="hidden" name="csrfmiddlewaretoken" value="{csrf_token}"> '
+    '<button type="submit" class="lti-button">{launch_label}</button> </form> '
+)
+_LAUNCH_IN_NEW_WINDOW = (
+    '<form class="lti-activity__launch" method="post" action="{launch_url}" target="_blank"> '
+    '<input type="hidden" name="csrfmiddlewaretoken" value="{csrf_token}"> '
+    '<button type="submit" class="lti-button">{launch_label}'
+    '<span class="lti-visually-hidden"> {new_window}</span> '
+    '<span aria-hidden="true">↗</span></button> </form> '
+)
+_HINT = '<p class="lti-activity__hint">{hint}</p> '
+_ACTIONS_END = "</div> "
+_FRAME = (
+    '<div class="lti-activity__frame" id="{dom_id}-frame" data-lti-frame> '
+    '<iframe name="{frame_name}" title="{title}" height="{frame_height}" '
+    'allow="fullscreen; clipboard-write" allowfullscreen data-lti-tool-origins="{tool_origins}">'
+    "</iframe> "
+    '<script src="{platform_storage_script}" defer></script> </div> '
+)
+_NOTICE = '<p class="lti-activity__notice">{reason}</p> '
+_SECTION_END = "</section>\n"
 
 
-def _escaped(value) -> SafeString:
-    """``conditional_escape(value)`` for the plain values of a block (never lazy strings)."""
+@functools.cache
+def activity_markup(state: str, show_status: bool, embedded: bool, hint: bool) -> str:
+    """The activity template's markup for one shape of block, as a format string: the parts its
+    ``{% if %}`` tags choose for ``state`` (``a.state``), ``show_status`` (the status line),
+    ``embedded`` (``a.embedded``) and ``hint`` (how it gets completed)."""
+    parts = [_SECTION, _STATUS if show_status else "", _HEADER_END]
+    if state == "anonymous":
+        parts.append(_LOG_IN_PROMPT)
+    elif state == "unenrolled":
+        parts.append(_UNENROLLED_PROMPT)
+    elif state == "ready":
+        parts += [
+            _ACTIONS,
+            _LAUNCH_INTO_FRAME if embedded else _LAUNCH_IN_NEW_WINDOW,
+            _HINT if hint else "",
+            _ACTIONS_END,
+            _FRAME if embedded else "",
+        ]
+    else:
+        parts.append(_NOTICE)
+    parts.append(_SECTION_END)
+    return "".join(parts)
+
+
+def _escaped(value) -> str:
+    """``conditional_escape(value)`` as a plain string, for the values of a block (never lazy
+    strings): without Django's lazy-string wrapper, as it is called a dozen times per block."""
     if hasattr(value, "__html__"):
-        return value
-    return SafeString(html.escape(str(value)))
+        return value.__html__()
+    return html.escape(str(value))
 
 
-def _status(activity, texts) -> SafeString:
-    """``<p class="lti-activity__status">``: the status badge and the score."""
-    score = ""
-    if activity.score_percent:
-        score = format_html(
-            '<span class="lti-activity__score">{}</span>',
-            mark_safe(texts["score"] % {"score": _escaped(activity.score_percent)}),  # noqa: S308
-        )
-    label = texts.get(f"status:{activity.status}")
+def _score(activity, texts) -> SafeString | str:
+    """``{% blocktranslate %}Score: {{ score }}{% endblocktranslate %}`` in its ``<span>``."""
+    if not activity.score_percent:
+        return ""
     return format_html(
-        '<p class="lti-activity__status"> '
-        '<span class="lti-visually-hidden">{status_text}</span> '
-        '<span class="lti-badge lti-badge--{status}">{label}</span> '
-        "{score} </p>",
-        status_text=texts["status"],
-        status=_escaped(activity.status),
-        label=activity.status_label if label is None else label,
-        score=score,
+        '<span class="lti-activity__score">{}</span>',
+        mark_safe(texts["score"] % {"score": _escaped(activity.score_percent)}),  # noqa: S308
     )
 
 
-def _description(activity) -> SafeString:
-    """``{{ a.description|linebreaksbr }}``: escaped, each line break a ``<br>``."""
+def _description(activity) -> SafeString | str:
+    """``{{ a.description|linebreaksbr }}`` in its ``<p>``: escaped, each line break a ``<br>``."""
+    if not activity.description:
+        return ""
     lines = _escaped(activity.description).replace("\r\n", "\n").replace("\r", "\n")
     return format_html(
         '<p class="lti-activity__description">{}</p>',
@@ -235,104 +289,51 @@ def _messages(activity, texts) -> SafeString | str:
     )
 
 
-def _launch_form(activity, texts, dom_id, frame_name) -> SafeString:
-    """The launch: a form posted (with the page's CSRF token) into the activity's iframe, or to a
-    new window."""
-    label = texts["start"] if activity.status == "not_started" else texts["again"]
-    if activity.embedded:
-        return format_html(
-            '<form class="lti-activity__launch" method="post" action="{url}" target="{frame}" '
-            'data-lti-launch="{dom_id}-frame"> '
-            '<input type="hidden" name="csrfmiddlewaretoken" value="{csrf_token}"> '
-            '<button type="submit" class="lti-button">{label}</button> </form>',
-            url=_escaped(activity.launch_url),
-            frame=frame_name,
-            dom_id=dom_id,
-            csrf_token=_escaped(activity.csrf_token),
-            label=label,
-        )
-    return format_html(
-        '<form class="lti-activity__launch" method="post" action="{url}" target="_blank"> '
-        '<input type="hidden" name="csrfmiddlewaretoken" value="{csrf_token}"> '
-        '<button type="submit" class="lti-button">{label}'
-        '<span class="lti-visually-hidden"> {new_window}</span> '
-        '<span aria-hidden="true">↗</span></button> </form>',
-        url=_escaped(activity.launch_url),
-        csrf_token=_escaped(activity.csrf_token),
-        label=label,
-        new_window=texts["new_window"],
-    )
-
-
-def _hint(activity, link, texts) -> SafeString | str:
-    """How the activity gets completed, until it is."""
-    if not link or activity.status == "completed":
-        return ""
-    hint = texts["hint_score"] if link.requires_score else texts["hint_open"]
-    return format_html('<p class="lti-activity__hint">{}</p>', hint)
-
-
-def _frame(activity, course, dom_id, frame_name, title) -> SafeString:
-    """The embedded activity's iframe, and the script answering its platform storage messages."""
-    return format_html(
-        '<div class="lti-activity__frame" id="{dom_id}-frame" data-lti-frame> '
-        '<iframe name="{frame}" title="{title}" height="{height}" '
-        'allow="fullscreen; clipboard-write" allowfullscreen data-lti-tool-origins="{origins}">'
-        "</iframe> "
-        '<script src="{script}" defer></script> </div>',
-        dom_id=dom_id,
-        frame=frame_name,
-        title=title,
-        height=_escaped(activity.frame_height),
-        origins=_escaped(activity.tool_origins),
-        script=_escaped(course.platform_storage_script()),
-    )
-
-
-def _body(activity, link, course, texts, dom_id, title) -> SafeString:
-    """What follows the header: a prompt, the launch, or why there is none."""
-    state = activity.state
-    if state == "anonymous":
-        prompt = mark_safe(texts["log_in"] % {"url": _escaped(activity.login_url)})  # noqa: S308
-        return format_html('<p class="lti-activity__prompt">{}</p>', prompt)
-    if state == "unenrolled":
-        return format_html('<p class="lti-activity__prompt">{}</p>', texts["unenrolled"])
-    if state != "ready":
-        return format_html('<p class="lti-activity__notice">{}</p>', activity.reason)
-    frame_name = _escaped(activity.frame_name)
-    return format_html(
-        '<div class="lti-activity__actions"> {form} {hint} </div> {frame}',
-        form=_launch_form(activity, texts, dom_id, frame_name),
-        hint=_hint(activity, link, texts),
-        frame=_frame(activity, course, dom_id, frame_name, title) if activity.embedded else "",
-    )
-
-
 def render_activity(activity, link, course) -> SafeString:
     """The markup of ``wagtail_lti/blocks/course_activity.html`` for ``activity``, an
     ``ActivityView`` (``link``: the block's resource link, ``course``: the page's ``CourseView``).
 
     The same elements, attributes and texts in the same order as the template (a test checks
-    it); only the white space between elements differs.
+    it); only the white space between elements differs. The labels come from
+    ``CourseView.texts()``, translated and escaped once per page.
     """
     texts = course.texts()
-    dom_id = _escaped(activity.dom_id)
-    title = _escaped(activity.title)
-    show_status = activity.state == "ready" or (
-        activity.state == "unavailable" and activity.status != "not_started"
-    )
-    return format_html(
-        '<section class="lti-activity lti-activity--{state} lti-activity--{status}" id="{dom_id}" '
-        'aria-labelledby="{dom_id}-title" data-lti-activity> '
-        '<header class="lti-activity__header"> '
-        '<h2 class="lti-activity__title" id="{dom_id}-title">{title}</h2> {status_line} </header> '
-        "{description} {messages} {body} </section>\n",
-        state=_escaped(activity.state),
-        status=_escaped(activity.status),
-        dom_id=dom_id,
-        title=title,
-        status_line=_status(activity, texts) if show_status else "",
-        description=_description(activity) if activity.description else "",
-        messages=_messages(activity, texts),
-        body=_body(activity, link, course, texts, dom_id, title),
-    )
+    state, status = activity.state, activity.status
+    show_status = state == "ready" or (state == "unavailable" and status != "not_started")
+    hint = state == "ready" and bool(link) and status != "completed"
+    markup = activity_markup(state, show_status, activity.embedded, hint)
+    label = texts.get(f"status:{status}")
+    values = {
+        "state": _escaped(state),
+        "status": _escaped(status),
+        "dom_id": _escaped(activity.dom_id),
+        "title": _escaped(activity.title),
+        "status_text": texts["status"],
+        "status_label": _escaped(activity.status_label) if label is None else label,
+        "score": _score(activity, texts) if show_status else "",
+        "description": _description(activity),
+        "messages": _messages(activity, texts),
+    }
+    if state == "anonymous":
+        values["log_in"] = mark_safe(  # noqa: S308 - a {% blocktranslate %} text, url escaped
+            texts["log_in"] % {"url": _escaped(activity.login_url)}
+        )
+    elif state == "unenrolled":
+        values["unenrolled"] = texts["unenrolled"]
+    elif state == "ready":
+        values.update(
+            launch_url=_escaped(activity.launch_url),
+            csrf_token=_escaped(activity.csrf_token),
+            launch_label=texts["start"] if status == "not_started" else texts["again"],
+            new_window=texts["new_window"],
+            hint=(texts["hint_score"] if link.requires_score else texts["hint_open"])
+            if hint
+            else "",
+            frame_name=_escaped(activity.frame_name),
+            frame_height=_escaped(activity.frame_height),
+            tool_origins=_escaped(activity.tool_origins),
+            platform_storage_script=_escaped(course.platform_storage_script()),
+        )
+    else:
+        values["reason"] = _escaped(activity.reason)
+    return SafeString(markup.format_map(values))
