@@ -77,7 +77,9 @@ class CourseActivityBlock(blocks.StructBlock):
     Python (:func:`render_activity`, about ten times faster than rendering the template once per
     block; a test keeps the two identical). To change it, use a template of your own; it is then
     rendered as Wagtail renders any block template, with ``activity`` (a
-    ``wagtail_lti.course_view.ActivityView``) besides ``value`` in its context:
+    ``wagtail_lti.course_view.ActivityView``) besides ``value`` in its context. Its launch form
+    must be posted with ``activity.csrf_token`` as ``csrfmiddlewaretoken`` (as the packaged
+    template does; ``wagtail_lti.launches.check_launch_request``). Your template is used with:
 
     * ``CourseActivityBlock(template="...")``, or ``template`` in a subclass's ``Meta`` (or its
       ``get_template()``);
