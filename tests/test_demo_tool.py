@@ -632,7 +632,7 @@ def activity(placement, user):
 
 def test_full_lti11_loop_launch_score_and_return(demo):
     client = demo["client"]
-    start = client.get(reverse("wagtail_lti:launch", args=[demo["p11"].lti_id]))
+    start = client.post(reverse("wagtail_lti:launch", args=[demo["p11"].lti_id]))
     assert start.status_code == 200
     form = only_form(start)
     assert form["action"] == LTI11_LAUNCH
@@ -661,7 +661,7 @@ def test_full_lti11_loop_launch_score_and_return(demo):
 def lti13_launch(demo, client=None):
     """The learner opens the 1.3 activity; returns (tool page response, id_token form fields)."""
     client = client or demo["client"]
-    start = client.get(reverse("wagtail_lti:launch", args=[demo["p13"].lti_id]))
+    start = client.post(reverse("wagtail_lti:launch", args=[demo["p13"].lti_id]))
     assert start.status_code == 200, start.content.decode()
     init = only_form(start)
     assert init["action"] == BASE + "/demo-tool/1.3/login/"
@@ -723,7 +723,7 @@ def test_lti13_replayed_id_token_is_refused(demo):
 
 def test_lti13_tampered_id_token_is_refused(demo):
     client = demo["client"]
-    start = client.get(reverse("wagtail_lti:launch", args=[demo["p13"].lti_id]))
+    start = client.post(reverse("wagtail_lti:launch", args=[demo["p13"].lti_id]))
     init = only_form(start)
     login = post_form(client, init["action"], init["fields"])
     fields = only_form(client.get(login["Location"]))["fields"]
@@ -736,7 +736,7 @@ def test_lti13_tampered_id_token_is_refused(demo):
 
 def test_lti13_launch_without_the_state_cookie_is_refused(demo):
     client = demo["client"]
-    start = client.get(reverse("wagtail_lti:launch", args=[demo["p13"].lti_id]))
+    start = client.post(reverse("wagtail_lti:launch", args=[demo["p13"].lti_id]))
     init = only_form(start)
     login = post_form(client, init["action"], init["fields"])
     fields = only_form(client.get(login["Location"]))["fields"]
@@ -779,14 +779,14 @@ def test_demo_data_launches_and_scores_through_the_demo_tool(routed):
         if p.resource_link.requires_score
     }
     # LTI 1.1: the signed launch form, the tool's page, Basic Outcomes.
-    form = only_form(client.get(reverse("wagtail_lti:launch", args=[scored["1.1"].lti_id])))
+    form = only_form(client.post(reverse("wagtail_lti:launch", args=[scored["1.1"].lti_id])))
     page = post_form(client, form["action"], form["fields"])
     assert page.status_code == 200, page.content.decode()
     score_form = only_form(page)
     answer = client.post(score_form["action"], {**score_form["fields"], "score": "90"})
     assert "The platform accepted the score" in answer.content.decode(), answer.content.decode()
     # LTI 1.3: login initiation, authorization, id_token, AGS.
-    init = only_form(client.get(reverse("wagtail_lti:launch", args=[scored["1.3"].lti_id])))
+    init = only_form(client.post(reverse("wagtail_lti:launch", args=[scored["1.3"].lti_id])))
     login = post_form(client, init["action"], init["fields"])
     assert login.status_code == 302, login.content.decode()
     token_form = only_form(client.get(login["Location"]))

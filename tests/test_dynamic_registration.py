@@ -235,7 +235,7 @@ def test_registration_end_to_end_then_launch_after_review(editor_client, orgs, s
     Enrollment.objects.create(course=course, user=learner, role=Enrollment.Role.LEARNER)
     learner_client = Client()
     learner_client.force_login(learner)
-    response = learner_client.get(reverse("wagtail_lti:launch", args=[placement.lti_id]))
+    response = learner_client.post(reverse("wagtail_lti:launch", args=[placement.lti_id]))
     assert response.status_code >= 400 and "not been enabled" in response.content.decode()
 
     # The editor reviews: keeps AGS, allows the name, enables.

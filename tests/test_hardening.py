@@ -43,7 +43,11 @@ def world(orgs, settings):
 # --- CSRF ---------------------------------------------------------------------------------------
 
 #: Public endpoints that keep CSRF protection (they take no POST from a tool).
-CSRF_PROTECTED = {"lti13_jwks", "lti13_openid_configuration", "launch", "launch_return"}
+CSRF_PROTECTED = {"lti13_jwks", "lti13_openid_configuration", "launch_return"}
+#: Exempt from the middleware because the view runs Django's CSRF check itself, to answer a
+#: learner with its own page (``wagtail_lti.launch.rules.check_launch_request``; see
+#: tests/test_security_launch.py).
+CSRF_CHECKED_IN_VIEW = {"launch"}
 
 
 def is_csrf_exempt(callback) -> bool:
@@ -54,8 +58,9 @@ def test_csrf_exemption_of_every_public_url_is_on_the_allow_list():
     """Each pattern of ``wagtail_lti.urls`` is classified, and exempt exactly when tool-facing:
     a new endpoint must be added to one of the two lists above, on purpose."""
     names = {pattern.name: pattern.callback for pattern in lti_urls.urlpatterns}
-    assert set(names) == CSRF_EXEMPT | CSRF_PROTECTED, "classify the new URL here"
-    wrong = {name for name, view in names.items() if is_csrf_exempt(view) != (name in CSRF_EXEMPT)}
+    assert set(names) == CSRF_EXEMPT | CSRF_PROTECTED | CSRF_CHECKED_IN_VIEW, "classify it here"
+    exempt = CSRF_EXEMPT | CSRF_CHECKED_IN_VIEW
+    wrong = {name for name, view in names.items() if is_csrf_exempt(view) != (name in exempt)}
     assert not wrong
 
 
@@ -75,7 +80,9 @@ def _module_of(callback) -> str:
 def test_no_other_view_of_the_plugin_is_csrf_exempt():
     """Across the whole site (admin views registered by hooks and viewsets included), the only
     CSRF-exempt views of wagtail_lti are the tool-facing ones."""
-    tool_facing = {p.callback for p in lti_urls.urlpatterns if p.name in CSRF_EXEMPT}
+    tool_facing = {
+        p.callback for p in lti_urls.urlpatterns if p.name in CSRF_EXEMPT | CSRF_CHECKED_IN_VIEW
+    }
     plugin_views = [
         (route, view)
         for route, view in _all_patterns(get_resolver())
@@ -120,7 +127,7 @@ def test_admin_cannot_be_framed_but_course_pages_can_where_configured(client, su
     lti = {"FRAME_ANCESTORS": [LMS]}
     with override_settings(WAGTAIL_LTI=lti):
         course = client.get(world.course.url)
-        launch = client.get(reverse("wagtail_lti:launch", args=[world.placement11.lti_id]))
+        launch = client.post(reverse("wagtail_lti:launch", args=[world.placement11.lti_id]))
     for response in (course, launch):
         assert response.status_code == 200
         assert response.get("X-Frame-Options") is None
@@ -275,9 +282,9 @@ def test_no_secret_in_logs(client, world):
     secrets = dict(world.secrets)
     with LogCapture() as logs:
         client.force_login(world.learner)
-        launch = client.get(reverse("wagtail_lti:launch", args=[world.placement11.lti_id]))
+        launch = client.post(reverse("wagtail_lti:launch", args=[world.placement11.lti_id]))
         assert launch.status_code == 200
-        launch13 = client.get(reverse("wagtail_lti:launch", args=[world.placement13.lti_id]))
+        launch13 = client.post(reverse("wagtail_lti:launch", args=[world.placement13.lti_id]))
         hint = re.search(r'name="lti_message_hint" value="([^"]+)"', launch13.content.decode())
         secrets["message hint"] = hint.group(1)
         # Outcomes: accepted, then replayed-looking bad signature.

@@ -94,7 +94,7 @@ class ToolValidator(RequestValidator):
 
 
 def launch(client, placement):
-    return client.get(f"/lti/launch/{placement.lti_id}/")
+    return client.post(f"/lti/launch/{placement.lti_id}/")
 
 
 def launched_form(client, user, placement) -> LaunchForm:

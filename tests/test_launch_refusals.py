@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def refused(client, placement, status: int, fragment: str):
-    response = client.get(f"/lti/launch/{placement.lti_id}/")
+    response = client.post(f"/lti/launch/{placement.lti_id}/")
     html = response.content.decode()
     assert response.status_code == status, html
     assert "This activity cannot be opened" in html
@@ -60,7 +60,7 @@ def test_link_availability_withdrawn_after_publishing(client, orgs, learner):
     enroll(learner, page)
     client.force_login(learner)
     (placement,) = placements_of(page)
-    assert client.get(f"/lti/launch/{placement.lti_id}/").status_code == 200
+    assert client.post(f"/lti/launch/{placement.lti_id}/").status_code == 200
     LearnerActivity.objects.all().delete()
 
     link.available_to.set([orgs["sales"]])
@@ -123,8 +123,8 @@ def test_unpublished_course_is_404(client, course, learner):
     refused(client, placement, 404, "This course is not published.")
 
 
-def test_launch_only_answers_get(client, course, learner):
+def test_launch_only_answers_get_and_post(client, course, learner):
     enroll(learner, course)
     client.force_login(learner)
     (placement,) = placements_of(course)
-    assert client.post(f"/lti/launch/{placement.lti_id}/").status_code == 405
+    assert client.put(f"/lti/launch/{placement.lti_id}/").status_code == 405

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 
 def launch(client, placement):
-    return client.get(f"/lti/launch/{placement.lti_id}/")
+    return client.post(f"/lti/launch/{placement.lti_id}/")
 
 
 @pytest.fixture

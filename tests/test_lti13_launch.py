@@ -179,7 +179,7 @@ def launch_url(world) -> str:
 
 def start_launch(world, client=None) -> dict:
     """The learner opens the activity: our login initiation form (checked), as a dict."""
-    response = (client or world.client).get(launch_url(world))
+    response = (client or world.client).post(launch_url(world))
     assert response.status_code == 200, response.content.decode()
     form = the_form(response)
     assert form["action"] == LOGIN_URL and form["method"] == "post"
@@ -451,7 +451,7 @@ def test_authorization_endpoint_accepts_post(world):
 
 
 def test_launch_pages_are_not_cached_and_may_be_framed_by_us_only(world):
-    response = world.client.get(launch_url(world))
+    response = world.client.post(launch_url(world))
     assert "no-store" in response["Cache-Control"] or "no-cache" in response["Cache-Control"]
     assert response["X-Frame-Options"] == "SAMEORIGIN"
     init = the_form(response)["fields"]
@@ -771,7 +771,7 @@ def test_tool_posts_a_grade_through_ags_and_the_activity_completes(world):
 def test_login_initiation_refuses_a_provider_without_login_url(world):
     world.provider.login_url = ""
     world.provider.save()
-    response = world.client.get(launch_url(world))
+    response = world.client.post(launch_url(world))
     assert response.status_code == 400
     assert "login URL" in response.content.decode()
     assert not pending_launches().exists()

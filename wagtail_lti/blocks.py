@@ -13,6 +13,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.autoreload import file_changed
 from django.utils.functional import cached_property
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
@@ -78,7 +79,9 @@ class CourseActivityBlock(blocks.StructBlock):
     Python (:func:`render_activity`, about ten times faster than rendering the template once per
     block; a test keeps the two identical). To change it, use a template of your own; it is then
     rendered as Wagtail renders any block template, with ``activity`` (a
-    ``wagtail_lti.courses.view.ActivityView``) besides ``value`` in its context:
+    ``wagtail_lti.courses.view.ActivityView``) besides ``value`` in its context. Its launch form
+    must be posted with ``activity.csrf_token`` as ``csrfmiddlewaretoken`` (as the packaged
+    template does; ``wagtail_lti.launch.rules.check_launch_request``). Your template is used with:
 
     * ``CourseActivityBlock(template="...")``, or ``template`` in a subclass's ``Meta`` (or its
       ``get_template()``);
@@ -167,105 +170,177 @@ def _template_file_changed(*, file_path, **kwargs):
         packaged_activity_template_in_use.cache_clear()
 
 
-def _escape(value) -> str:
-    """``django.utils.html.conditional_escape``, as a plain string (this is called a few dozen
-    times per block)."""
+# --- The markup of wagtail_lti/blocks/course_activity.html, piece by piece -------------------------
+#
+# Each constant below is one part of the template, in the template's order, with the template's
+# names as ``{fields}``: ``{{ a.dom_id }}`` is ``{dom_id}``, ``{% translate "Status:" %}`` is
+# ``{status_text}``. :func:`activity_markup` puts the parts the template's ``{% if %}`` tags choose
+# together (once per shape, then kept); :func:`render_activity` fills the fields of one block with
+# escaped values (``str.format_map``: a value is never read as a field). White space between
+# elements is one space where the template has some.
+
+_SECTION = (
+    '<section class="lti-activity lti-activity--{state} lti-activity--{status}" id="{dom_id}" '
+    'aria-labelledby="{dom_id}-title" data-lti-activity> '
+    '<header class="lti-activity__header"> '
+    '<h2 class="lti-activity__title" id="{dom_id}-title">{title}</h2> '
+)
+_STATUS = (
+    '<p class="lti-activity__status"> '
+    '<span class="lti-visually-hidden">{status_text}</span> '
+    '<span class="lti-badge lti-badge--{status}">{status_label}</span> {score} </p> '
+)
+_HEADER_END = "</header> {description} {messages} "
+_LOG_IN_PROMPT = '<p class="lti-activity__prompt">{log_in}</p> '
+_UNENROLLED_PROMPT = '<p class="lti-activity__prompt">{unenrolled}</p> '
+_ACTIONS = '<div class="lti-activity__actions"> '
+_LAUNCH_INTO_FRAME = (
+    '<form class="lti-activity__launch" method="post" action="{launch_url}" '
+    'target="{frame_name}" data-lti-launch="{dom_id}-frame"> '
+    '<input type="hidden" name="csrfmiddlewaretoken" value="{csrf_token}"> '
+    '<button type="submit" class="lti-button">{launch_label}</button> </form> '
+)
+_LAUNCH_IN_NEW_WINDOW = (
+    '<form class="lti-activity__launch" method="post" action="{launch_url}" target="_blank"> '
+    '<input type="hidden" name="csrfmiddlewaretoken" value="{csrf_token}"> '
+    '<button type="submit" class="lti-button">{launch_label}'
+    '<span class="lti-visually-hidden"> {new_window}</span> '
+    '<span aria-hidden="true">↗</span></button> </form> '
+)
+_HINT = '<p class="lti-activity__hint">{hint}</p> '
+_ACTIONS_END = "</div> "
+_FRAME = (
+    '<div class="lti-activity__frame" id="{dom_id}-frame" data-lti-frame> '
+    '<iframe name="{frame_name}" title="{title}" height="{frame_height}" '
+    'allow="fullscreen; clipboard-write" allowfullscreen data-lti-tool-origins="{tool_origins}">'
+    "</iframe> "
+    '<script src="{platform_storage_script}" defer></script> </div> '
+)
+_NOTICE = '<p class="lti-activity__notice">{reason}</p> '
+_SECTION_END = "</section>\n"
+
+
+@functools.cache
+def activity_markup(state: str, show_status: bool, embedded: bool, hint: bool) -> str:
+    """The activity template's markup for one shape of block, as a format string: the parts its
+    ``{% if %}`` tags choose for ``state`` (``a.state``), ``show_status`` (the status line),
+    ``embedded`` (``a.embedded``) and ``hint`` (how it gets completed)."""
+    parts = [_SECTION, _STATUS if show_status else "", _HEADER_END]
+    if state == "anonymous":
+        parts.append(_LOG_IN_PROMPT)
+    elif state == "unenrolled":
+        parts.append(_UNENROLLED_PROMPT)
+    elif state == "ready":
+        parts += [
+            _ACTIONS,
+            _LAUNCH_INTO_FRAME if embedded else _LAUNCH_IN_NEW_WINDOW,
+            _HINT if hint else "",
+            _ACTIONS_END,
+            _FRAME if embedded else "",
+        ]
+    else:
+        parts.append(_NOTICE)
+    parts.append(_SECTION_END)
+    return "".join(parts)
+
+
+def _escaped(value) -> str:
+    """``conditional_escape(value)`` as a plain string, for the values of a block (never lazy
+    strings): without Django's lazy-string wrapper, as it is called a dozen times per block."""
     if hasattr(value, "__html__"):
         return value.__html__()
     return html.escape(str(value))
 
 
-def render_activity(a, link, course) -> SafeString:
-    """The markup of ``wagtail_lti/blocks/course_activity.html`` for ``a``, an ``ActivityView``
-    (``link``: the block's resource link, ``course``: the page's ``CourseView``)."""
-    e = _escape
-    t = course.texts()
-    block_id = e(a.block_id)  # a.dom_id and a.frame_name: a prefix and the block id
-    dom_id = f"lti-activity-{block_id}"
-    frame_name = f"lti-frame-{block_id}"
-    title = e(a.title)
-    status = e(a.status)
-    out = [
-        f'\n<section class="lti-activity lti-activity--{e(a.state)} lti-activity--{status}" '
-        f'id="{dom_id}" aria-labelledby="{dom_id}-title" data-lti-activity>\n'
-        f'  <header class="lti-activity__header">\n'
-        f'    <h2 class="lti-activity__title" id="{dom_id}-title">{title}</h2>\n'
-    ]
-    if a.state == "ready" or a.state == "unavailable" and a.status != "not_started":
-        score = a.score_percent
-        if score:
-            score = t["score"] % {"score": e(score)}
-            score = f'<span class="lti-activity__score">{score}</span>'
-        label = t.get(f"status:{a.status}")
-        if label is None:
-            label = a.status_label
-        out.append(
-            f'      <p class="lti-activity__status">\n'
-            f'        <span class="lti-visually-hidden">{t["status"]}</span>\n'
-            f'        <span class="lti-badge lti-badge--{status}">{e(label)}</span>\n'
-            f"        {score}\n"
-            f"      </p>\n"
+def _score(activity, texts) -> SafeString | str:
+    """``{% blocktranslate %}Score: {{ score }}{% endblocktranslate %}`` in its ``<span>``."""
+    if not activity.score_percent:
+        return ""
+    return format_html(
+        '<span class="lti-activity__score">{}</span>',
+        mark_safe(texts["score"] % {"score": _escaped(activity.score_percent)}),  # noqa: S308
+    )
+
+
+def _description(activity) -> SafeString | str:
+    """``{{ a.description|linebreaksbr }}`` in its ``<p>``: escaped, each line break a ``<br>``."""
+    if not activity.description:
+        return ""
+    lines = _escaped(activity.description).replace("\r\n", "\n").replace("\r", "\n")
+    return format_html(
+        '<p class="lti-activity__description">{}</p>',
+        mark_safe(lines.replace("\n", "<br>")),  # noqa: S308 - escaped above
+    )
+
+
+def _messages(activity, texts) -> SafeString | str:
+    """The messages from the tool (``lti_msg`` / ``lti_errormsg``, see the return view)."""
+    if not activity.messages:
+        return ""
+    return format_html_join(
+        " ",
+        '<p class="lti-activity__message lti-activity__message--{}" role="{}"> '
+        '<span class="lti-visually-hidden">{}</span> {} </p>',
+        (
+            (
+                message.level_tag,
+                "alert" if message.level_tag == "error" else "status",
+                texts["message_error" if message.level_tag == "error" else "message"],
+                message.message if hasattr(message.message, "__html__") else str(message),
+            )
+            for message in activity.messages
+        ),
+    )
+
+
+def render_activity(activity, link, course) -> SafeString:
+    """The markup of ``wagtail_lti/blocks/course_activity.html`` for ``activity``, an
+    ``ActivityView`` (``link``: the block's resource link, ``course``: the page's ``CourseView``).
+
+    The same elements, attributes and texts in the same order as the template (a test checks
+    it); only the white space between elements differs. The labels come from
+    ``CourseView.texts()``, translated and escaped once per page.
+    """
+    texts = course.texts()
+    state, status = activity.state, activity.status
+    show_status = state == "ready" or (state == "unavailable" and status != "not_started")
+    hint = state == "ready" and bool(link) and status != "completed"
+    markup = activity_markup(state, show_status, activity.embedded, hint)
+    label = texts.get(f"status:{status}")
+    values = {
+        "state": _escaped(state),
+        "status": _escaped(status),
+        "dom_id": _escaped(activity.dom_id),
+        "title": _escaped(activity.title),
+        "status_text": texts["status"],
+        "status_label": _escaped(activity.status_label) if label is None else label,
+        "score": _score(activity, texts) if show_status else "",
+        "description": _description(activity),
+        "messages": _messages(activity, texts),
+    }
+    if state == "anonymous":
+        values["log_in"] = mark_safe(  # noqa: S308 - a {% blocktranslate %} text, url escaped
+            texts["log_in"] % {"url": _escaped(activity.login_url)}
         )
-    out.append("  </header>\n  ")
-    if a.description:
-        # The linebreaksbr filter: escaped, each line break a <br>.
-        description = e(a.description).replace("\r\n", "\n").replace("\r", "\n")
-        description = description.replace("\n", "<br>")
-        out.append(f'<p class="lti-activity__description">{description}</p>')
-    out.append("\n")
-    for message in a.messages:
-        level = message.level_tag
-        error = level == "error"
-        out.append(
-            f'    <p class="lti-activity__message lti-activity__message--{e(level)}" '
-            f'role="{"alert" if error else "status"}">\n'
-            f'      <span class="lti-visually-hidden">'
-            f"{t['message_error'] if error else t['message']}</span>\n"
-            f"      {e(str(message))}\n"
-            f"    </p>\n"
+    elif state == "unenrolled":
+        values["unenrolled"] = texts["unenrolled"]
+    elif state == "ready":
+        values.update(
+            launch_url=_escaped(activity.launch_url),
+            csrf_token=_escaped(activity.csrf_token),
+            launch_label=texts["start"] if status == "not_started" else texts["again"],
+            new_window=texts["new_window"],
+            hint=(texts["hint_score"] if link.requires_score else texts["hint_open"])
+            if hint
+            else "",
+            frame_name=_escaped(activity.frame_name),
+            frame_height=_escaped(activity.frame_height),
+            tool_origins=_escaped(activity.tool_origins),
+            platform_storage_script=_escaped(course.platform_storage_script()),
         )
-    if a.state == "anonymous":
-        prompt = t["log_in"] % {"url": e(a.login_url)}
-        out.append(f'    <p class="lti-activity__prompt">{prompt}</p>\n')
-    elif a.state == "unenrolled":
-        out.append(f'    <p class="lti-activity__prompt">{t["unenrolled"]}</p>\n')
-    elif a.state == "ready":
-        launch_url = e(a.launch_url)
-        launch_label = e(t["start"] if a.status == "not_started" else t["again"])
-        out.append('    <div class="lti-activity__actions">\n')
-        if a.embedded:
-            out.append(
-                f'        <form class="lti-activity__launch" method="get" action="{launch_url}" '
-                f'target="{frame_name}" data-lti-launch="{dom_id}-frame">\n'
-                f'          <button type="submit" class="lti-button">{launch_label}</button>\n'
-                f"        </form>\n"
-            )
-        else:
-            out.append(
-                f'        <form class="lti-activity__launch" method="get" action="{launch_url}" '
-                f'target="_blank">\n'
-                f'          <button type="submit" class="lti-button">{launch_label}'
-                f'<span class="lti-visually-hidden"> {t["new_window"]}</span> '
-                f'<span aria-hidden="true">↗</span></button>\n'
-                f"        </form>\n"
-            )
-        if link and a.status != "completed":
-            hint = t["hint_score"] if link.requires_score else t["hint_open"]
-            out.append(f'      <p class="lti-activity__hint">{hint}</p>\n')
-        out.append("    </div>\n")
-        if a.embedded:
-            out.append(
-                f'      <div class="lti-activity__frame" id="{dom_id}-frame" data-lti-frame>\n'
-                f'        <iframe name="{frame_name}" title="{title}" '
-                f'height="{e(a.frame_height)}" allow="fullscreen; clipboard-write" '
-                f'allowfullscreen data-lti-tool-origins="{e(a.tool_origins)}"></iframe>\n'
-                f'        <script src="{e(course.platform_storage_script())}" defer></script>\n'
-                f"      </div>\n"
-            )
     else:
-        out.append(f'    <p class="lti-activity__notice">{e(a.reason)}</p>\n')
-    out.append("</section>\n")
-    return mark_safe("".join(out))  # noqa: S308 - every value above is escaped
+        values["reason"] = _escaped(activity.reason)
+    return SafeString(markup.format_map(values))
 
 
 def activity_blocks(stream_value) -> Iterator[tuple[int, Any]]:

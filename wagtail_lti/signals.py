@@ -1,7 +1,7 @@
 """Signal receivers of wagtail-lti, connected when the app is ready."""
 
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
-from wagtail.models import Page
+from wagtail.models import Page, PageViewRestriction
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from .courses.placements import on_page_published
@@ -25,7 +25,15 @@ pre_save.connect(
 # when anything it is made of changes. Of pages, launches read only a course page's published
 # state (title, live, course code, organization) and its place in the tree: a draft saved, or any
 # save of a page that is not a course page, changes nothing they read.
-_CATALOGUE = (LtiProvider, LtiResourceLink, Placement, LineItem, Organization)
+# Page view restrictions too: launches honour them (wagtail_lti.launch.rules).
+_CATALOGUE = (
+    LtiProvider,
+    LtiResourceLink,
+    Placement,
+    LineItem,
+    Organization,
+    PageViewRestriction,
+)
 
 #: The fields a draft save (``save_revision``) writes: none of them is read by launches.
 DRAFT_FIELDS = frozenset(
@@ -75,6 +83,18 @@ for _model in (LtiProvider, LtiResourceLink):
         sender=_model.available_to.through,
         dispatch_uid=f"wagtail_lti_catalogue_availability_{_model.__name__}",
     )
+
+
+def _view_restriction_groups_changed(sender, **kwargs) -> None:
+    catalogue_changed()
+
+
+# A page view restriction's groups, from either side (launches honour view restrictions).
+m2m_changed.connect(
+    _view_restriction_groups_changed,
+    sender=PageViewRestriction.groups.through,
+    dispatch_uid="wagtail_lti_catalogue_view_restriction_groups",
+)
 for _name, _signal in (
     ("published", page_published),
     ("unpublished", page_unpublished),

@@ -45,7 +45,7 @@ def test_editor_reads_the_parameters_of_a_debugged_launch(
     learner_client = Client()
     learner_client.force_login(learner)
     placement = Placement.objects.get(page=course)
-    assert learner_client.get(f"/lti/launch/{placement.lti_id}/").status_code == 200
+    assert learner_client.post(f"/lti/launch/{placement.lti_id}/").status_code == 200
     entry = LaunchLogEntry.objects.get()
 
     # The editor finds it under Reports.

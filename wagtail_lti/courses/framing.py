@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpResponse
+from django.utils.cache import patch_cache_control, patch_vary_headers
 
 from ..conf import lti_settings
 
@@ -83,6 +84,16 @@ def frameable(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     return wrapped
 
 
+def private_to_the_visitor(response: HttpResponse) -> HttpResponse:
+    """``Cache-Control: private`` and ``Vary: Cookie``: a course page shows the visitor's own
+    progress, messages and launch forms (with their CSRF token), so no shared cache (a proxy, a
+    CDN, Django's cache middleware) may keep it and serve it to someone else, even one that
+    ignores ``Vary``. A ``public`` the site set is replaced; its other directives are kept."""
+    patch_cache_control(response, private=True)
+    patch_vary_headers(response, ("Cookie",))
+    return response
+
+
 def is_course_page(page: Any) -> bool:
     from ..models.courses import CoursePageMixin
 
@@ -92,12 +103,14 @@ def is_course_page(page: Any) -> bool:
 def course_page_framing(
     next_serve_page: Callable[..., HttpResponse],
 ) -> Callable[..., HttpResponse]:
-    """``on_serve_page`` hook: course pages may be framed (see the module's docstring)."""
+    """``on_serve_page`` hook: course pages may be framed (see the module's docstring), and are
+    never kept by a shared cache (:func:`private_to_the_visitor`)."""
 
     def serve(page: Any, request: Any, args: Any, kwargs: Any) -> HttpResponse:
         response = next_serve_page(page, request, args, kwargs)
         if is_course_page(page):
             allow_framing(response)
+            private_to_the_visitor(response)
         return response
 
     return serve

@@ -26,6 +26,8 @@ from django.shortcuts import resolve_url
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.functional import cached_property
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -74,6 +76,9 @@ class ActivityView:
     #: Space-separated origins of the tool's URLs: the only senders whose platform storage
     #: messages the course page answers for this activity's frame.
     tool_origins: str = ""
+    #: The CSRF token the launch form posts (launching records progress: only this site's own
+    #: pages may start it, see ``wagtail_lti.launch.rules.check_launch_request``).
+    csrf_token: str = ""
 
     @property
     def status_label(self) -> str:
@@ -138,6 +143,7 @@ class CourseView:
         self._texts: dict[str | None, dict[str, str]] = {}
         self._login_url: str | None = None
         self._platform_storage_script: str | None = None
+        self._csrf_token: str | None = None
         self._load()
 
     @cached_property
@@ -242,12 +248,25 @@ class CourseView:
             self._platform_storage_script = static("wagtail_lti/platform_storage.js")
         return self._platform_storage_script
 
+    def csrf_token(self) -> str:
+        """The CSRF token of the page's launch forms (``{% csrf_token %}``), once per page."""
+        if self._csrf_token is None:
+            from django.middleware.csrf import get_token
+
+            self._csrf_token = get_token(self.request) if self.request is not None else ""
+        return self._csrf_token
+
     def texts(self) -> dict[str, str]:
-        """The labels the default activity markup shows, translated once per page and language."""
+        """The labels the default activity markup shows, translated once per page and language,
+        as HTML: escaped as ``{% translate %}`` does, except the ``{% blocktranslate %}`` texts
+        with placeholders (``score``, ``log_in``), whose values are escaped when put in."""
         language = get_language()
         texts = self._texts.get(language)
         if texts is None:
-            texts = self._texts[language] = activity_texts()
+            texts = self._texts[language] = {
+                name: mark_safe(text) if name in ("score", "log_in") else escape(text)  # noqa: S308
+                for name, text in activity_texts().items()
+            }
         return texts
 
     def activity(self, block_id: str | None, value) -> ActivityView:
@@ -287,6 +306,7 @@ class CourseView:
             return view
         view.state = ActivityState.READY
         view.launch_url = self.launch_url(placement.lti_id)
+        view.csrf_token = self.csrf_token()
         view.tool_origins = tool_origins(link, self._provider_origins.get(placement.provider_id))
         return view
 

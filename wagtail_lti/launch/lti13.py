@@ -311,7 +311,7 @@ def _issue(
         from .rules import LaunchRefused, check_can_launch
 
         try:
-            check_can_launch(request.user, target)
+            check_can_launch(request.user, target, request)
         except LaunchRefused as refused:
             raise oidc.AccessDenied(str(refused)) from refused
     ctx = context_from_data(pending.data["context"])

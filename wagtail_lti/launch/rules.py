@@ -14,6 +14,8 @@ Shared by LTI 1.1 (``wagtail_lti.launch.views``) and LTI 1.3 (``wagtail_lti.laun
 
 from __future__ import annotations
 
+from django.http import HttpRequest
+from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.translation import gettext as _
 
 from ..models import Enrollment, LtiResourceLink, Placement
@@ -59,15 +61,88 @@ def course_of(placement: Placement):
     return cached
 
 
-def check_can_launch(user, target: LaunchTarget | None) -> Enrollment:
+class _CsrfCheck(CsrfViewMiddleware):
+    """Django's CSRF check (token, ``Origin``, ``Referer``), answering the reason it fails
+    instead of Django's failure page, so a learner gets the launch's own explanation."""
+
+    def _reject(self, request, reason):
+        return reason
+
+
+def cross_site_reason(request: HttpRequest) -> str | None:
+    """Why ``request`` may not launch anything as the signed-in learner, or ``None``.
+
+    A launch records the learner's progress (an activity that needs no score is completed when
+    opened), so only this site's own pages may start one:
+
+    * a POST (the activity block's form) must pass Django's CSRF check: the form's token, and on
+      HTTPS an ``Origin`` or ``Referer`` of this site;
+    * a GET only when the browser says it comes from this site's own pages
+      (``Sec-Fetch-Site: same-origin``), e.g. a site's own activity template with a GET form or a
+      link on our pages; any other GET (another site's link, image or form, an old browser that
+      does not say) is not a launch.
+    """
+    if request.method == "POST":
+        check = _CsrfCheck(lambda request: None)
+        if "CSRF_COOKIE" not in request.META:  # CsrfViewMiddleware not installed
+            check.process_request(request)
+        return check.process_view(request, None, (), {})
+    if request.headers.get("Sec-Fetch-Site") == "same-origin":
+        return None
+    return "not a request from this site's pages"
+
+
+def check_launch_request(request: HttpRequest) -> None:
+    """Raise :class:`LaunchRefused` (``cross_site``) when :func:`cross_site_reason` finds one.
+
+    Every door that starts a launch for the signed-in learner calls it before recording
+    anything. (The LTI 1.3 authorization request comes from the tool's site by design: it
+    launches only with the single-use message hint that a checked launch stored.)
+    """
+    reason = cross_site_reason(request)
+    if reason is not None:
+        raise LaunchRefused(
+            _(
+                "This activity was not opened, because the request did not come from a course "
+                "page of this site. If you want to start it, press the button below."
+            ),
+            code="cross_site",
+        )
+
+
+def passes_view_restrictions(request: HttpRequest | None, course) -> bool:
+    """Whether ``request`` may see the course page ``course`` (a ``CourseFacts``) as Wagtail
+    would serve it: every view restriction of the page and its ancestors (password, groups,
+    login) accepts the request (``PageViewRestriction.accept_request``: a password restriction
+    is passed in the session, on the page's own password form).
+
+    Reads nothing when the page has no restrictions (a fact of the kept launch target); the
+    restrictions themselves are read on every launch of a restricted page. Without a request
+    there is no session to look in: a restricted page is refused.
+    """
+    if not course.restricted_by:
+        return True
+    if request is None:
+        return False
+    from wagtail.models import PageViewRestriction
+
+    restrictions = PageViewRestriction.objects.filter(page_id__in=course.restricted_by)
+    return all(restriction.accept_request(request) for restriction in restrictions)
+
+
+def check_can_launch(
+    user, target: LaunchTarget | None, request: HttpRequest | None = None
+) -> Enrollment:
     """Raise :class:`LaunchRefused` unless ``user`` may launch ``target``'s placement now.
 
     ``target`` comes from ``wagtail_lti.launch.targets.launch_target`` (``None``: no such
-    placement). Checked in this order: the placement exists; logged in and active; the activity
-    is still on its course page and the page is live; the page is a course with an organization;
-    the user has an active enrollment (read now, on every launch); the resource link and its
-    provider may still be used by the course's organization; the provider is set up for its LTI
-    version. Returns the user's enrollment.
+    placement); ``request`` is the launch request (its session and user decide the page's view
+    restrictions). Checked in this order: the placement exists; logged in and active; the
+    activity is still on its course page and the page is live; the page is a course with an
+    organization; the page's view restrictions accept the request (:func:`passes_view_restrictions`,
+    the same as for seeing the page); the user has an active enrollment (read now, on every
+    launch); the resource link and its provider may still be used by the course's organization;
+    the provider is set up for its LTI version. Returns the user's enrollment.
     """
     if target is None:
         raise LaunchRefused(
@@ -88,6 +163,15 @@ def check_can_launch(user, target: LaunchTarget | None) -> Enrollment:
         raise LaunchRefused(
             _("This page is not set up as a course, so its activities cannot be launched."),
             code="not_a_course",
+        )
+    if not passes_view_restrictions(request, course):
+        raise LaunchRefused(
+            _(
+                "“%(course)s” is restricted: open the course page (and enter its password or "
+                "log in with an account that may see it), then start the activity from there."
+            )
+            % {"course": course.title},
+            code="page_restricted",
         )
     enrollment = active_enrollment(user, course)
     if enrollment is None:

@@ -9,8 +9,8 @@ them as a :class:`LaunchTarget` and keeps it, pickled, for ``LAUNCH_TARGET_CACHE
 
 **Correct across processes.** Each kept target is stamped with the *catalogue generation*, a
 random token in the shared cache named by ``CACHE_ALIAS`` (``wagtail_lti:catalogue-generation``). Saving or deleting
-a provider, resource link, placement, line item, organization or page, changing an availability
-list, publishing, unpublishing or moving a page, or moving an organization replaces the token
+a provider, resource link, placement, line item, organization, page or page view restriction,
+changing an availability list, publishing, unpublishing or moving a page, or moving an organization replaces the token
 (``wagtail_lti.signals``), at once and again when the transaction commits; every process
 compares the token on each use (one cache read) and drops what was loaded under another one. A
 missing token (a cache restart, an eviction) counts as a change. The time limit bounds what a
@@ -60,6 +60,9 @@ class CourseFacts:
     is_course: bool
     course_code: str
     organization: object | None  # wagtail_lti.models.Organization
+    #: The pages (this one or its ancestors) whose Wagtail view restrictions (password, groups,
+    #: login) apply to this page; empty when none do, and then a launch reads nothing more.
+    restricted_by: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,7 @@ def _course_facts(page) -> CourseFacts | None:
         is_course=is_course,
         course_code=(getattr(specific, "course_code", "") or "") if is_course else "",
         organization=specific.course_organization if is_course else None,
+        restricted_by=tuple(sorted({r.page_id for r in specific.get_view_restrictions()})),
     )
 
 

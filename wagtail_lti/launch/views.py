@@ -1,13 +1,16 @@
 """The learner's launch of a course activity, and the tool's way back (the return URL).
 
-``wagtail_lti:launch`` (``launch/<placement_id>/``) is what an activity block's iframe or new
-window opens. It re-checks that the visitor may launch (``wagtail_lti.launch.rules``), then:
+``wagtail_lti:launch`` (``launch/<placement_id>/``) is what an activity block's form posts to (into
+the activity's iframe or a new window). It re-checks that the visitor may launch and that the
+request comes from this site's own pages (``wagtail_lti.launch.rules``: ``check_can_launch``,
+``check_launch_request``), then:
 
 * LTI 1.1: answers with a form signed with OAuth 1.0a (HMAC-SHA1) that submits itself to the
   tool's URL (a visible button does it when JavaScript is off), and records the launch;
 * LTI 1.3: hands over to ``wagtail_lti.launch.lti13.start_login``.
 
-A refused launch gets a small page explaining why (403 or 404), never an error 500.
+A refused launch gets a small page explaining why (403 or 404), never an error 500; a request
+from another site records nothing and gets a page with a button that starts the activity.
 
 ``wagtail_lti:launch_return`` (``launch/<placement_id>/return/``) is the
 ``launch_presentation_return_url``: the tool sends the learner there with ``lti_msg`` /
@@ -26,7 +29,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from .. import launch_log
 from ..courses.framing import frameable
@@ -34,7 +37,7 @@ from ..courses.view import message_tags_for
 from ..models import Placement
 from .context import build_launch_context
 from .lti11 import _lti11_response
-from .rules import LaunchRefused, check_can_launch, course_of
+from .rules import LaunchRefused, check_can_launch, check_launch_request, course_of
 from .targets import launch_target
 
 
@@ -73,14 +76,17 @@ def _refused(request: HttpRequest, refused: LaunchRefused, placement: Placement 
             "code": refused.code,
             "course_url": course_url,
             "login_url": login_url,
+            # A launch refused for coming from elsewhere: the learner may start it from here.
+            "retry_url": request.path if refused.code == "cross_site" else "",
         },
         status=refused.status,
     )
 
 
+@csrf_exempt  # checked by check_launch_request, which answers with the launch's own page
 @never_cache
 @frameable
-@require_GET
+@require_http_methods(["GET", "POST"])
 @launch_log.logged("launch", user_from_session=True)
 def launch(request: HttpRequest, placement_id: str) -> HttpResponse:
     """Launch placement ``placement_id`` (its ``lti_id``) for the logged-in learner."""
@@ -89,7 +95,8 @@ def launch(request: HttpRequest, placement_id: str) -> HttpResponse:
     if target is not None:
         launch_log.note(request, placement=placement, provider=target.provider)
     try:
-        enrollment = check_can_launch(request.user, target)
+        enrollment = check_can_launch(request.user, target, request)
+        check_launch_request(request)
         ctx = build_launch_context(request, target, enrollment)
         if target.provider.is_lti13:
             from .lti13 import start_login
