@@ -20,7 +20,7 @@ from django.contrib.auth.models import Group, Permission
 
 
 # Fixtures of course pages, activities and enrollments (``course``, ``link``, ``learner``, ...).
-pytest_plugins = ["tests.course_fixtures"]
+pytest_plugins = ["tests.support.factories"]
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run
 # inside one unless told it is safe (browser tests only touch the ORM between page actions).
@@ -62,7 +62,7 @@ def isolate_worker_cache(worker: str | None) -> None:
     and overwrite each other's keys (launch targets' catalogue generation, tools' JWKS, rate
     limits). Each worker already has its own test database (pytest-django); this gives it its own
     keys. ``CACHE_KEY_PREFIX`` is what the example site's settings read, so gunicorn servers a
-    test starts (tests/app_servers.py) use the same prefix as the worker that started them.
+    test starts (tests/support/app_servers.py) use the same prefix as the worker that started them.
     Redis' ``clear()`` (FLUSHDB) would still empty every worker's keys, so it deletes only this
     prefix's keys.
     """

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.course_fixtures import make_provider
+from tests.support.factories import make_provider
 
 
 pytestmark = [

@@ -12,8 +12,8 @@ import pytest
 from django.test import Client
 from playwright.sync_api import expect
 
-from tests.course_fixtures import SECRET, enroll, make_course, make_learner, make_link
-from tests.course_fixtures import make_provider as make_course_provider
+from tests.support.factories import SECRET, enroll, make_course, make_learner, make_link
+from tests.support.factories import make_provider as make_course_provider
 from wagtail_lti.models import LaunchLogEntry, LtiProvider, Placement
 
 

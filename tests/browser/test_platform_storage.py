@@ -17,7 +17,7 @@ from types import SimpleNamespace
 import pytest
 from playwright.sync_api import expect
 
-from tests.course_fixtures import enroll, make_course, make_learner, make_link, make_provider
+from tests.support.factories import enroll, make_course, make_learner, make_link, make_provider
 
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
