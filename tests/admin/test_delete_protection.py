@@ -7,7 +7,8 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from wagtail.models import Page
 
-from tests.support.admin import make_link, make_provider, text, url
+from tests.support.admin import text, url
+from tests.support.factories import make_link, make_provider
 from wagtail_lti.models import LineItem, LtiProvider, LtiResourceLink, Placement
 
 
@@ -25,9 +26,11 @@ def _messages(response):
 
 
 def test_provider_used_by_resource_links_cannot_be_deleted(client_alice, orgs):
-    provider = make_provider(orgs["engineering"], "Moodle")
-    make_link(orgs["engineering"], provider, "Contract quiz")
-    make_link(orgs["partner"], provider, "Partner quiz")  # not Alice's: counted, not named
+    provider = make_provider(orgs["engineering"], name="Moodle")
+    make_link(provider, organization=orgs["engineering"], name="Contract quiz")
+    make_link(
+        provider, organization=orgs["partner"], name="Partner quiz"
+    )  # not Alice's: counted, not named
 
     response = client_alice.get(url(LtiProvider, "delete", provider.pk))
     assert response.status_code == 200
@@ -48,7 +51,7 @@ def test_provider_used_by_resource_links_cannot_be_deleted(client_alice, orgs):
 
 
 def test_provider_with_gradebook_columns_cannot_be_deleted(client_alice, orgs):
-    provider = make_provider(orgs["engineering"], "Grader")
+    provider = make_provider(orgs["engineering"], name="Grader")
     course = Page.objects.get(depth=2)
     LineItem.objects.create(provider=provider, course=course, label="Final exam")
     response = client_alice.post(url(LtiProvider, "delete", provider.pk))
@@ -58,8 +61,8 @@ def test_provider_with_gradebook_columns_cannot_be_deleted(client_alice, orgs):
 
 
 def test_link_used_by_pages_cannot_be_deleted(client_alice, orgs):
-    provider = make_provider(orgs["engineering"], "Moodle")
-    link = make_link(orgs["engineering"], provider, "Contract quiz")
+    provider = make_provider(orgs["engineering"], name="Moodle")
+    link = make_link(provider, organization=orgs["engineering"], name="Contract quiz")
     course = Page.objects.get(depth=2)
     Placement.objects.create(page=course, block_id="block-1", resource_link=link)
     Placement.objects.create(page=course, block_id="block-2", resource_link=link)
@@ -77,17 +80,17 @@ def test_link_used_by_pages_cannot_be_deleted(client_alice, orgs):
 
 
 def test_unused_records_can_be_deleted(client_alice, orgs):
-    provider = make_provider(orgs["engineering"], "Moodle")
-    link = make_link(orgs["engineering"], provider, "Contract quiz")
+    provider = make_provider(orgs["engineering"], name="Moodle")
+    link = make_link(provider, organization=orgs["engineering"], name="Contract quiz")
     assert client_alice.post(url(LtiResourceLink, "delete", link.pk)).status_code == 302
     assert client_alice.post(url(LtiProvider, "delete", provider.pk)).status_code == 302
     assert not LtiProvider.objects.exists() and not LtiResourceLink.objects.exists()
 
 
 def test_bulk_delete_refuses_records_in_use(client_alice, orgs):
-    used = make_provider(orgs["engineering"], "Used")
-    unused = make_provider(orgs["engineering"], "Unused")
-    make_link(orgs["engineering"], used, "Quiz")
+    used = make_provider(orgs["engineering"], name="Used")
+    unused = make_provider(orgs["engineering"], name="Unused")
+    make_link(used, organization=orgs["engineering"], name="Quiz")
     path = reverse("wagtail_bulk_action", args=("wagtail_lti", "ltiprovider", "delete"))
     response = client_alice.post(f"{path}?id={used.pk}&id={unused.pk}")
     assert response.status_code == 302
@@ -100,8 +103,8 @@ def test_link_on_a_draft_course_page_cannot_be_deleted(client_alice, orgs):
     """No placement yet (the page is not published): Wagtail's reference index knows the use."""
     from tests.support.factories import make_course
 
-    provider = make_provider(orgs["engineering"], "Moodle")
-    link = make_link(orgs["engineering"], provider, "Draft quiz")
+    provider = make_provider(orgs["engineering"], name="Moodle")
+    link = make_link(provider, organization=orgs["engineering"], name="Draft quiz")
     course = make_course(orgs["engineering"], [link], title="Contract law", publish=False)
     assert not Placement.objects.filter(resource_link=link).exists()
     response = client_alice.post(url(LtiResourceLink, "delete", link.pk))
@@ -113,8 +116,8 @@ def test_link_on_a_draft_course_page_cannot_be_deleted(client_alice, orgs):
 
 def test_link_whose_blocks_were_removed_can_be_deleted(client_alice, orgs):
     """An inactive placement (block removed from the published page) keeps its results only."""
-    provider = make_provider(orgs["engineering"], "Moodle")
-    link = make_link(orgs["engineering"], provider, "Old quiz")
+    provider = make_provider(orgs["engineering"], name="Moodle")
+    link = make_link(provider, organization=orgs["engineering"], name="Old quiz")
     placement = Placement.objects.create(
         page=Page.objects.get(depth=2), block_id="gone", resource_link=link, is_active=False
     )

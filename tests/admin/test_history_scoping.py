@@ -28,8 +28,8 @@ from wagtail.admin.views.reports import audit_logging as site_history
 from wagtail.log_actions import log
 from wagtail.models import Collection, GroupPagePermission, ModelLogEntry, PageLogEntry
 
-from tests.support.admin import link_post, make_link, make_provider, provider_post, url
-from tests.support.factories import make_course, make_learner, site_root
+from tests.support.admin import link_post, provider_post, url
+from tests.support.factories import make_course, make_learner, make_link, make_provider, site_root
 from wagtail_lti.models import (
     Enrollment,
     LtiLogEntry,
@@ -350,7 +350,7 @@ def test_deleted_records_stay_with_the_organization_they_belonged_to(client, his
 def test_a_moved_record_goes_with_its_history(client, history, orgs, superuser):
     """The history of a record that exists follows the record: its current organization decides."""
     alice, pat = history["alice"], history["pat"]
-    wanderer = make_provider(orgs["engineering"], "Wanderer")
+    wanderer = make_provider(orgs["engineering"], name="Wanderer")
     log(wanderer, "wagtail.create", user=alice)
     wanderer.organization = orgs["partner"]
     wanderer.save()
@@ -384,10 +384,12 @@ def test_the_query_count_does_not_grow_with_the_entries(client, history, orgs):
     before = count()
     for n in range(6):
         for side, organization in (("mine", orgs["engineering"]), ("theirs", orgs["partner"])):
-            provider = make_provider(organization, f"Extra {organization.pk}-{n}")
+            provider = make_provider(organization, name=f"Extra {organization.pk}-{n}")
             log(provider, "wagtail.create", user=history["alice"])
             log(
-                make_link(organization, provider, f"Extra link {organization.pk}-{n}"),
+                make_link(
+                    provider, organization=organization, name=f"Extra link {organization.pk}-{n}"
+                ),
                 "wagtail.create",
             )
             person = make_learner(f"extra-{side}-{n}")
@@ -470,7 +472,7 @@ def test_organization_membership_and_enrollment_history_pages(client, history):
 
 def test_migration_moves_earlier_entries_and_back(orgs, superuser):
     migration = importlib.import_module("wagtail_lti.migrations.0002_ltilogentry")
-    provider = make_provider(orgs["engineering"], "Old tool")
+    provider = make_provider(orgs["engineering"], name="Old tool")
     provider_type = ContentType.objects.get_for_model(LtiProvider)
     old = [
         ModelLogEntry.objects.create(

@@ -10,7 +10,8 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from tests.support.admin import make_provider, text
+from tests.support.admin import text
+from tests.support.factories import make_provider
 from wagtail_lti import scoping
 from wagtail_lti.models import Organization, OrganizationMembership
 
@@ -149,7 +150,7 @@ def test_delete_refused_while_in_use(client_alice, orgs):
     assert response.status_code == 200
     messages = [str(m).strip() for m in get_messages(response.wsgi_request)]
     assert "sub-organization “Platform team”" in messages[0]
-    make_provider(orgs["platform"], "Platform tool")
+    make_provider(orgs["platform"], name="Platform tool")
     response = client_alice.post(org_url("delete", orgs["platform"].pk))
     assert response.status_code == 200
     assert "LTI provider “Platform tool”" in text(response)

@@ -14,13 +14,13 @@ from tests.support.admin import (
     ec_public_pem,
     field_errors,
     lti13_post,
-    make_provider,
     provider_post,
     rsa_private_pem,
     rsa_public_pem,
     text,
     url,
 )
+from tests.support.factories import make_provider
 from wagtail_lti.models import LtiProvider
 
 
@@ -228,7 +228,7 @@ def test_post_with_an_organization_not_managed_is_refused(client_alice, orgs):
 
 
 def test_moving_a_provider_to_another_editors_organization_is_refused(client_alice, orgs, alice):
-    provider = make_provider(orgs["engineering"], "Mine")
+    provider = make_provider(orgs["engineering"], name="Mine")
     response = client_alice.post(
         url(LtiProvider, "edit", provider.pk), provider_post(orgs["partner"], name="Mine")
     )
@@ -255,7 +255,7 @@ def test_availability_only_managed_organizations(client_alice, orgs):
 
 def test_availability_set_by_others_is_kept(client_alice, orgs):
     """An editor's save keeps organizations they do not manage on the Availability tab."""
-    provider = make_provider(orgs["engineering"], "Shared", available_to=[orgs["partner"]])
+    provider = make_provider(orgs["engineering"], name="Shared", available_to=[orgs["partner"]])
     response = client_alice.get(url(LtiProvider, "edit", provider.pk))
     assert "Also available to these organizations, which you do not manage" in text(response)
     assert "Partner Co" in text(response)
@@ -372,7 +372,7 @@ def test_lti13_urls_must_be_http(client_alice, orgs):
 
 @override_settings(WAGTAIL_LTI={"ISSUER": "https://lms.example.edu"})
 def test_platform_details_shown_with_copy_buttons(client_alice, orgs):
-    provider = make_provider(orgs["engineering"], "Advantage", lti_version="1.3")
+    provider = make_provider(orgs["engineering"], name="Advantage", version="1.3")
     response = client_alice.get(url(LtiProvider, "edit", provider.pk))
     html = response.content.decode()
     for value in (
@@ -399,12 +399,12 @@ def test_platform_details_use_the_request_root_without_issuer(client_alice):
 
 
 def test_listing_search_filters_and_columns(client_alice, orgs):
-    moodle = make_provider(orgs["engineering"], "Moodle", available_to=[orgs["platform"]])
-    make_provider(orgs["platform"], "Canvas", lti_version="1.3")
-    make_provider(orgs["sales"], "Hidden from Alice")
-    from tests.support.admin import make_link
+    moodle = make_provider(orgs["engineering"], name="Moodle", available_to=[orgs["platform"]])
+    make_provider(orgs["platform"], name="Canvas", version="1.3")
+    make_provider(orgs["sales"], name="Hidden from Alice")
+    from tests.support.factories import make_link
 
-    make_link(orgs["engineering"], moodle, "Quiz")
+    make_link(moodle, organization=orgs["engineering"], name="Quiz")
 
     def names(query=""):
         response = client_alice.get(url(LtiProvider, "list", query=query))

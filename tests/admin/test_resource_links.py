@@ -8,15 +8,8 @@ from html import unescape
 
 import pytest
 
-from tests.support.admin import (
-    chooser_url,
-    field_errors,
-    link_post,
-    make_link,
-    make_provider,
-    text,
-    url,
-)
+from tests.support.admin import chooser_url, field_errors, link_post, text, url
+from tests.support.factories import make_link, make_provider
 from wagtail_lti.models import LtiProvider, LtiResourceLink
 
 
@@ -40,11 +33,11 @@ def providers(orgs):
     """Who may use which provider (availability rule)."""
     return {
         # Owned by Engineering: Engineering and the Platform team may use it.
-        "eng": make_provider(orgs["engineering"], "Engineering tool"),
+        "eng": make_provider(orgs["engineering"], name="Engineering tool"),
         # Owned by Partner Co, shared with Acme: every Acme organization may use it.
-        "shared": make_provider(orgs["partner"], "Shared tool", available_to=[orgs["acme"]]),
+        "shared": make_provider(orgs["partner"], name="Shared tool", available_to=[orgs["acme"]]),
         # Owned by Partner Co, shared with nobody.
-        "private": make_provider(orgs["partner"], "Partner's private tool"),
+        "private": make_provider(orgs["partner"], name="Partner's private tool"),
     }
 
 
@@ -105,7 +98,7 @@ def test_handmade_post_setting_another_editors_organization_as_owner(
     client_alice, orgs, providers, make_editor
 ):
     make_editor("pat", orgs["partner"])
-    link = make_link(orgs["engineering"], providers["eng"], "Mine")
+    link = make_link(providers["eng"], organization=orgs["engineering"], name="Mine")
     response = client_alice.post(
         url(LtiResourceLink, "edit", link.pk),
         link_post(orgs["partner"], providers["shared"], name="Mine"),
@@ -237,9 +230,14 @@ def test_chosen_view_is_scoped(client_alice, providers):
 
 def test_resource_link_chooser_is_scoped(client_alice, orgs, providers):
     """The link chooser (used by course pages' activity blocks) follows the same rules."""
-    make_link(orgs["engineering"], providers["eng"], "Engineering quiz")
-    make_link(orgs["partner"], providers["private"], "Partner quiz")
-    make_link(orgs["partner"], providers["shared"], "Shared quiz", available_to=[orgs["sales"]])
+    make_link(providers["eng"], organization=orgs["engineering"], name="Engineering quiz")
+    make_link(providers["private"], organization=orgs["partner"], name="Partner quiz")
+    make_link(
+        providers["shared"],
+        organization=orgs["partner"],
+        name="Shared quiz",
+        available_to=[orgs["sales"]],
+    )
     response = client_alice.get(chooser_url(LtiResourceLink))
     html = json.loads(response.content)["html"]
     assert "Engineering quiz" in html and "Shared quiz" in html
@@ -254,9 +252,14 @@ def test_resource_link_chooser_is_scoped(client_alice, orgs, providers):
 def test_listing_columns_and_filters(client_alice, orgs, providers):
     from wagtail_lti.models import Placement
 
-    lti13 = make_provider(orgs["sales"], "Advantage", lti_version="1.3")
-    quiz = make_link(orgs["engineering"], providers["eng"], "Quiz", available_to=[orgs["platform"]])
-    make_link(orgs["sales"], lti13, "Lab")
+    lti13 = make_provider(orgs["sales"], name="Advantage", version="1.3")
+    quiz = make_link(
+        providers["eng"],
+        organization=orgs["engineering"],
+        name="Quiz",
+        available_to=[orgs["platform"]],
+    )
+    make_link(lti13, organization=orgs["sales"], name="Lab")
     from wagtail.models import Page
 
     home = Page.objects.get(depth=2)

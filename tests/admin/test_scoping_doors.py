@@ -12,7 +12,8 @@ import json
 import pytest
 from django.urls import NoReverseMatch, reverse
 
-from tests.support.admin import chooser_url, link_post, make_link, make_provider, provider_post, url
+from tests.support.admin import chooser_url, link_post, provider_post, url
+from tests.support.factories import make_link, make_provider
 from wagtail_lti.models import LtiProvider, LtiResourceLink
 
 
@@ -31,13 +32,13 @@ def pat(orgs, make_editor):
 
 @pytest.fixture
 def records(orgs):
-    mine_provider = make_provider(orgs["engineering"], "Alice tool")
-    theirs_provider = make_provider(orgs["partner"], "Pat tool")
+    mine_provider = make_provider(orgs["engineering"], name="Alice tool")
+    theirs_provider = make_provider(orgs["partner"], name="Pat tool")
     return {
         LtiProvider: (mine_provider, theirs_provider),
         LtiResourceLink: (
-            make_link(orgs["engineering"], mine_provider, "Alice link"),
-            make_link(orgs["partner"], theirs_provider, "Pat link"),
+            make_link(mine_provider, organization=orgs["engineering"], name="Alice link"),
+            make_link(theirs_provider, organization=orgs["partner"], name="Pat link"),
         ),
     }
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import time
-from html.parser import HTMLParser
 from urllib.parse import urlencode
 
 import pytest
@@ -25,6 +24,8 @@ from oauthlib.oauth1 import (
 )
 from oauthlib.oauth1 import Client as OAuthClient
 
+from tests.support.forms import the_form
+
 
 KEY = "ci-tool-key"
 SECRET = "ci tool secret & more"
@@ -33,26 +34,6 @@ FORM = "application/x-www-form-urlencoded"
 LTI_LINK = "application/vnd.ims.lti.v1.ltilink"
 
 pytestmark = pytest.mark.django_db
-
-
-class _FormParser(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.forms: list[dict] = []
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form":
-            self.forms.append({"action": attrs.get("action", ""), "fields": []})
-        elif tag == "input" and self.forms and attrs.get("name"):
-            self.forms[-1]["fields"].append((attrs["name"], attrs.get("value", "")))
-
-
-def the_form(response) -> dict:
-    parser = _FormParser()
-    parser.feed(response.content.decode())
-    assert len(parser.forms) == 1, response.content.decode()
-    return parser.forms[0]
 
 
 class ToolValidator(RequestValidator):
@@ -284,9 +265,9 @@ def test_answer_without_session_cookie_is_reposted(world):
     assert first.status_code == 200
     form = the_form(first)
     assert form["action"] == return_path()
-    assert ("wagtail_lti_repost", "1") in form["fields"]
+    assert ("wagtail_lti_repost", "1") in form["pairs"]
     # The editor's browser re-posts the same fields (and our marker) to the same URL.
-    answer = world["client"].post(return_path(), urlencode(form["fields"]), content_type=FORM)
+    answer = world["client"].post(return_path(), urlencode(form["pairs"]), content_type=FORM)
     assert answer.status_code == 303, answer.content.decode()
     assert links().count() == 2
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from html.parser import HTMLParser
 
 import jwt
 import pytest
@@ -26,7 +25,10 @@ from pylti1p3.contrib.django import DjangoCacheDataStorage, DjangoMessageLaunch,
 from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.lineitem import LineItem
 
-from tests.tooling.lti13_tool import make_key_pair, make_tool_conf
+from tests.support.factories import make_link, make_provider
+from tests.support.forms import the_form
+from tests.support.world import World
+from tests.tooling.lti13_tool import make_key_pair
 from tests.tooling.requests_adapter import routed_session
 from wagtail_lti.lti.deep_linking import DATA_CLAIM, SETTINGS_CLAIM
 from wagtail_lti.lti.lti13 import LTI_CLAIM
@@ -43,34 +45,6 @@ CONTENT_ITEMS = "https://purl.imsglobal.org/spec/lti-dl/claim/content_items"
 pytestmark = pytest.mark.django_db
 
 
-# --- Reading the HTML forms the platform answers with -------------------------------------------
-
-
-class _FormParser(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.forms: list[dict] = []
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form":
-            self.forms.append(
-                {"action": attrs.get("action", ""), "method": attrs.get("method"), "fields": {}}
-            )
-        elif tag == "input" and self.forms and attrs.get("name"):
-            self.forms[-1]["fields"][attrs["name"]] = attrs.get("value", "")
-
-
-def the_form(response_or_html) -> dict:
-    text = (
-        response_or_html if isinstance(response_or_html, str) else response_or_html.content.decode()
-    )
-    parser = _FormParser()
-    parser.feed(text)
-    assert len(parser.forms) == 1, text
-    return parser.forms[0]
-
-
 # --- The world: an organization's editor, a 1.3 provider, an existing link -----------------------
 
 
@@ -79,31 +53,8 @@ def tool_keys():
     return make_key_pair()
 
 
-@dataclass
-class World:
-    orgs: dict
-    provider: object
-    existing: object
-    editor: object
-    client: Client
-    tool_private: str
-    tool_public: str
-
-    def conf(self, provider=None):
-        provider = provider or self.provider
-        return make_tool_conf(
-            issuer=ISSUER,
-            client_id=provider.client_id,
-            deployment_id=provider.deployment_id,
-            private_pem=self.tool_private,
-            public_pem=self.tool_public,
-            platform_base=ISSUER,
-        )
-
-
 def make_13_provider(organization, public_pem, *, name="Content tool", **fields):
-    from wagtail_lti.models import LtiProvider
-
+    """The deep-linking tool's registration (an LTI 1.3 provider without a 1.1 key or secret)."""
     values = {
         "login_url": LOGIN_URL,
         "launch_url": LAUNCH_URL,
@@ -113,28 +64,32 @@ def make_13_provider(organization, public_pem, *, name="Content tool", **fields)
         "custom_parameters": "custom_mode=select",
     }
     values.update(fields)
-    return LtiProvider.objects.create(
-        name=name, organization=organization, lti_version=LtiProvider.Version.LTI_1P3, **values
-    )
+    return make_provider(organization, name=name, version="1.3", key="", secret=None, **values)
 
 
 @pytest.fixture
 def world(orgs, make_editor, tool_keys, settings):
-    from wagtail_lti.models import LtiResourceLink
-
     settings.ALLOWED_HOSTS = ["testserver", "tool.example"]
     provider = make_13_provider(orgs["acme"], tool_keys[1])
-    existing = LtiResourceLink.objects.create(
+    existing = make_link(
+        provider,
         name="Existing activity",
         organization=orgs["acme"],
-        provider=provider,
         url=f"{TOOL}/lti/existing",
         custom_parameters="custom_keep=me",
     )
     editor = make_editor("alice", orgs["acme"])
     client = Client()
     client.force_login(editor)
-    return World(orgs, provider, existing, editor, client, *tool_keys)
+    return World(
+        orgs=orgs,
+        provider=provider,
+        existing=existing,
+        editor=editor,
+        client=client,
+        tool_private=tool_keys[0],
+        tool_public=tool_keys[1],
+    )
 
 
 def start_path() -> str:
@@ -218,7 +173,7 @@ class Launched:
 def deep_linking_launch(world, client=None, **start_kwargs) -> Launched:
     """Start a selection and let PyLTI1p3 validate the deep linking launch it receives."""
     client = client or world.client
-    conf = world.conf(start_kwargs.get("provider"))
+    conf = world.tool_conf(start_kwargs.get("provider"))
     init = start(world, client, **start_kwargs)
     login_response = tool_login(init, conf)
     answer = client.get(login_response["Location"])

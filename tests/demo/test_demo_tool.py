@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import time
-from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -29,6 +28,7 @@ from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
 from tests.support.factories import enroll, make_course, make_learner, make_link
+from tests.support.forms import read_page, the_form
 from tests.tooling.requests_adapter import routed_session
 
 
@@ -44,37 +44,9 @@ pytestmark = pytest.mark.django_db
 # --- Helpers ---------------------------------------------------------------------------------------
 
 
-class _Forms(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.forms: list[dict] = []
-        self.links: list[dict] = []
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form":
-            self.forms.append({"action": attrs.get("action", ""), "fields": {}})
-        elif tag == "input" and self.forms and attrs.get("name"):
-            self.forms[-1]["fields"][attrs["name"]] = attrs.get("value", "")
-        elif tag == "a":
-            self.links.append(attrs)
-
-
-def parse(response) -> _Forms:
-    parser = _Forms()
-    parser.feed(response.content.decode())
-    return parser
-
-
-def only_form(response) -> dict:
-    forms = parse(response).forms
-    assert len(forms) == 1, response.content.decode()
-    return forms[0]
-
-
 def link_named(response, text: str) -> str:
     body = response.content.decode()
-    for link in parse(response).links:
+    for link in read_page(response).links:
         href = link.get("href", "")
         if href and href.replace("&", "&amp;") in body:
             start = body.find(href.replace("&", "&amp;"))
@@ -174,7 +146,7 @@ def test_lti11_launch_signed_by_an_independent_signer_is_shown(registration11):
         assert text in body, text
     # Shown in the platform's iframe: no X-Frame-Options: DENY.
     assert "X-Frame-Options" not in response
-    form = only_form(response)
+    form = the_form(response)
     assert form["action"] == reverse("demo_tool:lti11_score")
     assert form["fields"]["launch_id"].startswith("lti11-launch-")
     back = link_named(response, "Return to the course")
@@ -365,7 +337,7 @@ def consumer(monkeypatch):
 def launch11(client: Client) -> str:
     response = post_form(client, LTI11_LAUNCH, sign11(lti11_params()))
     assert response.status_code == 200, response.content.decode()
-    return only_form(response)["fields"]["launch_id"]
+    return the_form(response)["fields"]["launch_id"]
 
 
 def test_lti11_score_is_posted_with_a_valid_signature_and_body_hash(registration11, consumer):
@@ -421,7 +393,7 @@ def test_lti11_without_outcome_service_there_is_nothing_to_send(registration11, 
     response = post_form(client, LTI11_LAUNCH, sign11(params))
     assert response.status_code == 200
     assert "no grade service" in response.content.decode()
-    assert parse(response).forms == []
+    assert read_page(response).forms == []
 
 
 def test_return_url_that_is_not_http_is_not_linked(registration11):
@@ -634,13 +606,13 @@ def test_full_lti11_loop_launch_score_and_return(demo):
     client = demo["client"]
     start = client.get(reverse("wagtail_lti:launch", args=[demo["p11"].lti_id]))
     assert start.status_code == 200
-    form = only_form(start)
+    form = the_form(start)
     assert form["action"] == LTI11_LAUNCH
 
     page = post_form(client, form["action"], form["fields"])
     assert page.status_code == 200, page.content.decode()
     assert "Lena Learner" in page.content.decode()
-    score_form = only_form(page)
+    score_form = the_form(page)
 
     answer = client.post(score_form["action"], {**score_form["fields"], "score": "85"})
     assert answer.status_code == 200
@@ -663,13 +635,13 @@ def lti13_launch(demo, client=None):
     client = client or demo["client"]
     start = client.get(reverse("wagtail_lti:launch", args=[demo["p13"].lti_id]))
     assert start.status_code == 200, start.content.decode()
-    init = only_form(start)
+    init = the_form(start)
     assert init["action"] == BASE + "/demo-tool/1.3/login/"
     login = post_form(client, init["action"], init["fields"])
     assert login.status_code == 302, login.content.decode()
     authorized = client.get(login["Location"])
     assert authorized.status_code == 200, authorized.content.decode()
-    token_form = only_form(authorized)
+    token_form = the_form(authorized)
     assert token_form["action"] == LTI13_LAUNCH
     page = post_form(client, token_form["action"], token_form["fields"])
     return page, token_form["fields"]
@@ -691,7 +663,7 @@ def test_full_lti13_loop_launch_ags_score_and_return(demo):
     ):
         assert text in body, text
     assert "X-Frame-Options" not in page
-    score_form = only_form(page)
+    score_form = the_form(page)
     assert score_form["action"] == reverse("demo_tool:lti13_score")
 
     answer = client.post(score_form["action"], {**score_form["fields"], "score": "72.5"})
@@ -724,9 +696,9 @@ def test_lti13_replayed_id_token_is_refused(demo):
 def test_lti13_tampered_id_token_is_refused(demo):
     client = demo["client"]
     start = client.get(reverse("wagtail_lti:launch", args=[demo["p13"].lti_id]))
-    init = only_form(start)
+    init = the_form(start)
     login = post_form(client, init["action"], init["fields"])
-    fields = only_form(client.get(login["Location"]))["fields"]
+    fields = the_form(client.get(login["Location"]))["fields"]
     header, payload, signature = fields["id_token"].split(".")
     fields["id_token"] = f"{header}.{payload}.{signature[:-4]}AAAA"
     response = post_form(client, LTI13_LAUNCH, fields)
@@ -737,9 +709,9 @@ def test_lti13_tampered_id_token_is_refused(demo):
 def test_lti13_launch_without_the_state_cookie_is_refused(demo):
     client = demo["client"]
     start = client.get(reverse("wagtail_lti:launch", args=[demo["p13"].lti_id]))
-    init = only_form(start)
+    init = the_form(start)
     login = post_form(client, init["action"], init["fields"])
-    fields = only_form(client.get(login["Location"]))["fields"]
+    fields = the_form(client.get(login["Location"]))["fields"]
     stranger = Client()  # another browser: no state cookie
     response = post_form(stranger, LTI13_LAUNCH, fields)
     assert response.status_code == 401
@@ -779,21 +751,21 @@ def test_demo_data_launches_and_scores_through_the_demo_tool(routed):
         if p.resource_link.requires_score
     }
     # LTI 1.1: the signed launch form, the tool's page, Basic Outcomes.
-    form = only_form(client.get(reverse("wagtail_lti:launch", args=[scored["1.1"].lti_id])))
+    form = the_form(client.get(reverse("wagtail_lti:launch", args=[scored["1.1"].lti_id])))
     page = post_form(client, form["action"], form["fields"])
     assert page.status_code == 200, page.content.decode()
-    score_form = only_form(page)
+    score_form = the_form(page)
     answer = client.post(score_form["action"], {**score_form["fields"], "score": "90"})
     assert "The platform accepted the score" in answer.content.decode(), answer.content.decode()
     # LTI 1.3: login initiation, authorization, id_token, AGS.
-    init = only_form(client.get(reverse("wagtail_lti:launch", args=[scored["1.3"].lti_id])))
+    init = the_form(client.get(reverse("wagtail_lti:launch", args=[scored["1.3"].lti_id])))
     login = post_form(client, init["action"], init["fields"])
     assert login.status_code == 302, login.content.decode()
-    token_form = only_form(client.get(login["Location"]))
+    token_form = the_form(client.get(login["Location"]))
     page = post_form(client, token_form["action"], token_form["fields"])
     assert page.status_code == 200, page.content.decode()
     assert "activity" in page.content.decode() and "lab" in page.content.decode()
-    score_form = only_form(page)
+    score_form = the_form(page)
     answer = client.post(score_form["action"], {**score_form["fields"], "score": "60"})
     assert "The platform accepted the score" in answer.content.decode(), answer.content.decode()
 
@@ -855,7 +827,7 @@ def test_a_platform_registered_through_the_form_gets_its_own_key(settings):
     }
     client = Client(enforce_csrf_checks=True)
     page = client.get("/demo-tool/")
-    token = only_form(page)["fields"]["csrfmiddlewaretoken"]
+    token = the_form(page)["fields"]["csrfmiddlewaretoken"]
     response = client.post("/demo-tool/", {**fields, "csrfmiddlewaretoken": token})
     assert response.status_code == 200, response.content.decode()
     assert "Platform registered" in response.content.decode()
@@ -911,7 +883,7 @@ def test_a_provider_an_editor_created_can_be_registered_with_the_tool_and_launch
     placement = Placement.objects.get(page=course)
     page, _ = lti13_launch({"client": client, "p13": placement})
     assert page.status_code == 200, page.content.decode()
-    score_form = only_form(page)
+    score_form = the_form(page)
     answer = client.post(score_form["action"], {**score_form["fields"], "score": "50"})
     assert "The platform accepted the score" in answer.content.decode(), answer.content.decode()
     assert activity(placement, learner).score == pytest.approx(0.5)
@@ -924,7 +896,7 @@ def test_register_provider_with_tool_lti11(orgs):
     from tests.support.factories import SECRET as PROVIDER_SECRET
     from tests.support.factories import make_provider
 
-    provider = make_provider(orgs["acme"], consumer_key="editor-key")
+    provider = make_provider(orgs["acme"], key="editor-key")
     tool = register_provider_with_tool(provider, BASE)
     assert (tool.lti_version, tool.consumer_key, tool.shared_secret) == (
         "1.1",

@@ -32,7 +32,6 @@ from tests.launch.test_lti13_launch import (  # noqa: F401 - fixtures
     authorization_params,
     full_launch,
     start_launch,
-    the_form,
     tool_keys,
     world,
 )
@@ -40,6 +39,7 @@ from tests.services.test_ags import grade
 from tests.services.test_nrps import fast_passwords, roster  # noqa: F401 - fixtures
 from tests.support.admin import provider_post, url
 from tests.support.factories import SECRET, enroll, make_course, make_learner, make_link
+from tests.support.forms import the_form
 from tests.support.lti11 import TOOL_SECRET, make_course_setup, send, sign_outcome
 from tests.support.lti13 import NRPS_SCOPE, make_tool, post_token
 from tests.tooling.requests_adapter import routed_session
@@ -87,7 +87,7 @@ def test_lti11_launch_is_logged_without_parameters(client, course, learner, link
     assert entry.placement == placement and entry.course_id == course.pk
     assert entry.action == "LTI 1.1 launch form signed" and entry.error == ""
     assert entry.debug_data is None  # the provider's debug switch is off
-    assert_not_stored(SECRET, form.params["oauth_signature"])
+    assert_not_stored(SECRET, form["fields"]["oauth_signature"])
 
 
 def test_lti11_debug_keeps_the_exact_parameters_and_base_string_but_no_signature(

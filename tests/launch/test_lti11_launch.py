@@ -8,7 +8,6 @@ primitives.
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
 from urllib.parse import urlencode
 
 import pytest
@@ -26,41 +25,14 @@ from tests.support.factories import (
     make_provider,
     placements_of,
 )
+from tests.support.forms import first_form
 from wagtail_lti.identifiers import opaque_user_id
 from wagtail_lti.launches import context_id
 from wagtail_lti.models import LearnerActivity
+from wagtail_lti.views import lti13_launch as lti13_launch_view
 
 
 pytestmark = pytest.mark.django_db
-
-
-class LaunchForm(HTMLParser):
-    """The first form of a page: its action, method and fields, as a browser would read them."""
-
-    def __init__(self, html: str):
-        super().__init__(convert_charrefs=True)
-        self.action = self.method = None
-        self.fields: list[tuple[str, str]] = []
-        self.buttons = 0
-        self._in_form = False
-        self.feed(html)
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form" and self.action is None:
-            self.action, self.method, self._in_form = attrs.get("action"), attrs.get("method"), True
-        elif tag == "input" and self._in_form and attrs.get("name"):
-            self.fields.append((attrs["name"], attrs.get("value") or ""))
-        elif tag == "button" and self._in_form:
-            self.buttons += 1
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self._in_form = False
-
-    @property
-    def params(self) -> dict[str, str]:
-        return dict(self.fields)
 
 
 class ToolValidator(RequestValidator):
@@ -98,27 +70,27 @@ def launch(client, placement):
     return client.get(f"/lti/launch/{placement.lti_id}/")
 
 
-def launched_form(client, user, placement) -> LaunchForm:
+def launched_form(client, user, placement) -> dict:
     client.force_login(user)
     response = launch(client, placement)
     assert response.status_code == 200, response.content.decode()
-    return LaunchForm(response.content.decode())
+    return first_form(response)
 
 
-def verified_params(form: LaunchForm, *, secret=SECRET) -> dict[str, str]:
+def verified_params(form: dict, *, secret=SECRET) -> dict[str, str]:
     """Verify like a tool: the lti ToolProvider, then oauthlib on the exact urlencoded body."""
-    assert form.method == "post"
-    tool = ToolProvider.from_unpacked_request(secret, form.params, form.action, {})
+    assert form["method"] == "post"
+    tool = ToolProvider.from_unpacked_request(secret, form["fields"], form["action"], {})
     assert tool.is_valid_request(ToolValidator(secret=secret)), "ToolProvider refused the launch"
     endpoint = SignatureOnlyEndpoint(ToolValidator(secret=secret))
     valid, _ = endpoint.validate_request(
-        form.action,
+        form["action"],
         "POST",
-        urlencode(form.fields),
+        urlencode(form["pairs"]),
         {"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert valid, "oauthlib refused the launch"
-    return form.params
+    return form["fields"]
 
 
 def test_enrolled_learner_gets_a_signed_launch_the_tool_accepts(client, orgs, learner):
@@ -137,8 +109,8 @@ def test_enrolled_learner_gets_a_signed_launch_the_tool_accepts(client, orgs, le
     (placement,) = placements_of(page)
 
     form = launched_form(client, learner, placement)
-    assert form.action == "https://tool.example.com/launch?item=7&mode=a%20b"
-    assert form.buttons == 1  # the <noscript> button: works without JavaScript
+    assert form["action"] == "https://tool.example.com/launch?item=7&mode=a%20b"
+    assert form["buttons"] == 1  # the <noscript> button: works without JavaScript
     params = verified_params(form)
 
     assert params["lti_message_type"] == "basic-lti-launch-request"
@@ -199,10 +171,10 @@ def test_a_tampered_launch_is_refused_by_the_tool(client, course, learner):
     enroll(learner, course)
     (placement,) = placements_of(course)
     form = launched_form(client, learner, placement)
-    tampered = dict(form.params, roles="Instructor")
-    tool = ToolProvider.from_unpacked_request(SECRET, tampered, form.action, {})
+    tampered = dict(form["fields"], roles="Instructor")
+    tool = ToolProvider.from_unpacked_request(SECRET, tampered, form["action"], {})
     assert not tool.is_valid_request(ToolValidator())
-    tool = ToolProvider.from_unpacked_request("other", form.params, form.action, {})
+    tool = ToolProvider.from_unpacked_request("other", form["fields"], form["action"], {})
     assert not tool.is_valid_request(ToolValidator(secret="other"))
 
 
@@ -255,7 +227,7 @@ def test_user_id_is_stable_across_launches_and_courses(client, orgs, provider, l
 
 
 def test_an_lti13_link_hands_over_to_the_oidc_login(client, orgs, learner, monkeypatch):
-    provider = make_provider(orgs["acme"], version="1.3", consumer_key="")
+    provider = make_provider(orgs["acme"], version="1.3", key="")
     page = make_course(orgs["engineering"], [make_link(provider)])
     enroll(learner, page)
     calls = []
@@ -264,7 +236,7 @@ def test_an_lti13_link_hands_over_to_the_oidc_login(client, orgs, learner, monke
         calls.append((placement, ctx))
         return HttpResponse("login started")
 
-    monkeypatch.setattr("wagtail_lti.views.lti13_launch.start_login", start_login)
+    monkeypatch.setattr(lti13_launch_view, "start_login", start_login)
     client.force_login(learner)
     (placement,) = placements_of(page)
     response = launch(client, placement)

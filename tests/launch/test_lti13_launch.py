@@ -14,13 +14,10 @@ assert those themselves.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from datetime import timedelta
-from html.parser import HTMLParser
 
 import jwt
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
@@ -28,8 +25,11 @@ from jwt import PyJWKSet
 from pylti1p3.contrib.django import DjangoCacheDataStorage, DjangoMessageLaunch, DjangoOIDCLogin
 from pylti1p3.grade import Grade
 
+from tests.support.factories import make_learner, make_link, make_provider
+from tests.support.forms import read_page, the_form
 from tests.support.queries import data_statements
-from tests.tooling.lti13_tool import make_key_pair, make_tool_conf
+from tests.support.world import World
+from tests.tooling.lti13_tool import make_key_pair
 from tests.tooling.requests_adapter import routed_session
 from wagtail_lti.lti.lti13 import AGS_ENDPOINT_CLAIM, LTI_CLAIM
 
@@ -44,44 +44,6 @@ AUTHORIZE_PATH = "/lti/1.3/authorize/"
 pytestmark = pytest.mark.django_db
 
 
-# --- Reading the HTML forms the platform answers with -------------------------------------------
-
-
-class _FormParser(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.forms: list[dict] = []
-        self.links: list[dict] = []
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form":
-            self.forms.append(
-                {
-                    "action": attrs.get("action", ""),
-                    "method": attrs.get("method", "get"),
-                    "target": attrs.get("target", ""),
-                    "fields": {},
-                }
-            )
-        elif tag == "input" and self.forms and attrs.get("name"):
-            self.forms[-1]["fields"][attrs["name"]] = attrs.get("value", "")
-        elif tag == "a":
-            self.links.append(attrs)
-
-
-def parse_page(response) -> _FormParser:
-    parser = _FormParser()
-    parser.feed(response.content.decode())
-    return parser
-
-
-def the_form(response) -> dict:
-    forms = parse_page(response).forms
-    assert len(forms) == 1, response.content.decode()
-    return forms[0]
-
-
 # --- Fixtures: an organization, a 1.3 provider and link, a course with the activity, a learner ---
 
 
@@ -90,52 +52,21 @@ def tool_keys():
     return make_key_pair()
 
 
-@dataclass
-class World:
-    provider: object
-    link: object
-    course: object
-    placement: object
-    learner: object
-    client: Client
-    tool_private: str
-    tool_public: str
-
-    def tool_conf(self, **kwargs):
-        return make_tool_conf(
-            issuer=ISSUER,
-            client_id=self.provider.client_id,
-            deployment_id=self.provider.deployment_id,
-            private_pem=self.tool_private,
-            public_pem=self.tool_public,
-            platform_base=ISSUER,
-            **kwargs,
-        )
-
-
-def make_learner(username: str, first="Lena", last="Learner"):
-    return get_user_model().objects.create_user(
-        username=username,
-        password="password",
-        email=f"{username}@example.com",
-        first_name=first,
-        last_name=last,
-    )
-
-
 @pytest.fixture
 def world(orgs, tool_keys, settings):
     from courses.models import CoursePage
     from wagtail.models import Site
 
-    from wagtail_lti.models import Enrollment, LtiProvider, LtiResourceLink, Placement
+    from wagtail_lti.models import Enrollment, Placement
 
     settings.ALLOWED_HOSTS = ["testserver", "tool.example"]
     acme = orgs["acme"]
-    provider = LtiProvider.objects.create(
+    provider = make_provider(
+        acme,
         name="Quiz tool",
-        organization=acme,
-        lti_version=LtiProvider.Version.LTI_1P3,
+        version="1.3",
+        key="",
+        secret=None,
         login_url=LOGIN_URL,
         launch_url=f"{TOOL}/lti/",
         redirect_uris=f"{REDIRECT_URI}\n{TOOL}/lti/deep-link/",
@@ -145,11 +76,11 @@ def world(orgs, tool_keys, settings):
         send_email=False,
         allow_ags=True,
     )
-    link = LtiResourceLink.objects.create(
+    link = make_link(
+        provider,
         name="Fire quiz",
         description="Ten questions about fire safety ",
         organization=acme,
-        provider=provider,
         url=ACTIVITY_URL,
         custom_parameters="custom_level=beginner",
         requires_score=True,
@@ -166,11 +97,20 @@ def world(orgs, tool_keys, settings):
     home.add_child(instance=course)
     course.save_revision().publish()
     placement = Placement.objects.get(page=course)
-    learner = make_learner("lena")
+    learner = make_learner("lena", first_name="Lena")
     Enrollment.objects.create(course=course, user=learner, role=Enrollment.Role.LEARNER)
     client = Client()
     client.force_login(learner)
-    return World(provider, link, course, placement, learner, client, *tool_keys)
+    return World(
+        provider=provider,
+        link=link,
+        course=course,
+        placement=placement,
+        learner=learner,
+        client=client,
+        tool_private=tool_keys[0],
+        tool_public=tool_keys[1],
+    )
 
 
 def launch_url(world) -> str:
@@ -489,7 +429,7 @@ def assert_redirected_error(response, error: str, state="state-123"):
 def assert_error_page(response, error: str):
     """RFC 6749 §4.1.2.1: unknown client or unregistered redirect URI: no redirect, a page."""
     assert response.status_code == 400
-    page = parse_page(response)
+    page = read_page(response)
     assert page.forms == []  # nothing that could post anywhere
     assert error in response.content.decode()
 
@@ -577,7 +517,7 @@ def test_another_registered_redirect_uri_is_accepted(world):
 def bob_client(world):
     from wagtail_lti.models import Enrollment
 
-    bob = make_learner("bob", first="Bob")
+    bob = make_learner("bob", first_name="Bob")
     Enrollment.objects.create(course=world.course, user=bob)
     client = Client()
     client.force_login(bob)
@@ -719,7 +659,7 @@ def test_when_the_repost_has_no_cookie_either_a_new_window_is_offered(world):
     params = {**authorization_params(init), "wagtail_lti_repost": "1"}
     response = Client().post(AUTHORIZE_PATH, params)
     assert response.status_code == 200
-    page = parse_page(response)
+    page = read_page(response)
     links = [link for link in page.links if link.get("id") == "wagtail-lti-new-window"]
     assert links and links[0]["href"] == launch_url(world) and links[0]["target"] == "_blank"
     assert "id_token" not in response.content.decode()

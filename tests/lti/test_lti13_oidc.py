@@ -1,7 +1,7 @@
 """The pure LTI 1.3 core: login initiation, authorization request validation, id_token claims.
 
-The whole flow, with PyLTI1p3 as the tool, is in ``tests/launch/test_lti13_launch.py``; these tests pin each
-rule on its own.
+The whole flow, with PyLTI1p3 as the tool, is in ``tests/launch/test_lti13_launch.py``; these
+tests pin each rule on its own.
 """
 
 from __future__ import annotations

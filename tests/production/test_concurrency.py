@@ -31,9 +31,8 @@ from lti import OutcomeRequest
 from pylti1p3.service_connector import ServiceConnector
 
 from tests.support.app_servers import app_servers, database_env, shared_sqlite
-from tests.support.factories import make_course, make_link
+from tests.support.factories import make_course, make_link, make_provider
 from tests.support.lti11 import TOOL_KEY, TOOL_SECRET, sign_outcome
-from tests.support.lti11 import make_provider as make_lti11_provider
 from tests.support.lti13 import make_tool
 from wagtail_lti.models import Enrollment, LearnerActivity, Placement, Result, ScoreEvent
 
@@ -51,7 +50,7 @@ def world(orgs, settings):
     acme = orgs["acme"]
     tool = make_tool(acme, name="Concurrent AGS tool")
     link13 = make_link(tool.provider, name="Quiz", requires_score=True, score_maximum=100)
-    provider11 = make_lti11_provider(acme, name="Concurrent 1.1 tool")
+    provider11 = make_provider(acme, name="Concurrent 1.1 tool", key=TOOL_KEY, secret=TOOL_SECRET)
     link11 = make_link(provider11, name="Drill", requires_score=True, score_maximum=100)
     course = make_course(acme, [link13, link11], title="Concurrency")
     # Fifty learners, without hashing fifty passwords.

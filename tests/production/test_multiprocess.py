@@ -15,11 +15,9 @@ only when ``DATABASE_URL`` names PostgreSQL and ``CACHE_URL`` Redis (CI's Postgr
 
 from __future__ import annotations
 
-import re
 import time
 import uuid
 from datetime import UTC, datetime
-from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import pytest
@@ -37,8 +35,10 @@ from tests.support.app_servers import (
     free_port,
     pg_and_redis_configured,
 )
-from tests.support.factories import enroll, make_course, make_learner, make_link
-from tests.support.lti11 import TOOL_KEY, TOOL_SECRET, make_provider, sign_outcome
+from tests.support.factories import enroll, make_course, make_learner, make_link, make_provider
+from tests.support.forms import input_value
+from tests.support.forms import the_form as read_form
+from tests.support.lti11 import TOOL_KEY, TOOL_SECRET, sign_outcome
 from tests.tooling.lti13_tool import make_key_pair
 
 
@@ -57,32 +57,17 @@ AGS = "https://purl.imsglobal.org/spec/lti-ags/scope/"
 SCOPES = [AGS + "lineitem", AGS + "result.readonly", AGS + "score"]
 
 
-class _Forms(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.forms: list[dict] = []
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form":
-            self.forms.append({"action": attrs.get("action", ""), "fields": {}})
-        elif tag == "input" and self.forms and attrs.get("name"):
-            self.forms[-1]["fields"][attrs["name"]] = attrs.get("value", "")
-
-
 def the_form(response: requests.Response) -> dict:
+    """The one form of a server's answer, which must be a 200."""
     assert response.status_code == 200, response.text[:2000]
-    parser = _Forms()
-    parser.feed(response.text)
-    assert len(parser.forms) == 1, response.text[:2000]
-    return parser.forms[0]
+    return read_form(response)
 
 
 def log_in(browser: requests.Session, server, username: str, password: str = "password") -> None:
     """Sign in through the example site's login form, as a person does."""
     login = server.url("/accounts/login/")
     page = browser.get(login, timeout=30)
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    token = input_value(page, "csrfmiddlewaretoken")
     answer = browser.post(
         login,
         data={"username": username, "password": password, "csrfmiddlewaretoken": token},
@@ -130,7 +115,7 @@ def world(orgs, settings):
     link13 = make_link(
         provider13, name="Fire quiz", url=f"{TOOL}/quiz", requires_score=True, score_maximum=10
     )
-    provider11 = make_provider(acme, name="Quiz tool 1.1")
+    provider11 = make_provider(acme, name="Quiz tool 1.1", key=TOOL_KEY, secret=TOOL_SECRET)
     link11 = make_link(
         provider11, name="Drill", url=f"{TOOL}/drill", requires_score=True, score_maximum=100
     )

@@ -25,12 +25,12 @@ from tests.launch.test_lti13_launch import (
     ISSUER,
     LOGIN_URL,
     REDIRECT_URI,
-    World,
     full_launch,
-    make_learner,
 )
 from tests.support.admin import lti13_post, url
+from tests.support.factories import make_learner
 from tests.support.lti13 import post_token
+from tests.support.world import World
 from tests.tooling.lti13_tool import make_key_pair, make_tool_conf
 from tests.tooling.requests_adapter import routed_session
 from wagtail_lti.lti import scopes as lti_scopes
@@ -231,7 +231,7 @@ def test_registration_end_to_end_then_launch_after_review(editor_client, orgs, s
     home.add_child(instance=course)
     course.save_revision().publish()
     placement = Placement.objects.get(page=course)
-    learner = make_learner("lena")
+    learner = make_learner("lena", first_name="Lena")
     Enrollment.objects.create(course=course, user=learner, role=Enrollment.Role.LEARNER)
     learner_client = Client()
     learner_client.force_login(learner)

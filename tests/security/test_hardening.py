@@ -14,6 +14,7 @@ from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.support.admin import provider_post, url
+from tests.support.forms import input_value
 from tests.support.hardening import (
     CSRF_EXEMPT,
     REDIRECT_URI,
@@ -28,7 +29,9 @@ from tests.support.hardening import (
     pox_request,
 )
 from tests.support.lti13 import JWT_BEARER
+from wagtail_lti import results
 from wagtail_lti import urls as lti_urls
+from wagtail_lti.views import outcomes as outcomes_view
 
 
 pytestmark = pytest.mark.django_db
@@ -278,8 +281,7 @@ def test_no_secret_in_logs(client, world):
         launch = client.get(reverse("wagtail_lti:launch", args=[world.placement11.lti_id]))
         assert launch.status_code == 200
         launch13 = client.get(reverse("wagtail_lti:launch", args=[world.placement13.lti_id]))
-        hint = re.search(r'name="lti_message_hint" value="([^"]+)"', launch13.content.decode())
-        secrets["message hint"] = hint.group(1)
+        secrets["message hint"] = input_value(launch13, "lti_message_hint")
         # Outcomes: accepted, then replayed-looking bad signature.
         ok = post_outcome(client, pox_request("replaceResult", world.sourcedid(), "0.5"))
         assert b"success" in ok.content
@@ -341,7 +343,7 @@ def test_no_secret_on_the_debug_error_page_of_outcomes(debug_client, world, monk
     def broken(*args, **kwargs):
         raise DatabaseError("the database went away")
 
-    monkeypatch.setattr("wagtail_lti.views.outcomes.use_once", broken)
+    monkeypatch.setattr(outcomes_view, "use_once", broken)
     with LogCapture() as logs:
         response = post_outcome(debug_client, pox_request("readResult", world.sourcedid()))
     assert response.status_code == 500
@@ -355,7 +357,7 @@ def test_no_access_token_on_the_debug_error_page_of_ags(debug_client, world, mon
     def broken(*args, **kwargs):
         raise DatabaseError("the database went away")
 
-    monkeypatch.setattr("wagtail_lti.results.record_score", broken)
+    monkeypatch.setattr(results, "record_score", broken)
     from wagtail_lti.identifiers import opaque_user_id
 
     with LogCapture() as logs:
@@ -391,7 +393,7 @@ def test_no_secret_in_the_error_report_sent_to_admins(world, monkeypatch, settin
     def broken(*args, **kwargs):
         raise DatabaseError("the database went away")
 
-    monkeypatch.setattr("wagtail_lti.views.outcomes.use_once", broken)
+    monkeypatch.setattr(outcomes_view, "use_once", broken)
     handler = AdminEmailHandler(include_html=True)
     logger = logging.getLogger("django.request")
     logger.addHandler(handler)

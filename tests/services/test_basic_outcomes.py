@@ -23,13 +23,13 @@ from lti import OutcomeResponse as ToolOutcomeResponse
 from lti import ToolProvider
 from wagtail.models import Page
 
+from tests.support.factories import make_provider
 from tests.support.lti11 import (
     OUTCOMES_PATH,
     OUTCOMES_URL,
     TOOL_KEY,
     TOOL_SECRET,
     make_course_setup,
-    make_provider,
     send,
     sign_outcome,
     tool_session,
@@ -298,7 +298,9 @@ def test_sourcedid_made_with_another_key_is_refused(setup, client):
 def test_other_tools_learner_sourcedid(orgs, setup, client):
     """Another tool's learner on another placement: its sourcedid is refused when posted with
     this tool's (valid) credentials, and the other learner gets no score."""
-    other_provider = make_provider(orgs["acme"], name="Other tool", key="other-key")
+    other_provider = make_provider(
+        orgs["acme"], name="Other tool", key="other-key", secret=TOOL_SECRET
+    )
     other = make_course_setup(
         orgs, provider=other_provider, course=setup.course, username="bob", block_id="b2"
     )
@@ -309,7 +311,9 @@ def test_other_tools_learner_sourcedid(orgs, setup, client):
 
 
 def test_sourcedid_after_the_placement_moved_to_another_tool(orgs, setup, sourcedid, client):
-    other_provider = make_provider(orgs["acme"], name="Other tool", key="other-key")
+    other_provider = make_provider(
+        orgs["acme"], name="Other tool", key="other-key", secret=TOOL_SECRET
+    )
     setup.link.provider = other_provider
     setup.link.save()
     response = post(client, tool_xml("replaceResult", sourcedid, 0.5))

@@ -8,7 +8,8 @@ import json
 import pytest
 from cryptography.fernet import Fernet
 
-from tests.support.lti11 import make_course_setup, make_provider
+from tests.support.factories import make_provider
+from tests.support.lti11 import TOOL_SECRET, make_course_setup
 from wagtail_lti.sourcedid import (
     InvalidSourcedId,
     make_sourcedid,
@@ -41,7 +42,7 @@ def test_opaque(orgs):
 
 def test_another_provider_cannot_use_it(orgs):
     setup = make_course_setup(orgs)
-    other = make_provider(orgs["acme"], name="Other", key="other")
+    other = make_provider(orgs["acme"], name="Other", key="other", secret=TOOL_SECRET)
     value = make_sourcedid(setup.placement, setup.learner)
     with pytest.raises(InvalidSourcedId, match="another tool"):
         resolve_sourcedid(value, other)
@@ -50,7 +51,7 @@ def test_another_provider_cannot_use_it(orgs):
 def test_placement_moved_to_another_provider(orgs):
     setup = make_course_setup(orgs)
     value = make_sourcedid(setup.placement, setup.learner)
-    setup.link.provider = make_provider(orgs["acme"], name="Other", key="other")
+    setup.link.provider = make_provider(orgs["acme"], name="Other", key="other", secret=TOOL_SECRET)
     setup.link.save()
     with pytest.raises(InvalidSourcedId, match="another tool"):
         resolve_sourcedid(value, setup.provider)

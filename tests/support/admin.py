@@ -1,4 +1,7 @@
-"""Helpers for the admin catalogue tests: URLs, POST bodies and ready-made records."""
+"""Helpers for the admin catalogue tests: URLs, POST bodies, keys and reading answers.
+
+The records themselves come from ``tests.support.factories``.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +11,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.urls import reverse
 from wagtail.test.utils.form_data import nested_form_data
-
-from wagtail_lti.models import LtiProvider, LtiResourceLink
 
 
 def url(model, name, *args, query: str = "") -> str:
@@ -83,32 +84,6 @@ def _flatten(data: dict) -> dict:
     flat = nested_form_data(scalars)
     flat.update({k: [getattr(o, "pk", o) for o in v] for k, v in lists.items()})
     return flat
-
-
-def make_provider(organization, name="Tool", *, available_to=(), secret="s3cret", **fields):
-    provider = LtiProvider(
-        name=name, organization=organization, consumer_key=f"{name}-key", **fields
-    )
-    provider.secret = secret
-    provider.save()
-    if available_to:
-        provider.available_to.set(available_to)
-        provider.save()
-    return provider
-
-
-def make_link(organization, provider, name="Activity", *, available_to=(), **fields):
-    link = LtiResourceLink.objects.create(
-        name=name,
-        organization=organization,
-        provider=provider,
-        url=fields.pop("url", "https://tool.example.com/a"),
-        **fields,
-    )
-    if available_to:
-        link.available_to.set(available_to)
-        link.save()
-    return link
 
 
 def rsa_public_pem(bits: int = 2048) -> str:

@@ -1,34 +1,46 @@
-"""Fixtures and helpers for course pages, activities and enrollments (import what you use).
+"""The records tests build: providers, resource links, course pages, learners, enrollments.
 
-A course page is a real ``courses.CoursePage`` published under the default site's root page, so
-publishing goes through Wagtail's ``page_published`` signal and serving through Wagtail's view.
+One factory per record, used by every test (import what you use). A course page is a real
+``courses.CoursePage`` published under the default site's root page, so publishing goes through
+Wagtail's ``page_published`` signal and serving through Wagtail's view. The fixtures built on
+these (``provider``, ``link``, ``course``, ``learner``, ``orgs``, ...) are in
+``tests/support/fixtures.py``.
 """
 
 from __future__ import annotations
 
 import itertools
 
-import pytest
 from django.contrib.auth import get_user_model
 
 
 _counter = itertools.count(1)
 
+#: The LTI 1.1 key and secret a provider gets unless told otherwise.
 KEY = "tool-key"
 SECRET = "tool secret & more"
 
 
-def make_provider(organization, *, name="Quiz tool", available_to=(), version="1.1", **fields):
+def make_provider(
+    organization,
+    *,
+    name="Quiz tool",
+    version="1.1",
+    key=KEY,
+    secret=SECRET,
+    available_to=(),
+    **fields,
+):
+    """An LTI Provider of ``organization`` (LTI 1.1 with ``key`` and ``secret`` unless told
+    otherwise; ``version="1.3"`` for an LTI 1.3 tool; ``secret=None``: no secret stored), shared
+    with ``available_to``."""
     from wagtail_lti.models import LtiProvider
 
     provider = LtiProvider(
-        name=name,
-        organization=organization,
-        lti_version=version,
-        consumer_key=fields.pop("consumer_key", KEY),
-        **fields,
+        name=name, organization=organization, lti_version=version, consumer_key=key, **fields
     )
-    provider.secret = SECRET
+    if secret is not None:
+        provider.secret = secret
     provider.save()
     if available_to:
         provider.available_to.set(available_to)
@@ -36,14 +48,24 @@ def make_provider(organization, *, name="Quiz tool", available_to=(), version="1
     return provider
 
 
-def make_link(provider, *, name="Quiz 1", organization=None, available_to=(), **fields):
+def make_link(
+    provider,
+    *,
+    name="Quiz 1",
+    organization=None,
+    url="https://tool.example.com/launch?item=1",
+    available_to=(),
+    **fields,
+):
+    """An LTI Resource Link to ``provider``, owned by ``organization`` (the provider's unless
+    told otherwise), shared with ``available_to``."""
     from wagtail_lti.models import LtiResourceLink
 
     link = LtiResourceLink(
         name=name,
         organization=organization or provider.organization,
         provider=provider,
-        url=fields.pop("url", "https://tool.example.com/launch?item=1"),
+        url=url,
         **fields,
     )
     link.save()
@@ -119,46 +141,3 @@ def placements_of(page):
     from wagtail_lti.models import Placement
 
     return list(Placement.objects.filter(page=page, is_active=True).order_by("pk"))
-
-
-@pytest.fixture(autouse=True)
-def _fresh_site_root_paths():
-    """Wagtail caches the sites' root paths in the default cache, which outlives the database
-    rollback between tests: a test that changed the sites would leave page URLs wrong for the next."""
-    from wagtail.models import Site
-
-    Site.clear_site_root_paths_cache()
-    yield
-    Site.clear_site_root_paths_cache()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_process_caches():
-    """What a process keeps between requests outlives the database rollback between tests (on
-    SQLite a new test's rows can even get the primary keys of the last test's): start each test
-    as a new process would. Within a test, nothing is cleared: changes must be noticed."""
-    from wagtail_lti import launch_targets, platform_keys
-
-    launch_targets.forget_kept_targets()
-    platform_keys.clear_cache()
-    yield
-
-
-@pytest.fixture
-def provider(orgs):
-    return make_provider(orgs["acme"])
-
-
-@pytest.fixture
-def link(provider):
-    return make_link(provider, requires_score=True, score_maximum=100)
-
-
-@pytest.fixture
-def course(orgs, link):
-    return make_course(orgs["engineering"], [link], title="Engineering basics")
-
-
-@pytest.fixture
-def learner(db):
-    return make_learner()

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from defusedxml.ElementTree import fromstring as parse_xml
-from django.urls import reverse
 
-from tests.support.factories import enroll, make_course, make_learner, make_link
-from tests.support.lti11 import TOOL_SECRET, make_provider, send, sign_outcome
+from tests.support.factories import enroll, make_course, make_learner, make_link, make_provider
+from tests.support.lti11 import TOOL_KEY, TOOL_SECRET, send, sign_outcome
 from tests.support.lti13 import ALL_AGS_SCOPES, NRPS_SCOPE, make_tool
+from tests.support.world import World
 from wagtail_lti.results import line_item_for
 
 
@@ -45,65 +44,11 @@ TOOL = "https://tool.example"
 REDIRECT_URI = f"{TOOL}/lti/launch/"
 
 
-@dataclass
-class World:
-    course: object
-    learner: object
-    provider11: object
-    placement11: object
-    tool: object  # tests.support.lti13.Tool
-    placement13: object
-    line_item: object
-    access_token: str
-    registration_token: str = ""
-    secrets: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def provider13(self):
-        return self.tool.provider
-
-    def ags(self, name: str, **extra) -> str:
-        kwargs = {"course_id": self.course.pk, "provider_id": self.provider13.pk} | extra
-        return reverse(f"wagtail_lti:{name}", kwargs=kwargs)
-
-    @property
-    def lineitems_path(self) -> str:
-        return self.ags("ags_lineitems")
-
-    @property
-    def lineitem_path(self) -> str:
-        return self.ags("ags_lineitem", line_item_id=self.line_item.pk)
-
-    @property
-    def scores_path(self) -> str:
-        return self.ags("ags_scores", line_item_id=self.line_item.pk)
-
-    @property
-    def results_path(self) -> str:
-        return self.ags("ags_results", line_item_id=self.line_item.pk)
-
-    @property
-    def memberships_path(self) -> str:
-        return reverse(
-            "wagtail_lti:nrps_memberships",
-            kwargs={"course_id": self.course.pk, "provider_id": self.provider13.pk},
-        )
-
-    @property
-    def bearer(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.access_token}"}
-
-    def sourcedid(self) -> str:
-        from wagtail_lti.sourcedid import make_sourcedid
-
-        return make_sourcedid(self.placement11, self.learner)
-
-
 def make_world() -> World:
     from wagtail_lti.models import Organization, Placement
 
     org = Organization.add_root(name="Hardening org")
-    provider11 = make_provider(org, name="Hardening 1.1 tool")
+    provider11 = make_provider(org, name="Hardening 1.1 tool", key=TOOL_KEY, secret=TOOL_SECRET)
     link11 = make_link(provider11, name="Drill", requires_score=True, score_maximum=100)
     tool = make_tool(
         org,

@@ -10,17 +10,15 @@ package) talk to the Django test client, so outcomes travel exactly as a tool se
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import requests
-from django.apps import apps
-from django.contrib.auth import get_user_model
 from requests.structures import CaseInsensitiveDict
 from requests_oauthlib import OAuth1
 from wagtail.models import Page
 
+from tests.support.factories import make_course, make_learner, make_link, make_provider
 from wagtail_lti.models import Enrollment, LineItem, LtiProvider, LtiResourceLink, Placement
 
 
@@ -41,21 +39,6 @@ class CourseSetup:
     enrollment: Enrollment
 
 
-def make_provider(org, *, name="Quiz tool", key=TOOL_KEY, secret=TOOL_SECRET) -> LtiProvider:
-    provider = LtiProvider(organization=org, name=name, lti_version="1.1", consumer_key=key)
-    provider.secret = secret
-    provider.save()
-    return provider
-
-
-def make_course(org, *, title="Safety at work", slug: str | None = None) -> Page:
-    course_model = apps.get_model("courses", "CoursePage")
-    slug = slug or f"course-{uuid.uuid4().hex[:8]}"
-    course = course_model(title=title, slug=slug, course_organization=org, course_code="SAF-101")
-    Page.get_first_root_node().add_child(instance=course)
-    return course
-
-
 def make_course_setup(
     orgs,
     *,
@@ -65,16 +48,23 @@ def make_course_setup(
     username: str = "learner",
     block_id: str = "block-1",
 ) -> CourseSetup:
-    provider = provider or make_provider(orgs["acme"])
-    link = LtiResourceLink.objects.create(
+    provider = provider or make_provider(orgs["acme"], key=TOOL_KEY, secret=TOOL_SECRET)
+    link = make_link(
+        provider,
         organization=orgs["acme"],
         name="Fire drill quiz",
-        provider=provider,
         url="https://tool.example.com/lti/launch",
         requires_score=requires_score,
         score_maximum=100,
     )
-    course = course or make_course(orgs["engineering"])
+    course = course or make_course(
+        orgs["engineering"],
+        [],
+        title="Safety at work",
+        code="SAF-101",
+        publish=False,
+        parent=Page.get_first_root_node(),
+    )
     placement = Placement.objects.create(
         page=course, block_id=block_id, resource_link=link, title="Fire drill quiz"
     )
@@ -87,13 +77,7 @@ def make_course_setup(
             label="Fire drill quiz",
             score_maximum=100,
         )
-    learner = get_user_model().objects.create_user(
-        username=username,
-        password="password",
-        email=f"{username}@example.com",
-        first_name="Lea",
-        last_name="Learner",
-    )
+    learner = make_learner(username, first_name="Lea")
     enrollment = Enrollment.objects.create(course=course, user=learner)
     return CourseSetup(course, provider, link, placement, line_item, learner, enrollment)
 
