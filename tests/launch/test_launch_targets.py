@@ -7,6 +7,8 @@ launch once (so the placement is kept), change something, and launch again.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from django.core.cache import cache
 from django.db import connection
@@ -136,7 +138,8 @@ def test_kept_targets_expire(client, shared, monkeypatch):
     provider, *_, placement = shared
     LtiProvider.objects.filter(pk=provider.pk).update(is_enabled=False)
     now = launch_targets.time.monotonic()
-    monkeypatch.setattr(launch_targets.time, "monotonic", lambda: now + 301)
+    # The clock launch_targets reads (its own ``time``), not the process-wide time.monotonic.
+    monkeypatch.setattr(launch_targets, "time", SimpleNamespace(monotonic=lambda: now + 301))
     assert launch(client, placement).status_code == 403
 
 
