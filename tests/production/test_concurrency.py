@@ -37,7 +37,7 @@ from tests.support.lti13 import make_tool
 from wagtail_lti.models import Enrollment, LearnerActivity, Placement, Result, ScoreEvent
 
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 POSTS = 50
 SCORE_MEDIA_TYPE = "application/vnd.ims.lis.v1.score+json"

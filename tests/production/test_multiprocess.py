@@ -43,6 +43,7 @@ from tests.tooling.lti13_tool import make_key_pair
 
 
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.skipif(
         not pg_and_redis_configured(),
         reason="needs DATABASE_URL=postgres://... and CACHE_URL=redis://... (CI's PostgreSQL run)",
