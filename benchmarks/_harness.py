@@ -64,7 +64,7 @@ def database() -> Iterator[str]:
 
 def server_database_env() -> dict[str, str]:
     """Environment variables pointing a server process at the benchmark's database."""
-    from tests.app_servers import database_env
+    from tests.support.app_servers import database_env
 
     if connection.vendor == "sqlite":
         return database_env(settings.DATABASES["default"]["NAME"])

@@ -181,7 +181,7 @@ def main() -> int:
 
     from django.db import connection
 
-    from tests.app_servers import app_servers
+    from tests.support.app_servers import app_servers
 
     print_machine()
     rows = []

@@ -281,7 +281,7 @@ def main() -> int:
 
     from django.urls import reverse
 
-    from tests.app_servers import app_servers
+    from tests.support.app_servers import app_servers
 
     print_machine()
     with database(), tempfile.TemporaryDirectory(prefix="wagtail-lti-wrk-") as tmp:

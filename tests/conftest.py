@@ -1,12 +1,8 @@
-"""Shared fixtures: an organization tree and users with different roles.
+"""The test run's setup: a fast password hasher, per-worker cache keys, the shared fixtures.
 
-Tree::
-
-    Acme (company)
-    ├── Engineering
-    │   └── Platform team
-    └── Sales
-    Partner Co (partner)
+The fixtures every test may use (``orgs``, ``make_editor``, ``superuser``, ``provider``, ``link``,
+``course``, ``learner``) are in ``tests/support/fixtures.py``; the factories they use in
+``tests/support/factories.py``.
 """
 
 from __future__ import annotations
@@ -14,13 +10,9 @@ from __future__ import annotations
 import os
 import re
 
-import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
-
 
 # Fixtures of course pages, activities and enrollments (``course``, ``link``, ``learner``, ...).
-pytest_plugins = ["tests.course_fixtures"]
+pytest_plugins = ["tests.support.fixtures"]
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run
 # inside one unless told it is safe (browser tests only touch the ORM between page actions).
@@ -69,7 +61,7 @@ def isolate_worker_cache(worker: str | None) -> None:
     and overwrite each other's keys (launch targets' catalogue generation, tools' JWKS, rate
     limits). Each worker already has its own test database (pytest-django); this gives it its own
     keys. ``CACHE_KEY_PREFIX`` is what the example site's settings read, so gunicorn servers a
-    test starts (tests/app_servers.py) use the same prefix as the worker that started them.
+    test starts (tests/support/app_servers.py) use the same prefix as the worker that started them.
     Redis' ``clear()`` (FLUSHDB) would still empty every worker's keys, so it deletes only this
     prefix's keys.
     """
@@ -112,61 +104,3 @@ def _clear_only_own_redis_keys() -> None:
             client.delete(*batch)
 
     RedisCache.clear = clear
-
-
-@pytest.fixture
-def orgs(db):
-    from wagtail_lti.models import Organization
-
-    acme = Organization.add_root(name="Acme")
-    engineering = acme.add_child(name="Engineering")
-    platform = engineering.add_child(name="Platform team")
-    sales = acme.add_child(name="Sales")
-    partner = Organization.add_root(name="Partner Co")
-    for org in (acme, engineering, sales, partner):
-        org.refresh_from_db()
-    return {
-        "acme": acme,
-        "engineering": engineering,
-        "platform": platform,
-        "sales": sales,
-        "partner": partner,
-    }
-
-
-def _editor_group() -> Group:
-    """A Wagtail editors group with admin access and every LTI snippet permission."""
-    group, _ = Group.objects.get_or_create(name="LTI editors")
-    perms = Permission.objects.filter(
-        content_type__app_label="wagtail_lti",
-    ) | Permission.objects.filter(codename="access_admin")
-    group.permissions.add(*perms)
-    return group
-
-
-@pytest.fixture
-def make_editor(db):
-    """``make_editor("alice", org)``: a non-superuser editor who manages ``org``."""
-    from wagtail_lti.models import OrganizationMembership
-
-    def make(username: str, *organizations, password: str = "password"):
-        user = get_user_model().objects.create_user(
-            username=username,
-            password=password,
-            email=f"{username}@example.com",
-            first_name=username.title(),
-            last_name="Editor",
-        )
-        user.groups.add(_editor_group())
-        for org in organizations:
-            OrganizationMembership.objects.create(
-                user=user, organization=org, role=OrganizationMembership.Role.MANAGER
-            )
-        return user
-
-    return make
-
-
-@pytest.fixture
-def superuser(db):
-    return get_user_model().objects.create_superuser("admin", "admin@example.com", "password")

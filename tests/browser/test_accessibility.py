@@ -17,7 +17,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.course_fixtures import enroll, make_learner, make_link, make_provider, site_root
+from tests.support.factories import enroll, make_learner, make_link, make_provider, site_root
 
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

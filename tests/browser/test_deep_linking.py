@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.course_fixtures import make_provider
+from tests.support.factories import make_provider
 
 
 pytestmark = [
@@ -29,7 +29,7 @@ def test_editor_adds_resource_links_chosen_in_the_tool(
         orgs["acme"],
         name="Safety content tool",
         version="1.3",
-        consumer_key="",
+        key="",
         login_url=deep_linking_tool.login_url,
         launch_url=deep_linking_tool.launch_url,
         redirect_uris=deep_linking_tool.launch_url,

@@ -21,7 +21,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.course_fixtures import enroll, make_course, make_learner, make_link
+from tests.support.factories import enroll, make_course, make_learner, make_link
 
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

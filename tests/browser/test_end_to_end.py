@@ -28,7 +28,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.docs_screenshots import docs_shot
-from tests.course_fixtures import enroll, make_learner, site_root
+from tests.support.factories import enroll, make_learner, site_root
 
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

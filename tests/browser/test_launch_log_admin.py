@@ -12,8 +12,14 @@ import pytest
 from django.test import Client
 from playwright.sync_api import expect
 
-from tests.course_fixtures import SECRET, enroll, make_course, make_learner, make_link
-from tests.course_fixtures import make_provider as make_course_provider
+from tests.support.factories import (
+    SECRET,
+    enroll,
+    make_course,
+    make_learner,
+    make_link,
+    make_provider,
+)
 from wagtail_lti.models import LaunchLogEntry, LtiProvider, Placement
 
 
@@ -23,7 +29,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_editor_reads_the_parameters_of_a_debugged_launch(
     page, live_server, login, shot, orgs, make_editor
 ):
-    provider = make_course_provider(orgs["acme"], name="Fire quiz tool")
+    provider = make_provider(orgs["acme"], name="Fire quiz tool")
     link = make_link(provider, name="Fire drill quiz")
     course = make_course(orgs["engineering"], [link], title="Safety at work")
     learner = make_learner("lee")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.course_fixtures import enroll, make_course, make_learner, make_link, placements_of
+from tests.support.factories import enroll, make_course, make_learner, make_link, placements_of
 from tests.tooling import lti11_tool
 
 

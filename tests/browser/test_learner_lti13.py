@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 from playwright.sync_api import expect
 
-from tests.course_fixtures import enroll, make_course, make_learner, make_link, make_provider
+from tests.support.factories import enroll, make_course, make_learner, make_link, make_provider
 
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -27,7 +27,7 @@ def test_learner_launches_an_lti13_activity_and_sees_the_score(
         orgs["acme"],
         name="PyLTI1p3 test tool",
         version="1.3",
-        consumer_key="",
+        key="",
         login_url=lti13_tool.login_url,
         launch_url=lti13_tool.launch_url,
         redirect_uris=lti13_tool.launch_url,
@@ -93,7 +93,7 @@ def test_launch_survives_a_session_cookie_the_iframe_does_not_send(
         orgs["acme"],
         name="Cross-site tool",
         version="1.3",
-        consumer_key="",
+        key="",
         login_url=lti13_tool.login_url,
         launch_url=lti13_tool.launch_url,
         redirect_uris=lti13_tool.launch_url,

@@ -17,7 +17,7 @@ from types import SimpleNamespace
 import pytest
 from playwright.sync_api import expect
 
-from tests.course_fixtures import enroll, make_course, make_learner, make_link, make_provider
+from tests.support.factories import enroll, make_course, make_learner, make_link, make_provider
 
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -48,7 +48,7 @@ def test_tool_in_the_activity_frame_stores_and_reads_values(
         orgs["acme"],
         name="Storage tool",
         version="1.3",
-        consumer_key="",
+        key="",
         login_url=storage_tool.login_url,
         launch_url=storage_tool.launch_url,
         redirect_uris=storage_tool.launch_url,

@@ -12,8 +12,8 @@ from django.test import Client
 from playwright.sync_api import expect
 from wagtail.models import GroupPagePermission
 
-from tests.admin_helpers import link_post, provider_post, url
-from tests.course_fixtures import site_root
+from tests.support.admin import link_post, provider_post, url
+from tests.support.factories import site_root
 from wagtail_lti.models import LtiProvider, LtiResourceLink
 
 

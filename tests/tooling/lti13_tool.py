@@ -8,7 +8,7 @@ token from our token endpoint with a signed client assertion and posts scores th
 Two ways to use it:
 
 * in client tests, :func:`make_tool_conf` plus PyLTI1p3's ``DjangoOIDCLogin`` /
-  ``DjangoMessageLaunch`` on ``RequestFactory`` requests (see ``tests/test_lti13_launch.py``);
+  ``DjangoMessageLaunch`` on ``RequestFactory`` requests (see ``tests/launch/test_lti13_launch.py``);
 * on the live server (browser tests), the views below, mounted at ``/test-tool/`` by
   ``tests/tooling/urls.py``. The test configures them with :func:`configure`.
 """

@@ -1,7 +1,7 @@
 """A small LTI 1.3 tool that registers itself by LTI Dynamic Registration 1.0 (tests only).
 
 PyLTI1p3 has no dynamic registration helper, so the tool side is written from the spec, as in
-``tests/test_dynamic_registration.py``. Served on the live server by
+``tests/registration/test_dynamic_registration.py``. Served on the live server by
 ``tests/tooling/registration_urls.py`` at ``/reg-tool/``:
 
 * ``register/`` (GET) — the registration initiation URL the editor pastes (DR §3.3): reads
