@@ -266,8 +266,8 @@ def admin_visible_records(model, user: User) -> QuerySet | None:
     """The records of ``model`` the user may see in the admin: the rule of the model's listing.
 
     Providers and resource links: owned by an organization the user manages (records merely made
-    available to the user's organizations can be used there, in choosers and launches, but are not
-    listed, opened or shown in history). Organizations: managed ones. Memberships: of managed
+    available to the user's organizations can be used there, in choosers and launches, and their
+    history read (:func:`history_records`), but they are not listed, opened or edited). Organizations: managed ones. Memberships: of managed
     organizations. Enrollments: in courses of managed organizations. ``None``: no rule for the
     model, so only superusers see its records' history.
     """
@@ -280,6 +280,32 @@ def admin_visible_records(model, user: User) -> QuerySet | None:
     if model is Enrollment:
         return enrollments_of_managed_courses(model._default_manager.all(), user)
     return None
+
+
+def history_records(model, user: User) -> QuerySet | None:
+    """The records of ``model`` whose admin history ``user`` may read.
+
+    The admin listing's rule (:func:`admin_visible_records`) and, for providers and resource links,
+    also the records usable by an organization the user manages (:func:`usable_by_any_managed`:
+    shared with it on the Availability tab, or owned by one of its parent organizations). Their
+    owner can change them (URLs, privacy options) for every organization that uses them; the
+    managers of those organizations read who changed what and when. ``None``: no rule for the
+    model (only superusers).
+    """
+    visible = admin_visible_records(model, user)
+    if visible is not None and issubclass(model, OrganizationOwnedMixin):
+        return visible | usable_by_any_managed(model._default_manager.all(), user)
+    return visible
+
+
+def may_read_history(user: User, record) -> bool:
+    """Whether ``user`` may open ``record``'s own history page (:func:`history_records`)."""
+    if record is None or record.pk is None:
+        return False
+    if managed_root_paths(user) is None:
+        return True
+    records = history_records(type(record), user)
+    return records is not None and records.filter(pk=record.pk).exists()
 
 
 def organization_id_of(record) -> int | None:
@@ -308,7 +334,9 @@ def history_visible_to(entries: QuerySet, user: User, models: Iterable[type]) ->
     """The log entries of ``entries`` (an ``LtiLogEntry`` queryset) the user may see.
 
     Only entries about records of ``models`` (those the user has a model permission for) count.
-    An entry is visible when the user may see its record now (:func:`admin_visible_records`);
+    An entry is visible when the user may read its record's history now (:func:`history_records`:
+    the records the admin lists for the user, and the providers and resource links their
+    organizations may use);
     once the record is deleted, when the user manages the organization recorded with the entry
     (:func:`organization_id_of` at the time of the action). Superusers see everything. One query
     when evaluated, whatever the number of entries.
@@ -321,7 +349,7 @@ def history_visible_to(entries: QuerySet, user: User, models: Iterable[type]) ->
     managed = managed_organizations(user).order_by().values("pk")
     condition = Q(pk__in=[])
     for model in models:
-        visible = admin_visible_records(model, user)
+        visible = history_records(model, user)
         if visible is None:
             continue
         content_type = ContentType.objects.get_for_model(model, for_concrete_model=False)

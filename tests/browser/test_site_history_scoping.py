@@ -1,7 +1,8 @@
 """Reports → Site history in Chromium: an editor reads the history of their own organization's LTI
-records only; a superuser reads everyone's.
+records, and of the records shared with their organization; a superuser reads everyone's.
 
-Screenshots (test-artifacts/screenshots/): site-history-editor, site-history-superuser.
+Screenshots (test-artifacts/screenshots/): site-history-editor, site-history-superuser,
+shared-provider-history.
 """
 
 from __future__ import annotations
@@ -91,3 +92,33 @@ def test_editor_reads_only_their_organizations_history(
     ):
         expect(listing).to_contain_text(name)
     shot(page, "site-history-superuser")
+
+
+def test_editor_reads_the_history_of_a_provider_shared_with_them(
+    page, live_server, login, shot, orgs, make_editor
+):
+    """Pat's provider is available to Engineering: Alice reads what Pat did to it (with Pat's
+    name) in Site history and on its own History page, which offers her no Edit button."""
+    alice = make_editor("alice", orgs["engineering"])
+    pat = make_editor("pat", orgs["partner"])
+    page_editors = Group.objects.create(name="Page editors")
+    page_editors.permissions.add(Permission.objects.get(codename="access_admin"))
+    GroupPagePermission.objects.create(
+        group=page_editors, page=site_root(), permission_type="change"
+    )
+    alice.groups.add(page_editors)
+    shared = _admin_work(pat, orgs["partner"], "Partner shared tool", "Partner essay")
+    shared.available_to.add(orgs["engineering"])
+    shared.save()
+
+    login(page, live_server, "alice", next="/admin/reports/site-history/")
+    listing = page.locator("table.listing")
+    expect(listing).to_contain_text("Partner shared tool")
+    expect(listing).to_contain_text("Pat Editor")
+    expect(listing).not_to_contain_text("Partner essay")  # not shared
+
+    page.goto(live_server.url + url(LtiProvider, "history", shared.pk))
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("table.listing")).to_contain_text("Pat Editor")
+    expect(page.get_by_role("link", name="Edit", exact=True)).to_have_count(0)
+    shot(page, "shared-provider-history")

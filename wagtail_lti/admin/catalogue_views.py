@@ -3,7 +3,9 @@
 Doors and how each is scoped (``wagtail_lti.scoping`` answers every time):
 
 * listing, CSV/XLSX export: ``SnippetViewSet.get_queryset(request)``;
-* edit, revert, delete, history, usage, revision comparison: :class:`ScopedObjectMixin` (404);
+* edit, revert, delete, usage, revision comparison: :class:`ScopedObjectMixin` (404);
+* history: :class:`ScopedHistoryView` (``scoping.may_read_history``: also the organizations that
+  may use the record; no edit or revision links for them);
 * chooser, chooser results, chosen: :class:`ScopedChooseMixin` / :class:`ScopedChosenMixin`;
 * bulk delete: :class:`ScopedDeleteBulkAction`;
 * the submitted form: ``wagtail_lti.forms`` (``for_user``).
@@ -91,8 +93,28 @@ class ScopedUsageView(ScopedObjectMixin, snippet_views.UsageView):
     pass
 
 
-class ScopedHistoryView(ScopedObjectMixin, snippet_views.HistoryView):
-    pass
+class ScopedHistoryView(snippet_views.HistoryView):
+    """A record's history: for whoever may read it (``scoping.may_read_history``: the owner's
+    managers, and the managers of the organizations that may use the record), else 404. Those
+    who may not edit the record get no links to its edit view or its revisions."""
+
+    def get_object(self, *args, **kwargs):
+        obj = super().get_object(*args, **kwargs)
+        if obj is None or not scoping.may_read_history(self.request.user, obj):
+            raise Http404
+        if not policy_for(self.model).in_scope(self.request.user, obj):
+            self.edit_url_name = None
+            self.revisions_view_url_name = None
+            self.revisions_revert_url_name = None
+            self.revisions_compare_url_name = None
+            self.revisions_unschedule_url_name = None
+        return obj
+
+    @cached_property
+    def header_buttons(self):
+        if not self.edit_url_name:
+            return []
+        return getattr(super(), "header_buttons", [])
 
 
 class ScopedRevisionsCompareView(ScopedObjectMixin, snippet_views.RevisionsCompareView):

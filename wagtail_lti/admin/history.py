@@ -5,10 +5,16 @@ Every wagtail-lti model is logged to ``LtiLogEntry`` instead of Wagtail's ``Mode
 docs). Every door that reads the audit log then asks ``LtiLogEntry.objects``:
 
 * Reports → "Site history" (its listing, results, CSV/XLSX export and the choices of its "Type",
-  "Action" and "User" filters) asks ``viewable_by_user``: the entries of records the editor may
-  see (``wagtail_lti.scoping.history_visible_to``); superusers see everything.
+  "Action" and "User" filters) asks ``viewable_by_user``: the entries of records whose history
+  the editor may read (``wagtail_lti.scoping.history_visible_to``); superusers see everything.
 * A record's own history page and the "last updated" of its edit view ask ``for_instance``; those
-  views already answer 404 for a record outside the editor's organizations.
+  views answer 404 for a record whose history the editor may not read
+  (``wagtail_lti.scoping.may_read_history``).
+
+Providers and resource links: the managers of the organizations that may use one (its
+Availability tab, or an organization above its owner) read its history too, with the name of
+whoever made each change (an editor of the owning organization), because the owner's changes
+(URLs, privacy options) apply to them. They cannot open its edit view or its revisions.
 
 Pages (``PageLogEntry``) and other apps' models (``ModelLogEntry``) keep Wagtail's own rules.
 Wagtail's dashboard panels of recent edits list pages only.

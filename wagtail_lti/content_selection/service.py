@@ -38,13 +38,12 @@ from .. import launch_log, scoping
 from ..conf import lti_settings
 from ..launch.lti13 import hash_hint
 from ..lti import content_item, deep_linking, lti11, oidc
-from ..lti.context import LaunchContext, LaunchUser
+from ..lti.context import LaunchContext
 from ..lti.custom_params import parse_custom_parameters
 from ..lti.deep_linking import ResourceLinkItem, custom_parameters_text
 from ..lti.errors import CustomParameterError
 from ..lti.lti13 import context_to_data
 from ..models import ContentSelection, LtiProvider, LtiResourceLink, Organization, PendingLaunch
-from ..security.identifiers import opaque_user_id
 from ..services.urls import platform_issuer
 
 
@@ -184,19 +183,11 @@ def editor_context(
     request: HttpRequest, provider: LtiProvider, *, target_url: str
 ) -> LaunchContext:
     """The launch values of an editor selecting content: no course, no resource link; the
-    editor's roles are ``Instructor`` and ``ContentDeveloper``; name and email as the provider's
-    privacy options allow; the provider's custom parameters."""
+    editor's roles are ``Instructor`` and ``ContentDeveloper``; name and email as the privacy
+    rule allows (``launch.privacy.launch_user``); the provider's custom parameters."""
     from ..launch.context import platform_info, request_locale
+    from ..launch.privacy import launch_user
 
-    user = request.user
-    full_name = given = family = username = email = ""
-    if provider.send_name:
-        given = (getattr(user, "first_name", "") or "").strip()
-        family = (getattr(user, "last_name", "") or "").strip()
-        full_name = (user.get_full_name() if hasattr(user, "get_full_name") else "").strip()
-        username = user.get_username()
-    if provider.send_email:
-        email = (getattr(user, "email", "") or "").strip()
     try:
         custom = parse_custom_parameters(provider.custom_parameters)
     except CustomParameterError:
@@ -205,14 +196,7 @@ def editor_context(
             % {"provider": provider}
         ) from None
     return LaunchContext(
-        user=LaunchUser(
-            id=opaque_user_id(user),
-            username=username,
-            full_name=full_name,
-            given_name=given,
-            family_name=family,
-            email=email,
-        ),
+        user=launch_user(provider, request.user),
         roles=("Instructor", "ContentDeveloper"),
         context_id="",
         context_title="",

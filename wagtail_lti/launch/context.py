@@ -1,8 +1,8 @@
 """What a launch carries: :func:`build_launch_context`, custom parameters, the privacy options.
 
 :func:`build_launch_context` fills a :class:`~wagtail_lti.lti.context.LaunchContext` from the
-request, the placement, its course page and the learner's enrollment, applying the provider's
-privacy options. Shared by LTI 1.1 and LTI 1.3 launches and by NRPS (a member's ``message``).
+request, the placement, its course page and the learner's enrollment; what the tool learns about
+the person is the privacy rule's (``launch.privacy.launch_user``). Shared by LTI 1.1 and LTI 1.3 launches and by NRPS (a member's ``message``).
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from ..conf import lti_settings
-from ..lti.context import LaunchContext, LaunchUser, PlatformInfo
+from ..lti.context import LaunchContext, PlatformInfo
 from ..lti.custom_params import merge_custom_parameters, parse_custom_parameters
 from ..lti.errors import CustomParameterError
 from ..models import Enrollment, LtiResourceLink, Placement
-from ..security.identifiers import context_id, opaque_user_id
+from ..security.identifiers import context_id
+from .privacy import launch_user
 from .rules import LaunchRefused
 from .targets import LaunchTarget
 
@@ -83,8 +84,8 @@ def build_launch_context(
 
     ``enrollment`` is what :func:`check_can_launch` returned. The user id is
     ``wagtail_lti.security.identifiers.opaque_user_id``; roles come from the
-    enrollment (learner: ``Learner``, instructor: ``Instructor``); the name and username are sent
-    only when the provider's ``send_name`` allows, the email only when ``send_email`` allows.
+    enrollment (learner: ``Learner``, instructor: ``Instructor``); the name, username and email
+    as the privacy rule allows (``launch.privacy.launch_user``).
     """
     user = request.user
     placement = target.placement
@@ -93,25 +94,9 @@ def build_launch_context(
     course = target.course
     roles = ("Instructor",) if enrollment.role == Enrollment.Role.INSTRUCTOR else ("Learner",)
 
-    full_name = given = family = username = email = ""
-    if provider.send_name:
-        given = (getattr(user, "first_name", "") or "").strip()
-        family = (getattr(user, "last_name", "") or "").strip()
-        full_name = (user.get_full_name() if hasattr(user, "get_full_name") else "").strip()
-        username = user.get_username()
-    if provider.send_email:
-        email = (getattr(user, "email", "") or "").strip()
-
     embedded = link.open_in == LtiResourceLink.OpenIn.EMBED
     return LaunchContext(
-        user=LaunchUser(
-            id=opaque_user_id(user),
-            username=username,
-            full_name=full_name,
-            given_name=given,
-            family_name=family,
-            email=email,
-        ),
+        user=launch_user(provider, user),
         roles=roles,
         context_id=context_id(course),
         context_title=course.title,

@@ -6,8 +6,8 @@ Shared by LTI 1.1 (``wagtail_lti.launch.views``) and LTI 1.3 (``wagtail_lti.laun
   published once and availability can be withdrawn afterwards; it raises :class:`LaunchRefused`
   with a message for the person;
 * :func:`build_launch_context` fills a :class:`~wagtail_lti.lti.context.LaunchContext` from the
-  request, the placement, its course page and the learner's enrollment, applying the provider's
-  privacy options;
+  request, the placement, its course page and the learner's enrollment (``launch.context``; the
+  person as the privacy rule ``launch.privacy.launch_user`` allows);
 * :func:`context_id` is the opaque, stable id of a course (the user id is
   ``wagtail_lti.security.identifiers.opaque_user_id``).
 """

@@ -18,7 +18,8 @@ else is 404, so a tool learns nothing about other tools' courses and links.
 
 Members are the course's enrollments: LIS v2 role URIs, status ``Active`` (or ``Inactive`` for a
 suspended enrollment or user), ``user_id`` as in launches (``identifiers.opaque_user_id``), and
-the name and email only when the provider's privacy options let launches send them.
+the name and email only when the provider's privacy options let launches send them (the one
+privacy rule, ``launch.privacy.launch_user``).
 """
 
 from __future__ import annotations
@@ -31,11 +32,11 @@ from wagtail.models import Page
 
 from ... import launch_log
 from ...conf import lti_settings
+from ...launch.privacy import launch_user
 from ...lti import nrps
 from ...lti.context import LaunchContext, LaunchUser
 from ...lti.lti13 import custom_claim
 from ...models import Enrollment, LtiProvider, Placement
-from ...security.identifiers import opaque_user_id
 from ..access import CourseAccess, ServiceRefused, course_access
 from ..access_tokens import ServiceAuthError, authenticate_service_request
 from ..endpoint import service_error as _error
@@ -83,19 +84,6 @@ def _placement(access: CourseAccess, rlid: str) -> Placement:
 # --- Members ------------------------------------------------------------------------------------
 
 
-def _person(user, provider: LtiProvider) -> dict[str, str]:
-    """The personal fields the provider may receive (the same rules as launches)."""
-    person = {"name": "", "given_name": "", "family_name": "", "email": "", "username": ""}
-    if provider.send_name:
-        person["given_name"] = (getattr(user, "first_name", "") or "").strip()
-        person["family_name"] = (getattr(user, "last_name", "") or "").strip()
-        person["name"] = (user.get_full_name() if hasattr(user, "get_full_name") else "").strip()
-        person["username"] = user.get_username()
-    if provider.send_email:
-        person["email"] = (getattr(user, "email", "") or "").strip()
-    return person
-
-
 def _link_context(request: HttpRequest, course, placement: Placement) -> LaunchContext | None:
     """The launch context of ``placement`` without a user (each member's is made from it)."""
     from ...launch.context import custom_parameters, platform_info
@@ -122,21 +110,10 @@ def _link_context(request: HttpRequest, course, placement: Placement) -> LaunchC
     )
 
 
-def _message(link_ctx: LaunchContext | None, user_id: str, person: dict, role: str) -> dict:
+def _message(link_ctx: LaunchContext | None, person: LaunchUser, role: str) -> dict:
     if link_ctx is None or not link_ctx.custom:
         return nrps.member_message()
-    ctx = dataclasses.replace(
-        link_ctx,
-        user=LaunchUser(
-            id=user_id,
-            username=person["username"],
-            full_name=person["name"],
-            given_name=person["given_name"],
-            family_name=person["family_name"],
-            email=person["email"],
-        ),
-        roles=(role,),
-    )
+    ctx = dataclasses.replace(link_ctx, user=person, roles=(role,))
     return nrps.member_message(custom_claim(ctx.custom, ctx))
 
 
@@ -179,20 +156,19 @@ def _members_page(request: HttpRequest, access: CourseAccess):
     members = []
     for enrollment in page[:limit]:
         user = enrollment.user
-        user_id = opaque_user_id(user)
-        person = _person(user, provider)
+        person = launch_user(provider, user)
         role_uri = ROLE_URIS.get(enrollment.role, nrps.MEMBERSHIP_ROLE + "Learner")
         active = enrollment.is_active and user.is_active
         members.append(
             nrps.member_json(
-                user_id=user_id,
+                user_id=person.id,
                 roles=[role_uri],
                 status="Active" if active else "Inactive",
-                name=person["name"],
-                given_name=person["given_name"],
-                family_name=person["family_name"],
-                email=person["email"],
-                message=_message(link_ctx, user_id, person, role_uri.rsplit("#", 1)[-1])
+                name=person.full_name,
+                given_name=person.given_name,
+                family_name=person.family_name,
+                email=person.email,
+                message=_message(link_ctx, person, role_uri.rsplit("#", 1)[-1])
                 if placement is not None
                 else None,
             )
