@@ -1,6 +1,6 @@
 """Assignment and Grade Services 2.0: parsing and building line items, scores and results.
 
-Pure functions over JSON values; the views in the Django glue (``services.views.ags``) do storage and access
+Pure functions over JSON values; the views in the Django glue (``services.ags``) do storage and access
 control. Section numbers refer to the AGS 2.0 specification.
 """
 

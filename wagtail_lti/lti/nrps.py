@@ -1,6 +1,6 @@
 """Names and Role Provisioning Services 2.0: the membership claim and the membership container.
 
-Pure functions over plain values; the Django glue (``services.views.nrps``) does storage, privacy and access
+Pure functions over plain values; the Django glue (``services.nrps``) does storage, privacy and access
 control. Section numbers refer to the NRPS 2.0 specification (LTI Advantage).
 
 * A launch of a tool allowed the service carries :data:`NRPS_CLAIM` (:func:`membership_claim`).
