@@ -123,6 +123,8 @@ def test_demo_tool_registers_itself_and_then_accepts_launches(editor_client, org
     body = page.content.decode()
     assert "Register the demo tool with wagtail-lti" in body
     assert "LtiDeepLinkingRequest" in body
+    # Opened in a new tab from another origin, the tool's page keeps window.opener.
+    assert page["Cross-Origin-Opener-Policy"] == "unsafe-none"
     assert not LtiProvider.objects.exists()
     form = only_form(page)
 

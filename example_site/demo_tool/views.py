@@ -755,4 +755,8 @@ def register(request: HttpRequest) -> HttpResponse:
     }
     response = _page(request, "demo_tool/register.html", context)
     response["Referrer-Policy"] = "no-referrer"  # the token is in this page's URL
+    # Opened in a new tab by a platform on another origin, the page must stay in the platform's
+    # browsing context group, or window.opener is severed and the close message cannot be sent
+    # (the site's default, Django's "same-origin", would sever it).
+    response["Cross-Origin-Opener-Policy"] = "unsafe-none"
     return response
