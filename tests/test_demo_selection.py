@@ -396,3 +396,38 @@ def test_signed_selection_verifies_with_an_independent_verifier(orgs):
     )
     assert valid
     assert dict(parse_qsl(urlencode(fields)))["data"] == "d"
+
+
+# --- The demo data says where to try it ----------------------------------------------------------
+
+
+def test_demo_data_prints_where_to_try_and_the_demo_editor_can(routed):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from wagtail_lti.models import LtiProvider, Organization
+
+    out = StringIO()
+    call_command("load_demo_data", "--url", BASE + "/", stdout=out)
+    text = out.getvalue()
+    assert f"Demo tool: {BASE}/demo-tool/" in text
+    assert f"Add from a tool ({BASE}/admin/lti/select-content/)" in text
+    assert f"Register a tool by URL ({BASE}/admin/lti/register-tool/)" in text
+    assert f"registration URL {BASE}/demo-tool/register/" in text
+
+    client = browser()
+    assert client.login(username="editor", password="editor")
+    engineering = Organization.objects.get(name="Engineering")
+    for version, url in (
+        ("1.1", BASE + "/demo-tool/1.1/content-item/"),
+        ("1.3", BASE + "/demo-tool/1.3/login/"),
+    ):
+        provider = LtiProvider.objects.get(lti_version=version)
+        response = client.post(
+            reverse("wagtail_lti_select_content"),
+            {"provider": provider.pk, "organization": engineering.pk},
+        )
+        assert response.status_code == 200, response.content.decode()
+        assert only_form(response)["action"] == url
+    assert client.get(reverse("wagtail_lti_register_tool")).status_code == 200
