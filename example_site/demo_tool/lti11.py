@@ -14,6 +14,7 @@ Outcomes (Implementation Guide §6): a ``replaceResultRequest`` is posted to the
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from oauthlib.oauth1 import (
     SIGNATURE_HMAC_SHA1,
     SIGNATURE_HMAC_SHA256,
     SIGNATURE_TYPE_AUTH_HEADER,
+    SIGNATURE_TYPE_BODY,
     RequestValidator,
     SignatureOnlyEndpoint,
 )
@@ -109,14 +111,16 @@ def _remember_nonce(consumer_key: str, nonce: str, timestamp: int) -> bool:
     return True
 
 
-def verify_launch(
+def verify_signed(
     uri: str, body: str, headers: dict[str, str]
 ) -> tuple[ToolRegistration, dict[str, str]]:
-    """Verify a signed LTI 1.1 launch posted to ``uri``.
+    """Verify a form signed by a platform (OAuth 1.0a) and posted to ``uri``: a launch or a
+    Content-Item selection request.
 
     ``body`` is the raw form-encoded request body, ``headers`` at least its ``Content-Type``
     (and ``Authorization`` if the platform signed in the header). Returns the registration and
-    the launch parameters (without the ``oauth_*`` ones); raises :class:`LaunchRejected`.
+    the parameters (without the ``oauth_*`` ones); raises :class:`LaunchRejected`. The message
+    itself is the caller's to check.
     """
     pairs = parse_qsl(body, keep_blank_values=True)
     params = dict(pairs)
@@ -166,7 +170,20 @@ def verify_launch(
             "This launch was already used (its nonce was seen before). Launch again."
         )
 
-    launch = {key: value for key, value in params.items() if not key.startswith("oauth_")}
+    return registration, {
+        key: value for key, value in params.items() if not key.startswith("oauth_")
+    }
+
+
+def verify_launch(
+    uri: str, body: str, headers: dict[str, str]
+) -> tuple[ToolRegistration, dict[str, str]]:
+    """Verify a signed LTI 1.1 launch posted to ``uri`` (see :func:`verify_signed`).
+
+    Returns the registration and the launch parameters (without the ``oauth_*`` ones); raises
+    :class:`LaunchRejected`.
+    """
+    registration, launch = verify_signed(uri, body, headers)
     if launch.get("lti_message_type") != "basic-lti-launch-request":
         raise LaunchRejected(
             f"This tool only handles basic-lti-launch-request messages, not "
@@ -177,6 +194,69 @@ def verify_launch(
     if not launch.get("resource_link_id"):
         raise LaunchRejected("The launch has no resource_link_id.")
     return registration, launch
+
+
+# --- Content-Item (selecting content for the platform) -------------------------------------------
+
+CONTENT_ITEM_REQUEST = "ContentItemSelectionRequest"
+CONTENT_ITEM_RESPONSE = "ContentItemSelection"
+LTI_LINK_MEDIA_TYPE = "application/vnd.ims.lti.v1.ltilink"
+
+
+def verify_content_item_request(
+    uri: str, body: str, headers: dict[str, str]
+) -> tuple[ToolRegistration, dict[str, str]]:
+    """Verify a signed ``ContentItemSelectionRequest`` (Content-Item Message 1.0 §3).
+
+    Besides the signature: the message type, an http(s) ``content_item_return_url`` and LTI links
+    among the accepted media types. Raises :class:`LaunchRejected`.
+    """
+    registration, params = verify_signed(uri, body, headers)
+    if params.get("lti_message_type") != CONTENT_ITEM_REQUEST:
+        raise LaunchRejected(
+            f"This address handles {CONTENT_ITEM_REQUEST} messages, not "
+            f"{params.get('lti_message_type') or 'an unnamed message'}."
+        )
+    return_url = params.get("content_item_return_url", "")
+    if not return_url.startswith(("https://", "http://")):
+        raise LaunchRejected("The request has no http(s) content_item_return_url.")
+    accepted = {media.strip() for media in params.get("accept_media_types", "").split(",") if media}
+    if accepted and not accepted & {LTI_LINK_MEDIA_TYPE, "*/*", "application/*"}:
+        raise LaunchRejected("The platform does not accept LTI links, the only items offered here.")
+    return registration, params
+
+
+def sign_content_item_selection(
+    registration: ToolRegistration,
+    *,
+    return_url: str,
+    content_items: dict,
+    data: str,
+    message: str,
+) -> dict[str, str]:
+    """The signed form fields of a ``ContentItemSelection`` (Content-Item Message 1.0 §4)
+    posting ``content_items`` (JSON-LD) back to ``return_url``, signed with oauthlib in the body."""
+    fields = {
+        "lti_message_type": CONTENT_ITEM_RESPONSE,
+        "lti_version": "LTI-1p0",
+        "content_items": json.dumps(content_items),
+        "lti_msg": message,
+    }
+    if data:
+        fields["data"] = data
+    client = OAuthClient(
+        registration.consumer_key,
+        client_secret=registration.shared_secret,
+        signature_method=SIGNATURE_HMAC_SHA1,
+        signature_type=SIGNATURE_TYPE_BODY,
+    )
+    _url, _headers, body = client.sign(
+        return_url,
+        http_method="POST",
+        body=fields,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    return dict(parse_qsl(body, keep_blank_values=True))
 
 
 # --- Basic Outcomes ------------------------------------------------------------------------------

@@ -39,6 +39,8 @@ def tool_urls(base_url: str) -> dict[str, str]:
         "lti13_login": base + reverse("demo_tool:lti13_login"),
         "lti13_launch": base + reverse("demo_tool:lti13_launch"),
         "lti13_jwks": base + reverse("demo_tool:lti13_jwks"),
+        "lti11_content_item": base + reverse("demo_tool:lti11_content_item"),
+        "register": base + reverse("demo_tool:register"),
     }
 
 
@@ -120,12 +122,17 @@ def _ensure_lti11(base_url: str, organization, created: list[str]) -> dict[str, 
     elif not provider.has_secret or provider.secret != tool.shared_secret:
         provider.secret = tool.shared_secret
         provider.save()
+    # The tool's Content-Item URL ("Add from a tool"), unless someone entered another one.
+    current = provider.content_selection_url
+    if not current or current.endswith(reverse("demo_tool:lti11_content_item")):
+        _save(provider, {"content_selection_url": urls["lti11_content_item"]})
     return {
         "provider": provider,
         "registration": tool,
         "consumer_key": tool.consumer_key,
         "secret": tool.shared_secret,
         "launch_url": urls["lti11_launch"],
+        "content_item_url": urls["lti11_content_item"],
     }
 
 

@@ -30,6 +30,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.request import validate_host
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -41,11 +42,12 @@ from pylti1p3.exception import LtiException, LtiServiceException, OIDCException
 from pylti1p3.grade import Grade
 from pylti1p3.lineitem import LineItem
 
-from . import lti11, storage
+from . import lti11, picker, registration, storage
 from .forms import PlatformRegistrationForm, ScoreForm
 from .http import http_session
 from .lti13 import generate_private_key_pem, lti13_registrations, tool_conf, tool_jwks
 from .models import ToolRegistration
+from .picker import PickerForm
 from .summary import Summary, summarize_lti11, summarize_lti13, with_message
 
 
@@ -55,6 +57,11 @@ LTI11_LAUNCH_PREFIX = "lti11-launch-"
 LAUNCH_LIFETIME = 24 * 3600  # seconds a launch can still send scores
 MAX_BODY_SHOWN = 2000
 RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
+DEEP_LINKING_REQUEST = "LtiDeepLinkingRequest"
+DEEP_LINKING_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+DEEP_LINKING_MSG = "https://purl.imsglobal.org/spec/lti-dl/claim/msg"
+LTI11_SELECTION_PREFIX = "lti11-selection-"
+SELECTION_LIFETIME = 3600  # seconds an editor has to choose
 
 
 # --- Helpers ---------------------------------------------------------------------------------
@@ -179,6 +186,8 @@ def index(request: HttpRequest) -> HttpResponse:
         "lti13_login": base + reverse("demo_tool:lti13_login"),
         "lti13_launch": base + reverse("demo_tool:lti13_launch"),
         "lti13_jwks": base + reverse("demo_tool:lti13_jwks"),
+        "lti11_content_item": base + reverse("demo_tool:lti11_content_item"),
+        "register": base + reverse("demo_tool:register"),
     }
     registrations = ToolRegistration.objects.filter(active=True)
     return _page(
@@ -410,6 +419,14 @@ def lti13_launch(request: HttpRequest) -> HttpResponse:
             message = "The launch could not be verified."
         return _error(request, "The launch was refused", message, status=401)
     summary = summarize_lti13(claims)
+    if summary.message_type == DEEP_LINKING_REQUEST:
+        return _picker_page(
+            request,
+            PickerForm(initial={"launch_id": launch.get_launch_id()}),
+            version="1.3",
+            action=reverse("demo_tool:lti13_deep_link"),
+            settings=claims.get(DEEP_LINKING_SETTINGS) or {},
+        )
     if summary.message_type != RESOURCE_LINK_REQUEST:
         return _error(
             request,
@@ -526,3 +543,229 @@ def lti13_score(request: HttpRequest) -> HttpResponse:
     }
     form = ScoreForm(initial={"launch_id": launch_id, "score": percent})
     return _launch_page(request, summary, launch_id=launch_id, form=form, answer=answer)
+
+
+# --- Selecting content: LTI 1.3 Deep Linking, LTI 1.1 Content-Item ----------------------------
+
+
+def _picker_page(
+    request: HttpRequest,
+    form: PickerForm,
+    *,
+    version: str,
+    action: str,
+    settings: dict,
+    status: int = 200,
+) -> HttpResponse:
+    return _page(
+        request,
+        "demo_tool/picker.html",
+        {
+            "form": form,
+            "version": version,
+            "action": action,
+            "title": str(settings.get("title") or ""),
+            "text": str(settings.get("text") or ""),
+        },
+        status=status,
+    )
+
+
+def _autosubmit(request: HttpRequest, action: str, fields: dict[str, str], count: int):
+    return _page(
+        request,
+        "demo_tool/autosubmit.html",
+        {"action": action, "fields": sorted(fields.items()), "count": count},
+    )
+
+
+def _added_message(count: int) -> str:
+    if not count:
+        return "Nothing was chosen in the demo tool."
+    return f"The demo tool added {count} item{'s' if count != 1 else ''}."
+
+
+@never_cache
+@xframe_options_exempt
+@csrf_exempt
+def lti13_deep_link(request: HttpRequest) -> HttpResponse:
+    """The picker's answer to a Deep Linking request: PyLTI1p3's signed LtiDeepLinkingResponse."""
+    if request.method != "POST":
+        return _method_not_allowed(request, "POST", "The picker posts the chosen items here.")
+    form = PickerForm(request.POST)
+    launch_id = str(request.POST.get("launch_id", ""))[:255]
+    launch = None
+    if launch_id.startswith("lti1p3-launch-"):
+        try:
+            launch = DjangoMessageLaunch.from_cache(
+                launch_id,
+                request,
+                tool_conf(),
+                session_service=storage.SingleUseNonceSessionService(request),
+                launch_data_storage=storage.DatabaseLaunchDataStorage(),
+                requests_session=http_session(),
+            )
+        except Exception as exc:
+            logger.info("LTI 1.3 launch %s not restored: %s", launch_id, exc)
+            launch = None
+    if launch is None or not launch.is_deep_link_launch():
+        return _error(
+            request,
+            "This request has expired",
+            "The demo tool no longer knows this content request. Start again from the platform.",
+        )
+    claims = launch.get_launch_data()
+    settings = claims.get(DEEP_LINKING_SETTINGS) or {}
+    if not form.is_valid():
+        return _picker_page(
+            request,
+            form,
+            version="1.3",
+            action=reverse("demo_tool:lti13_deep_link"),
+            settings=settings,
+            status=400,
+        )
+    launch_url = request.build_absolute_uri(reverse("demo_tool:lti13_launch"))
+    resources = picker.deep_link_resources(form, launch_url)
+    deep_link = launch.get_deep_link()
+    message = deep_link.get_message_jwt(resources)
+    message[DEEP_LINKING_MSG] = _added_message(len(resources))
+    return _autosubmit(
+        request,
+        settings["deep_link_return_url"],
+        {"JWT": deep_link.encode_jwt(message)},
+        len(resources),
+    )
+
+
+@never_cache
+@xframe_options_exempt
+@csrf_exempt
+def lti11_content_item(request: HttpRequest) -> HttpResponse:
+    """A signed Content-Item selection request (LTI 1.1): verify it and show the picker."""
+    if request.method != "POST":
+        return _method_not_allowed(
+            request, "POST", "A content-item request is a signed POST from the platform."
+        )
+    body = request.body.decode("utf-8", "replace")
+    try:
+        registration_row, params = lti11.verify_content_item_request(
+            request.build_absolute_uri(), body, _lti11_headers(request)
+        )
+    except lti11.LaunchRejected as exc:
+        logger.info("Content-Item request refused: %s", exc)
+        return _error(request, "The request was refused", str(exc), status=401)
+    selection_id = LTI11_SELECTION_PREFIX + str(uuid.uuid4())
+    storage.put(
+        selection_id, {"registration": registration_row.pk, "params": params}, SELECTION_LIFETIME
+    )
+    return _picker_page(
+        request,
+        PickerForm(initial={"launch_id": selection_id}),
+        version="1.1",
+        action=reverse("demo_tool:lti11_content_item_respond"),
+        settings=params,
+    )
+
+
+@never_cache
+@xframe_options_exempt
+@csrf_exempt
+def lti11_content_item_respond(request: HttpRequest) -> HttpResponse:
+    """The picker's answer to a Content-Item request: a signed ContentItemSelection form."""
+    if request.method != "POST":
+        return _method_not_allowed(request, "POST", "The picker posts the chosen items here.")
+    form = PickerForm(request.POST)
+    selection_id = str(request.POST.get("launch_id", ""))[:255]
+    record = storage.get(selection_id) if selection_id.startswith(LTI11_SELECTION_PREFIX) else None
+    row = None
+    if isinstance(record, dict):
+        row = ToolRegistration.objects.filter(
+            pk=record.get("registration"),
+            lti_version=ToolRegistration.Version.LTI_1P1,
+            active=True,
+        ).first()
+    if row is None:
+        return _error(
+            request,
+            "This request has expired",
+            "The demo tool no longer knows this content request. Start again from the platform.",
+        )
+    params = record.get("params") or {}
+    if not form.is_valid():
+        return _picker_page(
+            request,
+            form,
+            version="1.1",
+            action=reverse("demo_tool:lti11_content_item_respond"),
+            settings=params,
+            status=400,
+        )
+    if not storage.pop(selection_id):  # answered once only
+        return _error(
+            request,
+            "Already answered",
+            "The demo tool already answered this content request. Start again from the platform.",
+        )
+    launch_url = request.build_absolute_uri(reverse("demo_tool:lti11_launch"))
+    items = picker.content_items(form, launch_url)
+    count = len(items["@graph"])
+    fields = lti11.sign_content_item_selection(
+        row,
+        return_url=params["content_item_return_url"],
+        content_items=items,
+        data=params.get("data", ""),
+        message=_added_message(count),
+    )
+    return _autosubmit(request, params["content_item_return_url"], fields, count)
+
+
+# --- Dynamic Registration ------------------------------------------------------------------------
+
+
+@never_cache
+@xframe_options_exempt
+@csrf_exempt
+def register(request: HttpRequest) -> HttpResponse:
+    """LTI Dynamic Registration: GET shows what will be registered, POST registers the tool.
+
+    The platform opens this page (in a frame or a new tab) with ``openid_configuration`` and
+    ``registration_token``; both travel on in the form's hidden fields. No cookie is needed.
+    """
+    if request.method not in {"GET", "POST"}:
+        return _method_not_allowed(request, "GET, POST", "Open this page from the platform.")
+    params = request.POST if request.method == "POST" else request.GET
+    config_url = str(params.get("openid_configuration", ""))[:2048]
+    token = str(params.get("registration_token", ""))[:2048]
+    base = request.build_absolute_uri("/").rstrip("/")
+    try:
+        # The demo tool is part of the site: it registers with this site only (a host name the
+        # site answers to, ALLOWED_HOSTS), and never makes the server fetch a URL a visitor chose.
+        config_host = urlsplit(config_url).hostname or ""
+        if config_host and not validate_host(config_host, settings.ALLOWED_HOSTS):
+            raise registration.RegistrationFailed(
+                "The demo tool registers only with the platform it is part of: start the "
+                "registration from this site's admin (LTI providers → Register a tool by URL)."
+            )
+        config = registration.read_configuration(config_url)
+        if request.method == "POST":
+            registered = registration.register(config, token, base)
+        else:
+            registered = None
+    except registration.RegistrationFailed as exc:
+        return _error(request, "The registration failed", str(exc))
+    context = {
+        "config": config,
+        "platform": registration.platform_name(config),
+        "config_url": config_url,
+        "token": token,
+        "metadata": registration.client_metadata(base, config),
+        "registered": registered,
+    }
+    response = _page(request, "demo_tool/register.html", context)
+    response["Referrer-Policy"] = "no-referrer"  # the token is in this page's URL
+    # Opened in a new tab by a platform on another origin, the page must stay in the platform's
+    # browsing context group, or window.opener is severed and the close message cannot be sent
+    # (the site's default, Django's "same-origin", would sever it).
+    response["Cross-Origin-Opener-Policy"] = "unsafe-none"
+    return response

@@ -29,6 +29,7 @@ class Page(HTMLParser):
         self.forms: list[dict] = []
         self.links: list[dict] = []
         self._open: dict | None = None
+        self._textarea: str | None = None
         if html:
             self.feed(html)
             self.close()
@@ -42,6 +43,7 @@ class Page(HTMLParser):
                 "target": attrs.get("target") or "",
                 "fields": {},
                 "pairs": [],
+                "checkboxes": [],
                 "buttons": 0,
             }
             self.forms.append(self._open)
@@ -49,13 +51,28 @@ class Page(HTMLParser):
             value = attrs.get("value") or ""
             self._open["fields"][attrs["name"]] = value
             self._open["pairs"].append((attrs["name"], value))
+            if attrs.get("type") == "checkbox":
+                self._open["checkboxes"].append((attrs["name"], value))
+        elif tag == "textarea" and self._open is not None and attrs.get("name"):
+            self._textarea = attrs["name"]
+            self._open["fields"][self._textarea] = ""
         elif tag == "button" and self._open is not None:
             self._open["buttons"] += 1
         elif tag == "a":
             self.links.append(attrs)
 
+    def handle_data(self, data):
+        if self._textarea is not None and self._open is not None:
+            self._open["fields"][self._textarea] += data
+
     def handle_endtag(self, tag):
-        if tag == "form":
+        if tag == "textarea" and self._textarea is not None and self._open is not None:
+            # As a browser submits it: the text, without the newline after the opening tag.
+            text = self._open["fields"][self._textarea]
+            self._open["fields"][self._textarea] = text[1:] if text.startswith("\n") else text
+            self._open["pairs"].append((self._textarea, self._open["fields"][self._textarea]))
+            self._textarea = None
+        elif tag == "form":
             self._open = None
 
 

@@ -3,8 +3,11 @@
 * ``wagtail_lti_register_tool`` (``<admin>/lti/register-tool/``): the editor pastes the tool's
   registration URL and picks an organization they manage; the next page opens the tool in a frame
   (or, by a button, in a new tab, as D2L does) with ``openid_configuration`` and a single-use
-  ``registration_token``. When the tool posts ``{subject: "org.imsglobal.lti.close"}`` the page
-  moves on to
+  ``registration_token``. The page is served with ``Cross-Origin-Opener-Policy:
+  same-origin-allow-popups`` so a tool in a new tab keeps ``window.opener``. When the tool posts
+  ``{subject: "org.imsglobal.lti.close"}``, or when ``wagtail_lti_register_tool_status``
+  (``<admin>/lti/register-tool/<pk>/status/``, polled by the page) says the tool has registered
+  (a tool that severs ``window.opener`` cannot send its message), the page moves on to
 * ``wagtail_lti_register_tool_done`` (``<admin>/lti/register-tool/<pk>/``): the new provider's
   edit form (disabled until the editor enables it), or a note that the tool has not registered.
 
@@ -18,12 +21,13 @@ from urllib.parse import urlsplit
 
 from django import forms
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
 from django.views.generic import FormView, TemplateView
 from wagtail import hooks
 from wagtail.admin import messages
@@ -40,6 +44,10 @@ from ..registration import service
 
 START_URL_NAME = "wagtail_lti_register_tool"
 DONE_URL_NAME = "wagtail_lti_register_tool_done"
+STATUS_URL_NAME = "wagtail_lti_register_tool_status"
+OPENER_POLICY = "same-origin-allow-popups"
+#: How often the waiting page asks whether the tool has registered (milliseconds).
+POLL_INTERVAL_MS = 2000
 
 
 class RegisterToolForm(forms.Form):
@@ -115,6 +123,8 @@ class RegisterToolView(WagtailAdminTemplateMixin, FormView):
                 "tool_frame_url": url,
                 "tool_origin": f"{parts.scheme}://{parts.netloc}",
                 "done_url": reverse(DONE_URL_NAME, args=[record.pk]),
+                "status_url": reverse(STATUS_URL_NAME, args=[record.pk]),
+                "poll_interval": POLL_INTERVAL_MS,
             }
         )
         response = self.response_class(
@@ -125,6 +135,9 @@ class RegisterToolView(WagtailAdminTemplateMixin, FormView):
         # The page shows the registration token (in the frame's URL): keep it out of caches.
         response["Cache-Control"] = "no-store"
         response["Referrer-Policy"] = "no-referrer"
+        # The tool may be opened in a new tab: keep that tab's window.opener, so the tool's close
+        # message can reach this page (Django's default "same-origin" would sever it).
+        response["Cross-Origin-Opener-Policy"] = OPENER_POLICY
         return response
 
 
@@ -142,11 +155,7 @@ class RegistrationDoneView(WagtailAdminTemplateMixin, TemplateView):
 
     @cached_property
     def registration(self) -> ToolRegistration:
-        record = (
-            ToolRegistration.objects.select_related("provider", "organization")
-            .filter(pk=self.kwargs["pk"], user=self.request.user)
-            .first()
-        )
+        record = service.editor_registration(self.request.user, self.kwargs["pk"])
         if record is None:
             raise Http404
         return record
@@ -174,6 +183,20 @@ class RegistrationDoneView(WagtailAdminTemplateMixin, TemplateView):
         context["registration"] = self.registration
         context["again_url"] = reverse(START_URL_NAME)
         return context
+
+
+@never_cache
+def registration_status(request, pk: int) -> JsonResponse:
+    """Where the editor's registration ``pk`` is, for the waiting page: ``{"state": "waiting" |
+    "registered" | "expired"}`` (404 for a registration of another editor). The page moves on
+    when the tool has registered even if its close message cannot arrive (a tool in a new tab
+    that severs ``window.opener``)."""
+    if not service.may_register(request.user):
+        raise PermissionDenied
+    record = service.editor_registration(request.user, pk)
+    if record is None:
+        raise Http404
+    return JsonResponse({"state": service.registration_state(record)})
 
 
 # --- The review on the provider's edit form ----------------------------------------------------
@@ -236,4 +259,5 @@ def register_registration_urls():
     return [
         path("lti/register-tool/", RegisterToolView.as_view(), name=START_URL_NAME),
         path("lti/register-tool/<int:pk>/", RegistrationDoneView.as_view(), name=DONE_URL_NAME),
+        path("lti/register-tool/<int:pk>/status/", registration_status, name=STATUS_URL_NAME),
     ]

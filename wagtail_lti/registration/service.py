@@ -124,6 +124,28 @@ def start(
     return record, url
 
 
+def editor_registration(user, pk) -> ToolRegistration | None:
+    """The registration ``pk`` if ``user`` started it (else ``None``): the only registrations an
+    editor may follow, on the waiting page and on the review."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return (
+        ToolRegistration.objects.select_related("provider", "organization")
+        .filter(pk=pk, user=user)
+        .first()
+    )
+
+
+def registration_state(record: ToolRegistration) -> str:
+    """Where an editor's registration is: ``"registered"`` (the tool used the token and a
+    provider was created), ``"expired"`` (unused past its expiry) or ``"waiting"``."""
+    if record.used_at is not None:
+        return "registered"
+    if record.expires_at <= timezone.now():
+        return "expired"
+    return "waiting"
+
+
 # --- The platform's OpenID configuration ------------------------------------------------------
 
 

@@ -20,6 +20,9 @@ The data, in the order of ``Command.steps``:
 - the demo tool's side of the registrations (consumer key and secret for 1.1; issuer, client ID,
   deployment ID, the platform's endpoints and the tool's key pair for 1.3).
 
+The summary also prints where to try "Add from a tool" (the demo tool answers Deep Linking and
+Content-Item requests) and "Register a tool by URL" (the demo tool's Dynamic Registration URL).
+
 Steps that need a part of the project that is not installed are skipped with a note.
 """
 
@@ -454,3 +457,25 @@ class Command(BaseCommand):
         out.write("Logins (username / password):")
         for username, password, _, _, description in USERS:
             out.write(f"  {username + ' / ' + password:<25} {description}")
+        self.where_to_try(demo)
+
+    def where_to_try(self, demo: Demo) -> None:
+        """Where to try the features the demo tool answers besides launches."""
+        tool = self._demo_tool_url(demo, "index")
+        if not tool or not demo.providers:
+            return
+        out = self.stdout
+        select = demo.base_url + reverse("wagtail_lti_select_content")
+        register = demo.base_url + reverse("wagtail_lti_register_tool")
+        out.write("")
+        out.write(f"Demo tool: {tool}")
+        out.write("Try, logged in as editor / editor:")
+        out.write(
+            "  Add from a tool (Deep Linking, Content-Item): LTI > LTI resource links > "
+            f"Add from a tool ({select}), choose “Demo tool (LTI 1.3)” or “Demo tool (LTI 1.1)”"
+        )
+        out.write(
+            "  Register a tool by URL (Dynamic Registration): LTI > LTI providers > Register a "
+            f"tool by URL ({register}), registration URL "
+            f"{self._demo_tool_url(demo, 'register')}"
+        )
