@@ -396,4 +396,7 @@ def test_catalogue_change_made_by_one_process_is_seen_by_the_others(world, serve
     provider.is_enabled = True
     provider.save()
     for server in (a, b):
-        assert "oauth_signature" in the_form(browser.get(server.url(path), timeout=30))["fields"]
+        assert (
+            "oauth_signature"
+            in the_form(browser.get(server.url(path), headers=SAME_ORIGIN, timeout=30))["fields"]
+        )
