@@ -13,7 +13,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from wagtail.models import Locale, Page
 
-from tests.support.factories import enroll, make_course, make_learner, placements_of, site_root
+from tests.support.factories import enroll, make_course, placements_of, site_root
 from wagtail_lti.courses.copies import context_id_history, course_copied, record_copy
 from wagtail_lti.models import (
     CourseCopy,
