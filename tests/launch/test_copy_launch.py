@@ -62,7 +62,7 @@ def admin_copy(course, slug: str):
     return Page.objects.get(slug=slug).specific
 
 
-def test_lti13_tool_finds_its_settings_again_in_the_copy(world):
+def test_lti13_tool_finds_its_settings_again_in_the_copy(world):  # noqa: F811
     world.link.custom_parameters = "custom_level=beginner\n" + HISTORY_PARAMETERS
     world.link.save()
 
