@@ -24,8 +24,8 @@ The doors that record a copy, each for every course page in the copied tree:
 * the admin's Copy (with or without subpages, published or not) and its "create alias"
   (``after_copy_page`` hook: :func:`after_copy_page`);
 * a copy for translation (Wagtail's ``copy_for_translation_done`` signal, sent by
-  ``wagtail.contrib.simple_translation`` and ``Page.copy_for_translation``;
-  wagtail-localize creates its translations through the same action);
+  ``Page.copy_for_translation``, which ``wagtail.contrib.simple_translation`` uses; a
+  translation tool that creates pages another way calls :func:`record_copy`);
 * code that copies pages with ``Page.copy()``/``CopyPageAction`` calls :func:`record_copy`.
 
 An alias (``alias_of``) is its own course too: another page, with its own roster, context id and
