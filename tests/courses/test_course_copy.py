@@ -151,7 +151,7 @@ def test_a_translation_is_a_copy(course):
     assert placements_of(translation)[0].lti_id_history == placements_of(course)[0].lti_id
 
 
-def test_an_alias_is_its_own_course_remembering_the_original(client, superuser, course):
+def test_an_alias_is_its_own_course_remembering_the_original(client, superuser, course, link):
     client.force_login(superuser)
     url = reverse("wagtailadmin_pages:copy", args=[course.pk])
     data = {
@@ -167,6 +167,13 @@ def test_an_alias_is_its_own_course_remembering_the_original(client, superuser, 
     record = CourseCopy.objects.get(course=alias)
     assert (record.source_id, record.kind) == (course.pk, "alias")
     assert placements_of(alias)[0].lti_id_history == placements_of(course)[0].lti_id
+    # A block added to the original later reaches the alias (Wagtail updates aliases on
+    # publish) with the original's placement as its origin.
+    course.body.append(("lti_activity", {"resource_link": link, "title": "Added later"}))
+    course.save_revision().publish()
+    added = placements_of(course)[1]
+    in_alias = Placement.objects.get(page=alias, block_id=added.block_id)
+    assert in_alias.copied_from == added and in_alias.lti_id_history == added.lti_id
 
 
 def test_admin_copy_view_records_the_copy_and_sends_course_copied(

@@ -29,7 +29,9 @@ The doors that record a copy, each for every course page in the copied tree:
 * code that copies pages with ``Page.copy()``/``CopyPageAction`` calls :func:`record_copy`.
 
 An alias (``alias_of``) is its own course too: another page, with its own roster, context id and
-placements; it remembers the page it is an alias of like a copy does (``kind="alias"``). Moving
+placements; it remembers the page it is an alias of like a copy does (``kind="alias"``), and an
+activity block added to the original later (Wagtail updates aliases when the original is
+published) comes from the original's placement too. Moving
 a page changes nothing (same primary key: same context id, same placements).
 
 When a copy has been recorded, :data:`course_copied` is sent once the transaction commits
@@ -70,10 +72,21 @@ def placement_origin(page_id, block_id: str) -> tuple[int | None, str]:
     ``block_id`` on page ``page_id``; ``(None, "")`` when the block was not copied."""
     from ..models import CourseCopy, Placement
 
-    record = CourseCopy.objects.filter(course_id=page_id).only("link_histories").first()
+    record = (
+        CourseCopy.objects.filter(course_id=page_id)
+        .only("link_histories", "kind", "source_id")
+        .first()
+    )
     if record is None:
         return None, ""
     entry = (record.link_histories or {}).get(str(block_id))
+    if not entry and record.kind == CourseCopy.Kind.ALIAS and record.source_id is not None:
+        # An alias follows its original: a block added there later comes from there too.
+        original = Placement.objects.filter(
+            page_id=record.source_id, block_id=str(block_id)
+        ).first()
+        if original is not None:
+            return original.pk, history_of(original.lti_id, original.lti_id_history)
     if not entry:
         return None, ""
     origin = entry.get("placement")
