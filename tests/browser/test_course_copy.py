@@ -2,7 +2,7 @@
 
 The tool is PyLTI1p3 on the live server (``tests/tooling/lti13_tool.py``); it echoes the ids and
 the custom claim it received. In the copy it gets a new resource link id and context id, and
-``$ResourceLink.id.history`` / ``$Context.id.history`` (LTI Core 1.3 Appendix D) lead back to the
+``$ResourceLink.id.history`` / ``$Context.id.history`` (LTI Core 1.3, custom property substitution (#customproperty)) lead back to the
 original's ids: the tool finds the settings it keyed by the original's resource link id.
 """
 

@@ -1,6 +1,6 @@
 """Copying a course page: a new course that remembers where it came from (``courses/copies.py``).
 
-LTI Core 1.3 Appendix D (``$Context.id.history``, ``$ResourceLink.id.history``): the ids of the
+LTI Core 1.3, custom property substitution (#customproperty) (``$Context.id.history``, ``$ResourceLink.id.history``): the ids of the
 copies' ancestors, most recent first, comma-separated, URL-encoded; empty for a context or link
 that is not a copy. The rule is asked through Wagtail's own copy (``Page.copy`` + the rule, the
 admin's Copy view through the ``after_copy_page`` hook, ``copy_for_translation``, aliases).

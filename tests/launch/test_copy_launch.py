@@ -4,7 +4,7 @@ The course is copied through Wagtail's admin Copy view (the door), a learner is 
 copy, and launches. LTI 1.3: PyLTI1p3 is the tool (it validates the id_token against our JWKS);
 LTI 1.1: the ``lti`` package's ``ToolProvider`` and oauthlib verify the signed form.
 
-LTI Core 1.3 Appendix D: ``$ResourceLink.id.history`` / ``$Context.id.history`` are the ids of
+LTI Core 1.3, custom property substitution (#customproperty): ``$ResourceLink.id.history`` / ``$Context.id.history`` are the ids of
 the copies' ancestors, most recent first, comma-separated; LTI Core 1.3 §5.4.1 and §5.4.2: the
 resource link and context claims carry the copy's own (new) ids.
 """

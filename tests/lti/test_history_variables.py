@@ -1,6 +1,6 @@
 """``$ResourceLink.id.history`` and ``$Context.id.history`` in the pure core (``lti/substitution.py``).
 
-LTI Core 1.3 Appendix D ("ResourceLink.id.history", "Context.id.history"): a comma-separated list
+LTI Core 1.3, custom property substitution (#customproperty) ("ResourceLink.id.history", "Context.id.history"): a comma-separated list
 of the URL-encoded ids of the resource link's / context's previous copies, the most recent first;
 a link first added to this context, or a context created from scratch, has an **empty value** (so
 these two are substituted even when empty, unlike the privacy-guarded variables). The same

@@ -11,8 +11,8 @@ Two rules from the spec (LTI Core 1.3 §5.4.6.1; LTI 1.1 Implementation Guide §
   when the provider may not receive the learner's email) is also passed through unchanged, so
   privacy settings cannot be bypassed through a custom parameter.
 
-The exception: ``$ResourceLink.id.history`` and ``$Context.id.history`` (LTI Core 1.3 Appendix
-D, "ResourceLink" and "Context" variables) are the ids of the resource link's / context's
+The exception: ``$ResourceLink.id.history`` and ``$Context.id.history`` (LTI Core 1.3, custom
+property substitution, "ResourceLink" and "Context" variables) are the ids of the resource link's / context's
 ancestors, most recent first, comma-separated, each URL-encoded; the spec gives a resource link
 or context that is not a copy an *empty value*, so they are always substituted (:data:`EMPTY_ALLOWED`).
 """
