@@ -2,17 +2,34 @@
 
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from wagtail.models import Page, PageViewRestriction
-from wagtail.signals import page_published, page_unpublished, post_page_move
+from wagtail.signals import (
+    copy_for_translation_done,
+    page_published,
+    page_unpublished,
+    post_page_move,
+)
 
+from .courses.copies import on_copy_for_translation
 from .courses.placements import on_page_published
 from .launch.targets import catalogue_changed
 from .launch_log import forget_debug_data
-from .models import LineItem, LtiProvider, LtiResourceLink, Organization, Placement
+from .models import (
+    CourseCopy,
+    LineItem,
+    LtiProvider,
+    LtiResourceLink,
+    Organization,
+    Placement,
+)
 from .services.access_tokens import revoke_when_keys_change
 
 
 # Course pages: every course-activity block gets its placement (and automatic line item).
 page_published.connect(on_page_published, dispatch_uid="wagtail_lti_sync_placements")
+# A course page copied for translation is a copy of it: it remembers where it came from.
+copy_for_translation_done.connect(
+    on_copy_for_translation, dispatch_uid="wagtail_lti_copy_for_translation"
+)
 # Providers: switching launch debugging off drops the debug data the launch log kept.
 post_save.connect(forget_debug_data, sender=LtiProvider, dispatch_uid="wagtail_lti_forget_debug")
 # Providers: a replaced tool key (JWKS URL or PEM) revokes the access tokens issued before.
@@ -30,6 +47,7 @@ _CATALOGUE = (
     LtiProvider,
     LtiResourceLink,
     Placement,
+    CourseCopy,
     LineItem,
     Organization,
     PageViewRestriction,

@@ -257,6 +257,8 @@ def test_custom_parameters_are_merged_and_substituted():
         "custom_link": "$ResourceLink.id",
         "custom_link_title": "$ResourceLink.title",
         "custom_role": "$Membership.role",
+        "custom_link_history": "$ResourceLink.id.history",
+        "custom_course_history": "$Context.id.history",
         "custom_unknown": "$Canvas.user.id",
         "custom_vendor": "$com.example.Foo.bar",
         "custom_embedded": "id=$User.id",
@@ -279,6 +281,8 @@ def test_custom_parameters_are_merged_and_substituted():
         "custom_link": "rl-7f1e",
         "custom_link_title": "Fire drill quiz",
         "custom_role": "Learner",
+        "custom_link_history": "",  # not a copy: the spec's empty value
+        "custom_course_history": "",
         "custom_unknown": "$Canvas.user.id",
         "custom_vendor": "$com.example.Foo.bar",
         "custom_embedded": "id=$User.id",
@@ -286,7 +290,7 @@ def test_custom_parameters_are_merged_and_substituted():
         "custom_spaced": "ctx-81c3",
     }
     assert {k: v for k, v in signed.items() if k.startswith("custom_")} == expected
-    assert len(VARIABLES) == 11
+    assert len(VARIABLES) == 13
 
 
 def test_membership_role_in_lti13_vocabulary():

@@ -194,6 +194,23 @@ def launch(request):
         f"<p id='tool-launched'>Launched “{html.escape(resource_link.get('title', ''))}” "
         f"for {html.escape(data.get('name') or data.get('sub', ''))}.</p>"
     ]
+    # What a tool keys its data by, and the custom claim (history variables included), echoed.
+    context = data.get("https://purl.imsglobal.org/spec/lti/claim/context", {})
+    custom = data.get("https://purl.imsglobal.org/spec/lti/claim/custom", {})
+    shown = [
+        ("resource_link.id", resource_link.get("id", "")),
+        ("context.id", context.get("id", "")),
+    ]
+    shown += [(f"custom.{name}", value) for name, value in sorted(custom.items())]
+    body.append(
+        "<dl id='tool-claims'>"
+        + "".join(
+            f"<dt>{html.escape(name)}</dt><dd data-claim='{html.escape(name)}'>"
+            f"{html.escape(str(value))}</dd>"
+            for name, value in shown
+        )
+        + "</dl>"
+    )
     if message_launch.has_ags():
         grade = (
             Grade()

@@ -37,7 +37,7 @@ from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.permission_policies import ModelPermissionPolicy
 
 from .. import scoping
-from ..courses import lti_changes
+from ..courses import copies, lti_changes
 from ..models import Enrollment, LearnerActivity, Placement
 from ..models.courses import CoursePageMixin, get_course_page_models
 
@@ -251,6 +251,8 @@ def _course_menu_items(page, user):
 # Copying and deleting course pages ask the rule of wagtail_lti.courses.lti_changes (the page
 # form asks it for adding, editing and reverting).
 hooks.register("before_copy_page", lti_changes.guard_copy_page)
+# A copied course (or alias) remembers where it came from (wagtail_lti.courses.copies).
+hooks.register("after_copy_page", copies.after_copy_page)
 hooks.register("before_delete_page", lti_changes.guard_delete_page)
 hooks.register("before_bulk_action", lti_changes.guard_bulk_action)
 

@@ -8,6 +8,8 @@ receive as the resource link id. Placements are synchronised when a course page 
 
 * every activity block gets its placement (created, or updated with the block's resource link and
   title); placements whose block was removed are kept, inactive, with their results;
+* a new placement of a copied course page remembers the placement it was copied from and its
+  resource link id history (``wagtail_lti.courses.copies``);
 * a placement whose resource link requires a score gets its automatic line item (a gradebook
   column for that tool in that course), which LTI 1.1 Basic Outcomes and LTI 1.3 AGS write to.
 """
@@ -22,11 +24,19 @@ from wagtail.fields import StreamField
 
 from ..models import LineItem, LtiResourceLink, Placement
 from ..services.results import line_item_for
+from .copies import placement_origin
 
 
 def placement_for(page, block_id: str) -> Placement:
     """The placement of block ``block_id`` on ``page``, created if it does not exist yet."""
-    placement, _ = Placement.objects.get_or_create(page_id=page.pk, block_id=str(block_id))
+    placement = Placement.objects.filter(page_id=page.pk, block_id=str(block_id)).first()
+    if placement is None:
+        copied_from, history = placement_origin(page.pk, block_id)
+        placement, _ = Placement.objects.get_or_create(
+            page_id=page.pk,
+            block_id=str(block_id),
+            defaults={"copied_from_id": copied_from, "lti_id_history": history},
+        )
     return placement
 
 
@@ -91,8 +101,14 @@ def sync_placements(page) -> list[Placement]:
             title = block_title(value, link)[:255]
             placement = existing.pop(block_id, None)
             if placement is None:
+                copied_from, history = placement_origin(page.pk, block_id)
                 placement = Placement.objects.create(
-                    page_id=page.pk, block_id=block_id, resource_link=link, title=title
+                    page_id=page.pk,
+                    block_id=block_id,
+                    resource_link=link,
+                    title=title,
+                    copied_from_id=copied_from,
+                    lti_id_history=history,
                 )
             else:
                 new = {

@@ -111,4 +111,7 @@ def build_launch_context(
         locale=request_locale(),
         return_url=return_url(request, placement),
         height=lti_settings.IFRAME_HEIGHT if embedded else None,
+        resource_link_id_history=placement.lti_id_history,
+        # Targets kept before the history existed have no such attribute: read as "not a copy".
+        context_id_history=getattr(course, "context_id_history", ""),
     )

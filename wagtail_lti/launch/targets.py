@@ -63,6 +63,8 @@ class CourseFacts:
     #: The pages (this one or its ancestors) whose Wagtail view restrictions (password, groups,
     #: login) apply to this page; empty when none do, and then a launch reads nothing more.
     restricted_by: tuple[int, ...] = ()
+    #: ``$Context.id.history``: empty unless the page is a copy (``courses.copies``).
+    context_id_history: str = ""
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,7 @@ def catalogue_changed() -> None:
 
 
 def _course_facts(page) -> CourseFacts | None:
+    from ..courses.copies import context_id_history
     from ..models import CoursePageMixin
 
     if page is None:
@@ -145,6 +148,7 @@ def _course_facts(page) -> CourseFacts | None:
         course_code=(getattr(specific, "course_code", "") or "") if is_course else "",
         organization=specific.course_organization if is_course else None,
         restricted_by=tuple(sorted({r.page_id for r in specific.get_view_restrictions()})),
+        context_id_history=context_id_history(page) if is_course else "",
     )
 
 

@@ -57,3 +57,8 @@ class LaunchContext:
     return_url: str = ""
     width: int | None = None
     height: int | None = None
+    # ``$ResourceLink.id.history`` / ``$Context.id.history``: the ids of the resource link and
+    # the context this launch's were copied from, most recent first, comma-separated; empty when
+    # they are not copies.
+    resource_link_id_history: str = ""
+    context_id_history: str = ""

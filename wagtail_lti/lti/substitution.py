@@ -10,6 +10,11 @@ Two rules from the spec (LTI Core 1.3 §5.4.6.1; LTI 1.1 Implementation Guide §
 * a variable the platform supports but has no value for (for example ``$Person.email.primary``
   when the provider may not receive the learner's email) is also passed through unchanged, so
   privacy settings cannot be bypassed through a custom parameter.
+
+The exception: ``$ResourceLink.id.history`` and ``$Context.id.history`` (LTI Core 1.3, custom
+property substitution, "ResourceLink" and "Context" variables) are the ids of the resource link's / context's
+ancestors, most recent first, comma-separated, each URL-encoded; the spec gives a resource link
+or context that is not a copy an *empty value*, so they are always substituted (:data:`EMPTY_ALLOWED`).
 """
 
 from __future__ import annotations
@@ -50,6 +55,8 @@ def _values(ctx: LaunchContext, lti_version: LtiVersion) -> dict[str, Callable[[
         "$Context.title": lambda: ctx.context_title,
         "$ResourceLink.id": lambda: ctx.resource_link_id,
         "$ResourceLink.title": lambda: ctx.resource_link_title,
+        "$ResourceLink.id.history": lambda: ctx.resource_link_id_history,
+        "$Context.id.history": lambda: ctx.context_id_history,
         "$Membership.role": lambda: ",".join(membership_roles(ctx, lti_version)),
     }
 
@@ -66,8 +73,13 @@ VARIABLES: tuple[str, ...] = (
     "$Context.title",
     "$ResourceLink.id",
     "$ResourceLink.title",
+    "$ResourceLink.id.history",
+    "$Context.id.history",
     "$Membership.role",
 )
+
+#: The variables whose empty value is a value (substituted, not passed through).
+EMPTY_ALLOWED: frozenset[str] = frozenset({"$ResourceLink.id.history", "$Context.id.history"})
 
 
 def substitute(
@@ -77,13 +89,14 @@ def substitute(
 
     Only a value that is exactly a variable name (surrounding spaces ignored) is replaced; any
     other value, an unknown ``$Variable`` or a variable without a value in ``ctx`` is kept
-    verbatim. Keys are not changed. ``lti_version`` selects the role vocabulary of
+    verbatim (except the history variables, whose empty value is sent). Keys are not changed. ``lti_version`` selects the role vocabulary of
     ``$Membership.role``.
     """
     values = _values(ctx, lti_version)
     result: dict[str, str] = {}
     for name, value in custom.items():
-        getter = values.get(value.strip())
-        substituted = getter() if getter is not None else ""
-        result[name] = substituted if substituted else value
+        variable = value.strip()
+        getter = values.get(variable)
+        substituted = (getter() or "") if getter is not None else ""
+        result[name] = substituted if substituted or variable in EMPTY_ALLOWED else value
     return result

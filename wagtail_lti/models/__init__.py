@@ -1,5 +1,6 @@
 from .content_selection import ContentSelection
 from .courses import (
+    CourseCopy,
     CoursePageMixin,
     Enrollment,
     LearnerActivity,
@@ -31,6 +32,7 @@ __all__ = [
     "OrganizationMembership",
     "OrganizationOwnedMixin",
     "PendingLaunch",
+    "CourseCopy",
     "Placement",
     "PlatformKey",
     "Result",

@@ -152,6 +152,15 @@ class Placement(models.Model):
     )
     lti_id = models.CharField(max_length=64, unique=True, default=_new_opaque_id, editable=False)
     title = models.CharField(max_length=255, blank=True)
+    #: The placement this one was copied from (its block on the course page this page was copied
+    #: from), when the course is a copy; ``None`` when the block was added to this course.
+    copied_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="copies"
+    )
+    #: ``$ResourceLink.id.history``: the ``lti_id`` of the placements this one was copied from,
+    #: most recent first, comma-separated (each URL-encoded); empty when not a copy. Kept as text
+    #: so it outlives the deletion of the originals (``wagtail_lti.courses.copies``).
+    lti_id_history = models.TextField(blank=True, default="", editable=False)
     # False once the block is no longer on the published page; kept for its results.
     is_active = models.BooleanField(default=True)
 
@@ -164,6 +173,40 @@ class Placement(models.Model):
 
     def __str__(self) -> str:
         return self.title or self.lti_id
+
+
+class CourseCopy(models.Model):
+    """Where a course page came from: the course it was copied (or aliased, or translated) from.
+
+    Written by ``wagtail_lti.courses.copies.record_copy`` when a course page is copied; a course
+    made from scratch has none. ``context_id_history`` is ``$Context.id.history`` (the context ids
+    of the ancestors, most recent first); ``link_histories`` maps each activity block id of the
+    copy to what its placement remembers (``{"placement": pk, "history": "id1,id2"}``), used when
+    the placement is created (the copy may be published later).
+    """
+
+    class Kind(models.TextChoices):
+        COPY = "copy", _("Copy")
+        ALIAS = "alias", _("Alias")
+        TRANSLATION = "translation", _("Copy for translation")
+
+    course = models.OneToOneField(
+        PAGE_MODEL, on_delete=models.CASCADE, related_name="lti_course_copy"
+    )
+    source = models.ForeignKey(
+        PAGE_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.COPY)
+    context_id_history = models.TextField(blank=True, default="")
+    link_histories = models.JSONField(default=dict, blank=True)
+    copied_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("course copy")
+        verbose_name_plural = _("course copies")
+
+    def __str__(self) -> str:
+        return f"{self.course_id} copied from {self.source_id}"
 
 
 class LearnerActivity(models.Model):
