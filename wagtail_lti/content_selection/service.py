@@ -29,22 +29,19 @@ from datetime import timedelta
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import launch_log, scoping
 from ..conf import lti_settings
-from ..launch.lti13 import hash_hint
-from ..lti import content_item, deep_linking, lti11, oidc
+from ..launch.autosubmit import autosubmit, form_value
+from ..lti import content_item, deep_linking, lti11
 from ..lti.context import LaunchContext
 from ..lti.custom_params import parse_custom_parameters
 from ..lti.deep_linking import ResourceLinkItem, custom_parameters_text
 from ..lti.errors import CustomParameterError
-from ..lti.lti13 import context_to_data
-from ..models import ContentSelection, LtiProvider, LtiResourceLink, Organization, PendingLaunch
-from ..services.urls import platform_issuer
+from ..models import ContentSelection, LtiProvider, LtiResourceLink, Organization
 
 
 logger = logging.getLogger(__name__)
@@ -393,104 +390,88 @@ DEEP_LINKING_REQUEST = deep_linking.REQUEST_MESSAGE_TYPE
 LOG_KIND = "content_selection"
 
 
-def _protect(response: HttpResponse) -> HttpResponse:
-    response["Cache-Control"] = "no-store"
-    response["Pragma"] = "no-cache"
-    response["Referrer-Policy"] = "origin"
-    return response
+def _request_values(request: HttpRequest, selection: ContentSelection, return_view: str):
+    """What both requests start from: the provider, the URL the request goes to, the editor's
+    launch values and the absolute URL of the answer's return view."""
+    provider = selection.provider
+    url = selection_url(provider)
+    ctx = editor_context(request, provider, target_url=url)
+    return provider, url, ctx, request.build_absolute_uri(reverse(return_view))
 
 
-def _autosubmit(request, *, action, fields, title, message, button) -> HttpResponse:
-    response = render(
-        request,
-        "wagtail_lti/lti13/autosubmit.html",
-        {
-            "action": action,
-            "fields": list(fields),
-            "title": title,
-            "message": message,
-            "button": button,
-            "target": "",
-        },
+def _log_request(
+    request: HttpRequest, selection: ContentSelection, *, ok: bool, action: str, **values
+) -> None:
+    """The launch log's row of a request sent (or not) to the tool (kind ``content_selection``)."""
+    launch_log.record(
+        LOG_KIND,
+        ok=ok,
+        provider=selection.provider,
+        user=request.user,
+        organization=selection.organization_id,
+        action=f"{action} (selection {selection.pk})",
+        **values,
     )
-    return _protect(response)
+
+
+def _opening(provider: LtiProvider) -> dict[str, str]:
+    """The words of the page that sends the editor to the tool."""
+    return {
+        "message": _("Opening %(tool)s…") % {"tool": provider.name},
+        "button": _("Continue to the tool"),
+    }
 
 
 def start_deep_linking(
     request: HttpRequest, selection: ContentSelection, data: str, *, title: str, text: str = ""
 ) -> HttpResponse:
-    """Send the editor to an LTI 1.3 tool with an ``LtiDeepLinkingRequest`` (OIDC login first)."""
-    provider = selection.provider
-    target_link_uri = selection_url(provider)
-    ctx = editor_context(request, provider, target_url=target_link_uri)
+    """Send the editor to an LTI 1.3 tool with an ``LtiDeepLinkingRequest`` (OIDC login first,
+    started by ``launch.lti13.start_message``)."""
+    from ..launch.lti13 import start_message
+
+    provider, _url, ctx, return_url = _request_values(
+        request, selection, "wagtail_lti:lti13_deep_linking_return"
+    )
     settings = deep_linking.deep_linking_settings(
-        return_url=request.build_absolute_uri(reverse("wagtail_lti:lti13_deep_linking_return")),
-        data=data,
-        title=title,
-        text=text,
+        return_url=return_url, data=data, title=title, text=text
     )
-    hint = secrets.token_urlsafe(32)
-    now = timezone.now()
-    with transaction.atomic():
-        PendingLaunch.objects.filter(user=request.user, expires_at__lt=now).delete()
-        PendingLaunch.objects.create(
-            hint=hash_hint(hint),
-            user=request.user,
-            provider=provider,
-            message_type=DEEP_LINKING_REQUEST,
-            data={
-                "content_selection_id": selection.pk,
-                "login_hint": ctx.user.id,
-                "target_link_uri": target_link_uri,
-                "deployment_id": selection.deployment_id,
-                "context": context_to_data(ctx),
-                "extra_claims": deep_linking.settings_claim(settings),
-            },
-            expires_at=now + timedelta(seconds=lti_settings.MESSAGE_HINT_TTL),
-        )
-    params = oidc.login_initiation_params(
-        issuer=platform_issuer(request),
-        login_hint=ctx.user.id,
-        target_link_uri=target_link_uri,
-        lti_message_hint=hint,
-        client_id=provider.client_id,
+    started = start_message(
+        request,
+        provider,
+        ctx,
+        message_type=DEEP_LINKING_REQUEST,
+        keep={
+            "content_selection_id": selection.pk,
+            "extra_claims": deep_linking.settings_claim(settings),
+        },
         deployment_id=selection.deployment_id,
+        title=title,
+        framable=False,  # an admin page: the site's default (DENY)
+        **_opening(provider),
     )
-    launch_log.record(
-        LOG_KIND,
+    _log_request(
+        request,
+        selection,
         ok=True,
-        provider=provider,
-        user=request.user,
-        organization=selection.organization_id,
-        action=f"LtiDeepLinkingRequest: LTI 1.3 login initiation (selection {selection.pk})",
+        action="LtiDeepLinkingRequest: LTI 1.3 login initiation",
         status=200,
         # As for launches, no debug data: the login initiation carries only the message hint;
         # the id_token's claims are in the authorization endpoint's entry.
     )
-    return _autosubmit(
-        request,
-        action=provider.login_url,
-        fields=params.items(),
-        title=title,
-        message=_("Opening %(tool)s…") % {"tool": provider.name},
-        button=_("Continue to the tool"),
-    )
+    return started.response
 
 
 def start_content_item(
     request: HttpRequest, selection: ContentSelection, data: str, *, title: str, text: str = ""
 ) -> HttpResponse:
     """Send the editor to an LTI 1.1 tool with a signed ``ContentItemSelectionRequest``."""
-    provider = selection.provider
-    url = selection_url(provider)
-    ctx = editor_context(request, provider, target_url=url)
-    params = content_item.build_request_params(
-        ctx,
-        return_url=request.build_absolute_uri(reverse("wagtail_lti:lti11_content_item_return")),
-        data=data,
-        title=title,
-        text=text,
+    provider, url, ctx, return_url = _request_values(
+        request, selection, "wagtail_lti:lti11_content_item_return"
     )
+    params = content_item.build_request_params(
+        ctx, return_url=return_url, data=data, title=title, text=text
+    )
+    params = {name: form_value(value) for name, value in params.items()}
     try:
         secret = provider.secret
     except Exception:  # the secret no longer decrypts (ENCRYPTION_KEY changed)
@@ -498,34 +479,23 @@ def start_content_item(
         refusal = _(
             "The secret of “%(provider)s” cannot be read; enter it again on the provider."
         ) % {"provider": provider}
-        launch_log.record(
-            LOG_KIND,
+        _log_request(
+            request,
+            selection,
             ok=False,
-            provider=provider,
-            user=request.user,
-            organization=selection.organization_id,
-            action=f"ContentItemSelectionRequest not sent (selection {selection.pk})",
+            action="ContentItemSelectionRequest not sent",
             error=refusal,
         )
         raise SelectionRefused(refusal) from None
     signed = lti11.sign_launch(url, params, provider.consumer_key, secret)
-    launch_log.record(
-        LOG_KIND,
+    _log_request(
+        request,
+        selection,
         ok=True,
-        provider=provider,
-        user=request.user,
-        organization=selection.organization_id,
-        action=f"ContentItemSelectionRequest form signed (selection {selection.pk})",
+        action="ContentItemSelectionRequest form signed",
         status=200,
         # The data value is left out of the parameters and of the base string (so that base
         # string is not the one signed); the signature and the secret never are there.
         debug=lambda: launch_log.lti11_debug(url, {**signed, "data": launch_log.REDACTED}),
     )
-    return _autosubmit(
-        request,
-        action=url,
-        fields=signed.items(),
-        title=title,
-        message=_("Opening %(tool)s…") % {"tool": provider.name},
-        button=_("Continue to the tool"),
-    )
+    return autosubmit(request, action=url, fields=signed, title=title, **_opening(provider))

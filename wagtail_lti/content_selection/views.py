@@ -49,6 +49,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from .. import launch_log
 from ..conf import lti_settings
+from ..launch.autosubmit import autosubmit, protect
 from ..lti import content_item, deep_linking, lti11
 from ..lti.client_assertion import ToolJwtError, unverified_header
 from ..lti.deep_linking import DATA_CLAIM
@@ -57,7 +58,7 @@ from ..security.single_use import use_once
 from ..security.tool_keys import verify_tool_jwt
 from ..services.urls import platform_issuer
 from . import service as selection_service
-from .service import LOG_KIND, SelectionRefused, _autosubmit, _protect
+from .service import LOG_KIND, SelectionRefused
 
 
 logger = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ def _refused(request, message: str, *, status: int = 400, tool_message: str = ""
         {"message": message, "tool_message": tool_message, "list_url": list_url},
         status=status,
     )
-    return _protect(response)
+    return protect(response)
 
 
 def result_url(selection: ContentSelection) -> str:
@@ -128,7 +129,7 @@ def _repost_or_refuse(request: HttpRequest) -> HttpResponse:
             for value in values
         ]
         fields.append((REPOST_FIELD, "1"))
-        return _autosubmit(
+        return autosubmit(
             request,
             action=request.path,
             fields=fields,
@@ -265,7 +266,7 @@ def deep_linking_return(request: HttpRequest) -> HttpResponse:
 def _see_other(selection: ContentSelection) -> HttpResponse:
     response = HttpResponse(status=303)
     response["Location"] = result_url(selection)
-    return _protect(response)
+    return protect(response)
 
 
 def _jwt_reason(exc: ToolJwtError) -> str:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from .. import launch_log
+from .autosubmit import autosubmit, form_value
 from .rules import LaunchRefused
 from .targets import LaunchTarget
 
@@ -17,12 +17,9 @@ from .targets import LaunchTarget
 logger = logging.getLogger(__name__)
 
 
-def _form_value(value: str) -> str:
-    """Line breaks as a browser submits them (CRLF), so what we sign is what the tool receives."""
-    return value.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n")
-
-
-def _lti11_response(request: HttpRequest, target: LaunchTarget, ctx) -> HttpResponse:
+def launch_form(request: HttpRequest, target: LaunchTarget, ctx) -> HttpResponse:
+    """The signed LTI 1.1 launch of ``target`` for ``request.user`` (already checked by the
+    caller): records the launch and answers with the auto-submitting form."""
     from ..lti.lti11 import build_launch_params, sign_launch
     from ..security.sourcedid import make_sourcedid
     from ..services import results
@@ -35,7 +32,7 @@ def _lti11_response(request: HttpRequest, target: LaunchTarget, ctx) -> HttpResp
         outcome_url = request.build_absolute_uri(reverse("wagtail_lti:lti11_outcomes"))
         sourcedid = make_sourcedid(placement, request.user)
     params = build_launch_params(ctx, outcome_service_url=outcome_url, result_sourcedid=sourcedid)
-    params = {name: _form_value(value) for name, value in params.items()}
+    params = {name: form_value(value) for name, value in params.items()}
     try:
         signed = sign_launch(link.url, params, provider.consumer_key, provider.secret)
     except Exception:  # noqa: BLE001 - e.g. a secret that no longer decrypts
@@ -53,11 +50,14 @@ def _lti11_response(request: HttpRequest, target: LaunchTarget, ctx) -> HttpResp
         action="LTI 1.1 launch form signed",
         debug=lambda: launch_log.lti11_debug(link.url, signed),
     )
-    response = render(
+    # The form carries a one-time signature: never cached, never leaked in a Referer.
+    title = ctx.resource_link_title
+    return autosubmit(
         request,
-        "wagtail_lti/launch/lti11_form.html",
-        {"action": link.url, "fields": list(signed.items()), "title": ctx.resource_link_title},
+        action=link.url,
+        fields=signed,
+        title=_("Opening “%(title)s”") % {"title": title},
+        message=_("Opening “%(title)s”…") % {"title": title},
+        button=_("Continue to “%(title)s”") % {"title": title},
+        framable=True,
     )
-    # The form carries a one-time signature: never cache it, never leak it in a Referer.
-    response["Referrer-Policy"] = "origin"
-    return response

@@ -6,10 +6,12 @@ The flow (LTI Core 1.3 §4.1; checklist §2)::
     tool ── authentication request (GET or POST) ─▶ wagtail_lti:lti13_authorize ─▶ authorize()
     authorize() ── auto-POST id_token + state ─▶ the tool's registered redirect_uri
 
-:func:`start_login` stores a :class:`~wagtail_lti.models.PendingLaunch`: a random, single-use,
-short-lived message hint bound to the user, the provider and the placement, holding everything the
-id_token needs (the launch context as built when the learner clicked), so the authorization step
-trusts nothing the tool sends except what it checks. Only the SHA-256 of the hint is stored.
+:func:`start_message` (the one way any LTI 1.3 message starts: :func:`start_login` for a
+learner's launch, ``content_selection.service.start_deep_linking`` for an editor's Deep Linking
+request) stores a :class:`~wagtail_lti.models.PendingLaunch`: a random, single-use, short-lived
+message hint bound to the user, the provider and the placement (or selection), holding everything
+the id_token needs (the launch context as built when the learner clicked), so the authorization
+step trusts nothing the tool sends except what it checks. Only the SHA-256 of the hint is stored.
 
 :func:`authorize` validates the request (``wagtail_lti.lti.oidc``), consumes the hint atomically,
 re-checks that the user may still launch, signs the id_token at the last moment, records the
@@ -35,7 +37,7 @@ import logging
 import secrets
 import time
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -46,7 +48,6 @@ from django.utils.translation import gettext as _
 
 from .. import launch_log
 from ..conf import lti_settings
-from ..courses.framing import allow_framing
 from ..lti import oidc
 from ..lti.context import LaunchContext
 from ..lti.lti13 import (
@@ -58,6 +59,7 @@ from ..lti.lti13 import (
 )
 from ..models import LtiProvider, PendingLaunch, Placement
 from ..services.urls import platform_issuer
+from .autosubmit import autosubmit, protect
 from .targets import LaunchTarget, launch_target, lti13_provider
 
 
@@ -79,43 +81,6 @@ def hash_hint(hint: str) -> str:
     return hashlib.sha256(hint.encode()).hexdigest()
 
 
-def _protect(response: HttpResponse) -> HttpResponse:
-    """Headers for pages of the launch flow: never cached, framable by course pages only.
-
-    They run inside an activity's iframe on a course page (``wagtail_lti.courses.framing``). The
-    ``Referer`` carries only our origin, not the request's query (message hint, nonce).
-    """
-    response["Cache-Control"] = "no-store"
-    response["Pragma"] = "no-cache"
-    response["Referrer-Policy"] = "origin"
-    return allow_framing(response)
-
-
-def _autosubmit(
-    request: HttpRequest,
-    *,
-    action: str,
-    fields: dict[str, str],
-    title: str,
-    message: str,
-    button: str,
-    target: str = "",
-) -> HttpResponse:
-    response = render(
-        request,
-        "wagtail_lti/lti13/autosubmit.html",
-        {
-            "action": action,
-            "fields": list(fields.items()),
-            "title": title,
-            "message": message,
-            "button": button,
-            "target": target,
-        },
-    )
-    return _protect(response)
-
-
 def _error_page(
     request: HttpRequest, message: str, *, code: str = "", status: int = 400
 ) -> HttpResponse:
@@ -125,7 +90,7 @@ def _error_page(
         {"message": message, "code": code},
         status=status,
     )
-    return _protect(response)
+    return protect(response, framable=True)
 
 
 def purge_expired_pending_launches() -> int:
@@ -142,12 +107,86 @@ def target_link_uri_for(link: LtiResourceLink) -> str:
     return link.url or link.provider.launch_url
 
 
+class StartedMessage(NamedTuple):
+    """A started LTI 1.3 message: its pending launch row and the login initiation form."""
+
+    pending: PendingLaunch
+    response: HttpResponse
+
+
+def start_message(
+    request: HttpRequest,
+    provider: LtiProvider,
+    ctx: LaunchContext,
+    *,
+    message_type: str,
+    keep: dict,
+    deployment_id: str,
+    title: str,
+    message: str,
+    button: str,
+    framable: bool,
+) -> StartedMessage:
+    """Start an LTI 1.3 message of ``message_type`` from ``request.user`` to ``provider``.
+
+    The one way every LTI 1.3 message starts (a learner's resource link launch, an editor's Deep
+    Linking request, and any later one): the caller has checked that the user may send it.
+    Stores a :class:`PendingLaunch` (only the SHA-256 of a random message hint; single use; expires
+    after ``MESSAGE_HINT_TTL``) holding ``keep`` (what the authorization step needs besides the
+    context: ``placement_id``, ``content_selection_id``, ``extra_claims``…), the login hint
+    (``ctx.user.id``), the target link URI (``ctx.target_url``), ``deployment_id`` and the launch
+    context; then answers with the auto-submitting form that posts the OIDC login initiation
+    parameters to the provider's login URL (``framable``: shown in an activity's iframe).
+    """
+    target_link_uri = ctx.target_url
+    hint = secrets.token_urlsafe(32)
+    now = timezone.now()
+    # Each started message replaces nothing: a learner may have several tabs. Old rows of this
+    # user are dropped here so the table stays small without a scheduled job.
+    with transaction.atomic():  # one commit for both statements
+        PendingLaunch.objects.filter(user=request.user, expires_at__lt=now).delete()
+        pending = PendingLaunch.objects.create(
+            hint=hash_hint(hint),
+            user=request.user,
+            provider=provider,
+            message_type=message_type,
+            data={
+                **keep,
+                "login_hint": ctx.user.id,
+                "target_link_uri": target_link_uri,
+                "deployment_id": deployment_id,
+                "context": context_to_data(ctx),
+            },
+            expires_at=now + timedelta(seconds=lti_settings.MESSAGE_HINT_TTL),
+        )
+    params = oidc.login_initiation_params(
+        issuer=platform_issuer(request),
+        login_hint=ctx.user.id,
+        target_link_uri=target_link_uri,
+        lti_message_hint=hint,
+        client_id=provider.client_id,
+        deployment_id=deployment_id,
+        # Embedded activities: the course page answers platform storage messages
+        # (wagtail_lti/static/wagtail_lti/platform_storage.js).
+        lti_storage_target="_parent" if ctx.document_target == "iframe" else "",
+    )
+    response = autosubmit(
+        request,
+        action=provider.login_url,
+        fields=params,
+        title=title,
+        message=message,
+        button=button,
+        framable=framable,
+    )
+    return StartedMessage(pending, response)
+
+
 def start_login(request: HttpRequest, placement: Placement, ctx: LaunchContext) -> HttpResponse:
     """Start an LTI 1.3 launch of ``placement`` for ``request.user`` (already checked by the caller).
 
-    Stores a :class:`PendingLaunch` and answers with a form that posts the login initiation
-    parameters to the provider's OIDC login URL (submitted by a script, or by a button without
-    JavaScript).
+    An ``LtiResourceLinkRequest`` started by :func:`start_message` (submitted by a script, or by a
+    button without JavaScript), after checking that the provider can be reached.
     """
     link = placement.resource_link
     provider = link.provider if link is not None else None
@@ -172,46 +211,19 @@ def start_login(request: HttpRequest, placement: Placement, ctx: LaunchContext) 
             ),
             status=400,
         )
-    ctx = dataclasses.replace(ctx, target_url=target_link_uri)
-    hint = secrets.token_urlsafe(32)
-    now = timezone.now()
-    # Each started launch replaces nothing: a learner may have several tabs. Old rows of this
-    # user are dropped here so the table stays small without a scheduled job.
-    with transaction.atomic():  # one commit for both statements
-        PendingLaunch.objects.filter(user=request.user, expires_at__lt=now).delete()
-        PendingLaunch.objects.create(
-            hint=hash_hint(hint),
-            user=request.user,
-            provider=provider,
-            message_type=RESOURCE_LINK_REQUEST,
-            data={
-                "placement_id": placement.pk,
-                "login_hint": ctx.user.id,
-                "target_link_uri": target_link_uri,
-                "deployment_id": provider.deployment_id,
-                "context": context_to_data(ctx),
-            },
-            expires_at=now + timedelta(seconds=lti_settings.MESSAGE_HINT_TTL),
-        )
-    params = oidc.login_initiation_params(
-        issuer=platform_issuer(request),
-        login_hint=ctx.user.id,
-        target_link_uri=target_link_uri,
-        lti_message_hint=hint,
-        client_id=provider.client_id,
-        deployment_id=provider.deployment_id,
-        # Embedded activities: the course page answers platform storage messages
-        # (wagtail_lti/static/wagtail_lti/platform_storage.js).
-        lti_storage_target="_parent" if ctx.document_target == "iframe" else "",
-    )
-    return _autosubmit(
+    started = start_message(
         request,
-        action=provider.login_url,
-        fields=params,
+        provider,
+        dataclasses.replace(ctx, target_url=target_link_uri),
+        message_type=RESOURCE_LINK_REQUEST,
+        keep={"placement_id": placement.pk},
+        deployment_id=provider.deployment_id,
         title=ctx.resource_link_title or provider.name,
         message=_("Opening the activity…"),
         button=_("Continue to the activity"),
+        framable=True,
     )
+    return started.response
 
 
 # --- Step 2: the authorization endpoint ---------------------------------------------------------
@@ -241,13 +253,14 @@ def _cookie_fallback(request: HttpRequest, params, pending: PendingLaunch) -> Ht
     if not stage:
         fields = {key: value for key, value in params.items() if key != REPOST_PARAM}
         fields[REPOST_PARAM] = "1"
-        return _autosubmit(
+        return autosubmit(
             request,
             action=request.path,
             fields=fields,
             title=_("Opening the activity"),
             message=_("Checking that you are signed in…"),
             button=_("Continue to the activity"),
+            framable=True,
         )
     if stage != "1":
         return None
@@ -265,7 +278,7 @@ def _cookie_fallback(request: HttpRequest, params, pending: PendingLaunch) -> Ht
         "wagtail_lti/lti13/new_window.html",
         {"launch_url": launch_url, "action": request.path, "fields": list(fields.items())},
     )
-    return _protect(response)
+    return protect(response, framable=True)
 
 
 def _ags_claim(
@@ -370,13 +383,14 @@ def _issue(
     fields = {"id_token": id_token}
     if auth.state:
         fields["state"] = auth.state
-    return _autosubmit(
+    return autosubmit(
         request,
         action=auth.redirect_uri,
         fields=fields,
         title=ctx.resource_link_title or provider.name,
         message=_("Opening the activity…"),
         button=_("Continue to the activity"),
+        framable=True,
     )
 
 
@@ -395,13 +409,14 @@ def _error_response(
             code=error.error,
             status=400,
         )
-    return _autosubmit(
+    return autosubmit(
         request,
         action=redirect_uri,
         fields=oidc.error_response_params(error, state=params.get("state", "")),
         title=_("Opening the activity"),
         message=_("Returning to the activity…"),
         button=_("Continue"),
+        framable=True,
     )
 
 

@@ -36,7 +36,7 @@ from ..courses.framing import frameable
 from ..courses.view import message_tags_for
 from ..models import Placement
 from .context import build_launch_context
-from .lti11 import _lti11_response
+from .lti11 import launch_form as lti11_launch_form
 from .rules import LaunchRefused, check_can_launch, check_launch_request, course_of
 from .targets import launch_target
 
@@ -103,7 +103,7 @@ def launch(request: HttpRequest, placement_id: str) -> HttpResponse:
 
             launch_log.note(request, action="LTI 1.3 login initiation")
             return start_login(request, placement, ctx)
-        return _lti11_response(request, target, ctx)
+        return lti11_launch_form(request, target, ctx)
     except LaunchRefused as refused:
         launch_log.note(request, error=f"{refused.code}: {refused.message}")
         return _refused(request, refused, placement)
