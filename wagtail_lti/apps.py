@@ -9,8 +9,10 @@ class WagtailLtiAppConfig(AppConfig):
 
     def ready(self) -> None:
         from . import signals  # noqa: F401
+        from .admin import history
         from .permissions import register_policies
         from .security import exports
 
         register_policies()
         exports.install()
+        history.install()

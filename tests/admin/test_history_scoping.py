@@ -17,12 +17,11 @@ from __future__ import annotations
 import importlib
 import io
 
-import django
 import pytest
 from django.apps import apps as django_apps
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
-from django.db import DatabaseError, connection
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from wagtail.admin.views.reports import audit_logging as site_history
@@ -45,17 +44,6 @@ pytestmark = pytest.mark.django_db
 
 SITE_HISTORY = reverse("wagtailadmin_reports:site_history")
 
-#: Django 6.1 gives a union of querysets its first model's default ordering back; Wagtail 8.0's
-#: Site history unions one query per log model (pages, other models, then wagtail-lti's own), and
-#: with a third log model SQLite refuses the ordered inner union ("ORDER BY not allowed in
-#: subqueries of compound statements"): the report answers 500 there. A Wagtail/Django
-#: incompatibility, not wagtail-lti's rule; strict, so a release that fixes it shows here.
-site_history_broken_upstream = pytest.mark.xfail(
-    django.VERSION >= (6, 1) and connection.vendor == "sqlite",
-    reason="Wagtail 8.0 Site history with three log models on Django 6.1 and SQLite",
-    raises=DatabaseError,
-    strict=True,
-)
 SITE_HISTORY_RESULTS = reverse("wagtailadmin_reports:site_history_results")
 
 ALICE_LABELS = {
@@ -228,7 +216,6 @@ def test_admin_actions_are_logged_to_the_lti_log_with_the_organization(history, 
 # --- Site history -------------------------------------------------------------------------------
 
 
-@site_history_broken_upstream
 @pytest.mark.parametrize(
     "editor, own, other",
     [("alice", ALICE_LABELS | SHARED_WITH_ALICE, PAT_PRIVATE), ("pat", PAT_LABELS, ALICE_LABELS)],
@@ -249,7 +236,6 @@ def test_site_history_lists_only_the_editors_organization(client, history, edito
         assert "Alice Editor" not in html
 
 
-@site_history_broken_upstream
 def test_records_shared_with_the_editor_are_in_their_history(client, history):
     """The rule changed on purpose: a shared record's owner can change it for every organization
     that uses it, so their managers read its history (``scoping.history_records``)."""
@@ -259,7 +245,6 @@ def test_records_shared_with_the_editor_are_in_their_history(client, history):
     assert "Pat shared tool" in _labels(client.get(SITE_HISTORY))
 
 
-@site_history_broken_upstream
 def test_site_history_exports(client, history):
     client.force_login(history["alice"])
     for fmt in ("csv", "xlsx"):
@@ -272,7 +257,6 @@ def test_site_history_exports(client, history):
         assert "Pat tool" not in filtered
 
 
-@site_history_broken_upstream
 def test_site_history_filters(client, history):
     alice, pat = history["alice"], history["pat"]
     client.force_login(pat)
@@ -326,7 +310,6 @@ def test_site_history_filters(client, history):
     )
 
 
-@site_history_broken_upstream
 def test_superuser_sees_everything(client, history, superuser):
     client.force_login(superuser)
     labels = _labels(client.get(SITE_HISTORY))
@@ -335,14 +318,12 @@ def test_superuser_sees_everything(client, history, superuser):
     assert all(label in body for label in ALICE_LABELS | PAT_LABELS)
 
 
-@site_history_broken_upstream
 def test_an_editor_without_organizations_sees_no_lti_entries(client, history, make_editor):
     nobody = make_editor("nobody")
     client.force_login(nobody)
     assert not _labels(client.get(SITE_HISTORY)) & (ALICE_LABELS | PAT_LABELS)
 
 
-@site_history_broken_upstream
 def test_model_permissions_still_apply(client, history, orgs):
     """Managing an organization is not enough: Wagtail's model permission test still applies."""
     alice = history["alice"]
@@ -355,7 +336,6 @@ def test_model_permissions_still_apply(client, history, orgs):
     assert _labels(client.get(SITE_HISTORY)) == {"Alice tool", "Alice tool v2", *SHARED_WITH_ALICE}
 
 
-@site_history_broken_upstream
 def test_deleted_records_stay_with_the_organization_they_belonged_to(client, history, superuser):
     alice, pat = history["alice"], history["pat"]
     link = history["mine"]["link"]
@@ -384,7 +364,6 @@ def test_deleted_records_stay_with_the_organization_they_belonged_to(client, his
     assert {"Alice quiz v2", "carol – Pat lab (Member)"} <= _labels(client.get(SITE_HISTORY))
 
 
-@site_history_broken_upstream
 def test_a_moved_record_goes_with_its_history(client, history, orgs, superuser):
     """The history of a record that exists follows the record: its current organization decides."""
     alice, pat = history["alice"], history["pat"]
@@ -403,7 +382,6 @@ def test_a_moved_record_goes_with_its_history(client, history, orgs, superuser):
     ]
 
 
-@site_history_broken_upstream
 def test_a_sub_organization_is_in_its_managers_history(client, history, orgs, make_editor):
     """Managers of a parent organization see the history of its sub-organizations' records."""
     acme_manager = make_editor("ada", orgs["acme"])
@@ -412,7 +390,6 @@ def test_a_sub_organization_is_in_its_managers_history(client, history, orgs, ma
     assert ALICE_LABELS <= labels and not labels & PAT_PRIVATE  # shared with Engineering: read
 
 
-@site_history_broken_upstream
 def test_the_query_count_does_not_grow_with_the_entries(client, history, orgs):
     client.force_login(history["alice"])
 
@@ -447,7 +424,6 @@ def test_the_query_count_does_not_grow_with_the_entries(client, history, orgs):
 # --- Other log models are left to Wagtail -------------------------------------------------------
 
 
-@site_history_broken_upstream
 def test_page_entries_are_unaffected(client, history, superuser):
     alice, pat = history["alice"], history["pat"]
     home = site_root()
@@ -468,7 +444,6 @@ def test_page_entries_are_unaffected(client, history, superuser):
     assert "Home page edited" in _labels(client.get(SITE_HISTORY))
 
 
-@site_history_broken_upstream
 def test_other_models_entries_are_unaffected(client, history, superuser):
     alice, pat = history["alice"], history["pat"]
     docs = Collection.get_first_root_node().add_child(name="Handbooks")
