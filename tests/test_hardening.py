@@ -341,7 +341,7 @@ def test_no_secret_on_the_debug_error_page_of_outcomes(debug_client, world, monk
     def broken(*args, **kwargs):
         raise DatabaseError("the database went away")
 
-    monkeypatch.setattr("wagtail_lti.services.views.outcomes.use_once", broken)
+    monkeypatch.setattr("wagtail_lti.security.lti11_requests.use_once", broken)
     with LogCapture() as logs:
         response = post_outcome(debug_client, pox_request("readResult", world.sourcedid()))
     assert response.status_code == 500
@@ -391,7 +391,7 @@ def test_no_secret_in_the_error_report_sent_to_admins(world, monkeypatch, settin
     def broken(*args, **kwargs):
         raise DatabaseError("the database went away")
 
-    monkeypatch.setattr("wagtail_lti.services.views.outcomes.use_once", broken)
+    monkeypatch.setattr("wagtail_lti.security.lti11_requests.use_once", broken)
     handler = AdminEmailHandler(include_html=True)
     logger = logging.getLogger("django.request")
     logger.addHandler(handler)
