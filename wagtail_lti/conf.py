@@ -63,7 +63,11 @@ DEFAULTS: dict[str, Any] = {
     "JWKS_MAX_AGE": 3600,  # Cache-Control max-age of our JWKS endpoint
     "KEY_ROTATION_OVERLAP_DAYS": 7,  # retired keys stay published this long
     # --- Limits on tool-facing endpoints.
-    "MAX_REQUEST_BODY": 256 * 1024,  # bytes
+    # Largest request body, in bytes, any endpoint reads (token, AGS, Basic Outcomes, registration,
+    # authorization, content selection answers): a larger declared Content-Length is refused
+    # before the body is read, a larger body once read, and a Content-Length that is not a number
+    # too; each endpoint answers in its own protocol (``wagtail_lti.security.request_body``).
+    "MAX_REQUEST_BODY": 256 * 1024,
     "PAGE_SIZE_LIMIT": 100,  # largest page of line items, results or members
     # Most line items one tool may have in one course (AGS): creating one more is refused with
     # 409 and nothing is created. The platform's own (one per graded activity) count too.

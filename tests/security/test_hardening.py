@@ -31,7 +31,6 @@ from tests.support.hardening import (
 from tests.support.lti13 import JWT_BEARER
 from wagtail_lti import urls as lti_urls
 from wagtail_lti.services import results
-from wagtail_lti.services.views import outcomes as outcomes_view
 
 
 pytestmark = pytest.mark.django_db
@@ -350,7 +349,7 @@ def test_no_secret_on_the_debug_error_page_of_outcomes(debug_client, world, monk
     def broken(*args, **kwargs):
         raise DatabaseError("the database went away")
 
-    monkeypatch.setattr(outcomes_view, "use_once", broken)
+    monkeypatch.setattr("wagtail_lti.security.lti11_requests.use_once", broken)
     with LogCapture() as logs:
         response = post_outcome(debug_client, pox_request("readResult", world.sourcedid()))
     assert response.status_code == 500
@@ -400,7 +399,7 @@ def test_no_secret_in_the_error_report_sent_to_admins(world, monkeypatch, settin
     def broken(*args, **kwargs):
         raise DatabaseError("the database went away")
 
-    monkeypatch.setattr(outcomes_view, "use_once", broken)
+    monkeypatch.setattr("wagtail_lti.security.lti11_requests.use_once", broken)
     handler = AdminEmailHandler(include_html=True)
     logger = logging.getLogger("django.request")
     logger.addHandler(handler)

@@ -16,8 +16,9 @@ The answers (public, CSRF-exempt, POST):
   client ID, ``aud`` = our issuer, ``exp``/``iat``, nonce once, message type, version,
   ``deployment_id``, ``data`` bound to the editor's session, every item's type accepted);
 * ``wagtail_lti:lti11_content_item_return`` (``1.1/content-item/return/``) takes a
-  ``ContentItemSelection`` signed with OAuth 1.0a by the provider's key and secret (timestamp,
-  nonce once, ``data`` bound to the editor's session, only LTI links).
+  ``ContentItemSelection`` signed with OAuth 1.0a by the provider's key and secret (checked by
+  ``wagtail_lti.security.lti11_requests``: timestamp, nonce once, provider enabled), ``data``
+  bound to the editor's session, only LTI links.
 
 Both then add the resource links and send the editor (303) to the result page in the admin.
 
@@ -35,7 +36,6 @@ carries the cookie), as the authorization endpoint does; nothing is checked or c
 
 from __future__ import annotations
 
-import hmac
 import logging
 import time
 from urllib.parse import urlencode
@@ -50,10 +50,12 @@ from django.views.decorators.csrf import csrf_exempt
 from .. import launch_log
 from ..conf import lti_settings
 from ..launch.autosubmit import autosubmit, protect
-from ..lti import content_item, deep_linking, lti11
+from ..lti import content_item, deep_linking
 from ..lti.client_assertion import ToolJwtError, unverified_header
 from ..lti.deep_linking import DATA_CLAIM
 from ..models import ContentSelection, LtiProvider
+from ..security.lti11_requests import SignedRequestRefused, verify_signed_request
+from ..security.request_body import BodyRefused, read_body
 from ..security.single_use import use_once
 from ..security.tool_keys import verify_tool_jwt
 from ..services.urls import platform_issuer
@@ -66,7 +68,6 @@ logger = logging.getLogger(__name__)
 #: Marks an answer we re-posted to ourselves to get the session cookie.
 REPOST_FIELD = "wagtail_lti_repost"
 DL_NONCE_NAMESPACE = "lti13_dl_nonce"
-CI_NONCE_NAMESPACE = "lti11_ci_nonce"
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 
 
@@ -168,6 +169,17 @@ def _not_posted(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _body_refused(request: HttpRequest) -> HttpResponse | None:
+    """The refusal page for an answer whose body is refused (``security.request_body``)."""
+    try:
+        read_body(request)
+    except BodyRefused as exc:
+        if exc.too_large:
+            return _refused(request, _("The tool's answer is too large."), status=413)
+        return _refused(request, _("The tool's answer has an invalid Content-Length."))
+    return None
+
+
 def _log_added(request: HttpRequest, selection: ContentSelection, links: list) -> None:
     launch_log.note(
         request,
@@ -183,8 +195,9 @@ def deep_linking_return(request: HttpRequest) -> HttpResponse:
     launch_log.note(request, action="LtiDeepLinkingResponse")
     if request.method != "POST":
         return _not_posted(request)
-    if len(request.body) > lti_settings.MAX_REQUEST_BODY:
-        return _refused(request, _("The tool's answer is too large."), status=413)
+    refused = _body_refused(request)
+    if refused is not None:
+        return refused
     token = request.POST.get("JWT", "")
     if not token:
         return _refused(request, _("The tool's answer has no JWT."))
@@ -284,8 +297,9 @@ def content_item_return(request: HttpRequest) -> HttpResponse:
     content_type = (request.content_type or "").lower()
     if content_type != FORM_CONTENT_TYPE:
         return _refused(request, _("The tool's answer must be a form (%s).") % FORM_CONTENT_TYPE)
-    if len(request.body) > lti_settings.MAX_REQUEST_BODY:
-        return _refused(request, _("The tool's answer is too large."), status=413)
+    refused = _body_refused(request)
+    if refused is not None:
+        return refused
     if not request.user.is_authenticated:
         return _repost_or_refuse(request)
     params = request.POST
@@ -300,7 +314,7 @@ def content_item_return(request: HttpRequest) -> HttpResponse:
             ]
         ).encode()
     else:
-        body = request.body
+        body = read_body(request)  # already read, within the limit
     tool_message = ""  # shown only once the answer's signature is verified
     try:
         selection = selection_service.find_selection(params.get("data", ""))
@@ -321,36 +335,7 @@ def content_item_return(request: HttpRequest) -> HttpResponse:
                 "parameters": _redacted(params),
             },
         )
-        window = lti_settings.OAUTH_TIMESTAMP_WINDOW
-
-        def get_secret(consumer_key: str) -> str | None:
-            if not provider.consumer_key or not provider.has_secret:
-                return None
-            if not hmac.compare_digest(consumer_key.encode(), provider.consumer_key.encode()):
-                return None
-            try:
-                return provider.secret
-            except Exception:
-                logger.error("The secret of LTI provider %s cannot be decrypted.", provider.pk)
-                return None
-
-        def use_nonce(consumer_key: str, nonce: str, timestamp: int) -> bool:
-            return use_once(
-                CI_NONCE_NAMESPACE, f"{provider.pk}\n{consumer_key}\n{nonce}", 2 * window + 60
-            )
-
-        headers = {"Content-Type": request.META.get("CONTENT_TYPE", "")}
-        if request.META.get("HTTP_AUTHORIZATION"):
-            headers["Authorization"] = request.META["HTTP_AUTHORIZATION"]
-        lti11.verify_request(
-            "POST",
-            request.build_absolute_uri(),
-            headers,
-            body,
-            get_secret=get_secret,
-            timestamp_window=window,
-            use_nonce=use_nonce,
-        )
+        verify_signed_request(request, body, provider)
         tool_message = (params.get("lti_errormsg") or "").strip()[:2000]
         answer = content_item.read_selection(params)
         if answer.log or answer.errorlog:
@@ -371,14 +356,15 @@ def content_item_return(request: HttpRequest) -> HttpResponse:
             tool_error_message=answer.errormsg,
         )
         _log_added(request, selection, added)
-    except lti11.OAuthError as exc:
+    except SignedRequestRefused as exc:
         logger.info("Content-Item answer refused: %s", exc.reason)
-        return _refused(
-            request,
-            _("The tool's answer could not be verified, so nothing was added: %(reason)s")
-            % {"reason": exc},
-            tool_message=tool_message,
-        )
+        if exc.authenticated:  # signed by a provider that is not enabled
+            message = _("Nothing was added: %(reason)s") % {"reason": exc.message}
+        else:
+            message = _(
+                "The tool's answer could not be verified, so nothing was added: %(reason)s"
+            ) % {"reason": exc.message}
+        return _refused(request, message, tool_message=tool_message)
     except (content_item.ContentItemError, SelectionRefused) as exc:
         logger.info("Content-Item answer refused: %s", exc)
         return _refused(

@@ -58,6 +58,7 @@ from ..lti.lti13 import (
     sign_id_token,
 )
 from ..models import LtiProvider, PendingLaunch, Placement
+from ..security.request_body import BodyRefused, read_body
 from ..services.urls import platform_issuer
 from .autosubmit import autosubmit, protect
 from .targets import LaunchTarget, launch_target, lti13_provider
@@ -427,13 +428,13 @@ def authorize(request: HttpRequest) -> HttpResponse:
         response["Allow"] = "GET, POST"
         return response
     try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    if length > lti_settings.MAX_REQUEST_BODY:
-        return _error_page(
-            request, _("The request is too large."), code="invalid_request", status=413
-        )
+        read_body(request)  # request.POST below is parsed from it
+    except BodyRefused as exc:
+        if exc.too_large:
+            return _error_page(
+                request, _("The request is too large."), code="invalid_request", status=413
+            )
+        return _error_page(request, str(exc), code="invalid_request", status=400)
     params = request.POST if request.method == "POST" else request.GET
     client_id = params.get("client_id", "")
     provider = None

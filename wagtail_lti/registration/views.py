@@ -14,8 +14,8 @@ import logging
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from ..conf import lti_settings
 from ..lti.registration import RegistrationError
+from ..security.request_body import BodyRefused, read_body
 from . import service
 
 
@@ -58,15 +58,15 @@ def register(request: HttpRequest) -> JsonResponse:
     except service.TokenRefused as exc:
         return _error("invalid_token", exc.description, status=401)
     try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    if length > lti_settings.MAX_REQUEST_BODY:
-        return _error("invalid_client_metadata", "The request body is too large.")
+        body = read_body(request)
+    except BodyRefused as exc:
+        if exc.too_large:
+            return _error("invalid_client_metadata", "The request body is too large.")
+        return _error("invalid_client_metadata", str(exc))
     if request.content_type != "application/json":
         return _error("invalid_client_metadata", "The request body must be application/json.")
     try:
-        data = json.loads(request.body.decode("utf-8"))
+        data = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         return _error("invalid_client_metadata", "The request body is not valid JSON.")
     try:

@@ -23,7 +23,6 @@ in a course (409 beyond).
 
 from __future__ import annotations
 
-from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 
 from ... import launch_log
@@ -58,20 +57,16 @@ def _body(request: HttpRequest, media_type: str) -> dict:
         raise ags.AgsError(
             f"The request body must be {media_type}.", status=415, error="unsupported_media_type"
         )
+    from ...security.request_body import BodyRefused, read_body
+
     try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    if length > lti_settings.MAX_REQUEST_BODY:
-        raise ags.AgsError("The request body is too large.", status=413, error="request_too_large")
-    try:
-        body = request.body
-    except RequestDataTooBig as exc:
-        raise ags.AgsError(
-            "The request body is too large.", status=413, error="request_too_large"
-        ) from exc
-    if len(body) > lti_settings.MAX_REQUEST_BODY:
-        raise ags.AgsError("The request body is too large.", status=413, error="request_too_large")
+        body = read_body(request)
+    except BodyRefused as exc:
+        if exc.too_large:
+            raise ags.AgsError(
+                "The request body is too large.", status=413, error="request_too_large"
+            ) from exc
+        raise ags.AgsError(str(exc)) from exc
     return ags.parse_json_object(body)
 
 

@@ -24,6 +24,7 @@ from ...lti.client_assertion import (
 )
 from ...models import LtiProvider
 from ...security import platform_keys
+from ...security.request_body import BodyRefused, read_body
 from ...security.single_use import use_once
 from ...security.tool_keys import verify_tool_jwt
 from ..access import ServiceRefused, check_provider
@@ -53,11 +54,11 @@ def token(request: HttpRequest) -> JsonResponse:
         response["Allow"] = "POST"
         return response
     try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    if length > lti_settings.MAX_REQUEST_BODY:
-        return _token_error("invalid_request", "The request body is too large.")
+        read_body(request)  # request.POST below is parsed from it
+    except BodyRefused as exc:
+        if exc.too_large:
+            return _token_error("invalid_request", "The request body is too large.")
+        return _token_error("invalid_request", str(exc))
     if request.content_type != "application/x-www-form-urlencoded":
         return _token_error(
             "invalid_request",
