@@ -153,6 +153,9 @@ def _members_page(request: HttpRequest, access: CourseAccess):
     page = list(enrollments.order_by("pk")[: limit + 1])
 
     link_ctx = _link_context(request, course, placement) if placement is not None else None
+    # A tool moved from LTI 1.1 also gets each member's LTI 1.1 user_id: the same opaque id its
+    # LTI 1.1 launches sent (launch.privacy.launch_user, for both versions).
+    moved_from_lti11 = provider.moved_from_lti11
     members = []
     for enrollment in page[:limit]:
         user = enrollment.user
@@ -171,6 +174,7 @@ def _members_page(request: HttpRequest, access: CourseAccess):
                 message=_message(link_ctx, person, role_uri.rsplit("#", 1)[-1])
                 if placement is not None
                 else None,
+                lti11_legacy_user_id=person.id if moved_from_lti11 else "",
             )
         )
     next_state = None
