@@ -47,8 +47,8 @@ SECRET11 = "quiz-lti11-secret"
 
 @pytest.fixture
 def lti11_world(world):  # noqa: F811
+    """The world's tool as it was before: an LTI 1.1 provider with a key and secret."""
     w = world
-    """The w's tool as it was before: an LTI 1.1 provider with a key and secret."""
     provider = w.provider
     provider.lti_version = LtiProvider.Version.LTI_1P1
     provider.consumer_key = KEY11
