@@ -239,3 +239,17 @@ def test_nrps_members_carry_their_lti11_user_id_for_a_migrated_tool(lti11_world,
     provider.save()
     members = message_launch.get_nrps().get_members()  # the provider no longer migrated
     assert "lti11_legacy_user_id" not in members[0]
+
+
+def test_the_debug_launch_log_keeps_the_claim_but_not_its_signature(lti11_world, superuser):
+    """The launch log never keeps a signature (a way to guess the LTI 1.1 secret offline)."""
+    from wagtail_lti.models import LaunchLogEntry
+
+    provider, _ = switch_to_lti13(lti11_world, superuser, debug_launches="on")
+    assert provider.debug_launches
+    _, _, message_launch = full_launch(lti11_world)
+    sent = message_launch.get_launch_data()[LTI1P1]
+    issued = LaunchLogEntry.objects.get(kind="id_token")
+    kept = issued.debug_data["claims"][LTI1P1]
+    assert kept == {**sent, "oauth_consumer_key_sign": "(not stored)"}
+    assert sent["oauth_consumer_key_sign"] not in str(issued.debug_data)
