@@ -154,6 +154,8 @@ def test_a_tool_moved_from_lti11_relinks_its_learner_and_keeps_their_results(
         == data["https://purl.imsglobal.org/spec/lti/claim/resource_link"]["id"]
     )
     assert claim["tool_consumer_instance_guid"] == before["tool_consumer_instance_guid"]
+    legacy = "https://purl.imsglobal.org/spec/lti/claim/lti11_legacy_user_id"
+    assert data[legacy] == before["user_id"]
 
     # Progress and results carried over: the same activity, and the tool reads the LTI 1.1
     # score on the launch's AGS line item.

@@ -111,6 +111,9 @@ def test_a_launch_carries_the_lti11_ids_and_a_signature_over_its_own_values():
         == claims["https://purl.imsglobal.org/spec/lti/claim/resource_link"]["id"]
     )
     assert tool_verifies_lti1p1(claims, lti11_keys={"179248902": "my-lti11-secret"})
+    # The older claim of the LTI 1.1 user id, still read first by many tools.
+    legacy = "https://purl.imsglobal.org/spec/lti/claim/lti11_legacy_user_id"
+    assert claims[legacy] == claims[LTI1P1]["user_id"]
 
 
 @pytest.mark.parametrize("name, value", [("nonce", "another"), ("exp", 1), ("iss", "https://x")])
@@ -135,7 +138,9 @@ def test_a_deep_linking_request_carries_the_claim_without_a_resource_link():
 
 
 def test_no_credentials_no_claim_and_the_secret_is_never_shown():
-    assert LTI1P1 not in _claims(lti1p1=None)
+    unmoved = _claims(lti1p1=None)
+    assert LTI1P1 not in unmoved
+    assert "https://purl.imsglobal.org/spec/lti/claim/lti11_legacy_user_id" not in unmoved
     assert "my-lti11-secret" not in repr(CREDENTIALS)
     with pytest.raises(ValueError):
         add_lti1p1_claim({}, Lti11Credentials(consumer_key="k", secret=""))

@@ -29,6 +29,9 @@ from typing import Any
 
 LTI1P1_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/lti1p1"
 DEPLOYMENT_ID_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/deployment_id"
+#: The LTI 1.1 ``user_id`` as a claim of its own: the older form of ``lti1p1.user_id`` that Canvas
+#: sends and many tools still read first. A tool moved from LTI 1.1 gets both.
+LEGACY_USER_ID_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/lti11_legacy_user_id"
 #: NRPS 2.0: the LTI 1.1 ``user_id`` of a member, for tools moved from LTI 1.1.
 LEGACY_USER_ID_MEMBER_FIELD = "lti11_legacy_user_id"
 
@@ -76,7 +79,8 @@ def add_lti1p1_claim(
 
     Call it last, on the claims that will be signed (``iss``, ``aud``, ``exp``, ``nonce`` and the
     deployment id are read from them). The LTI 1.1 ids are those the tool received in LTI 1.1
-    launches; empty ones are left out (a Deep Linking request has no resource link).
+    launches; empty ones are left out (a Deep Linking request has no resource link). The
+    ``user_id`` is also sent as the ``lti11_legacy_user_id`` claim.
     """
     if not credentials.consumer_key or not credentials.secret:
         raise ValueError("The lti1p1 claim needs the LTI 1.1 key and secret")
@@ -99,4 +103,7 @@ def add_lti1p1_claim(
             claim[name] = value
     claim["oauth_consumer_key"] = credentials.consumer_key
     claim["oauth_consumer_key_sign"] = oauth_consumer_key_sign(base, credentials.secret)
-    return {**claims, LTI1P1_CLAIM: claim}
+    signed = {**claims, LTI1P1_CLAIM: claim}
+    if user_id:
+        signed[LEGACY_USER_ID_CLAIM] = user_id
+    return signed
