@@ -310,6 +310,12 @@ class LtiProviderForm(OrganizationOwnedForm):
                 else:
                     cleaned["consumer_key"] = ""
                     cleaned["secret"] = ""
+            elif self.instance.pk is None:
+                # A new LTI 1.3 tool has no LTI 1.1 past: a key or secret typed in the hidden
+                # LTI 1.1 section before choosing LTI 1.3 is not kept (it would be sent as the
+                # lti1p1 claim).
+                cleaned["consumer_key"] = ""
+                cleaned["secret"] = ""
         return cleaned
 
     def _clean_lti13(self, cleaned):

@@ -183,10 +183,13 @@ def test_a_new_lti13_provider_is_not_offered_the_move(orgs, superuser):
     html = page.content.decode()
     assert "Moving from LTI 1.1" in html and 'name="keep_lti11"' not in html
     assert "has no LTI 1.1 key and secret" in html
-    response = editor.post(url(LtiProvider, "add"), lti13_post(orgs["acme"], keep_lti11="on"))
+    # A key and secret typed in the LTI 1.1 section before choosing LTI 1.3 are not kept.
+    data = lti13_post(orgs["acme"], consumer_key="typed-key", secret="typed", keep_lti11="on")
+    response = editor.post(url(LtiProvider, "add"), data)
     assert response.status_code == 302
     created = LtiProvider.objects.get(name="Moodle Law")
     assert created.is_lti13 and not created.moved_from_lti11
+    assert created.consumer_key == "" and not created.has_secret
 
 
 def test_an_lti11_provider_edited_as_lti11_keeps_its_key(orgs, superuser):
