@@ -238,9 +238,25 @@ class LtiProviderForm(OrganizationOwnedForm):
     launch_url = HttpUrlField(label=_("Target link URL"), required=False)
     jwks_url = HttpUrlField(label=_("Public keyset (JWKS) URL"), required=False)
     content_selection_url = HttpUrlField(label=_("Content selection URL"), required=False)
+    keep_lti11 = forms.BooleanField(
+        label=_("Keep the LTI 1.1 key and secret"),
+        required=False,
+        initial=True,
+        help_text=_(
+            "Every LTI 1.3 launch then tells the tool the LTI 1.1 key it knew this site by (signed "
+            "with the LTI 1.1 secret) and the LTI 1.1 ids of the learner, course and link, so the "
+            "tool can relink its users and their work. Untick only when the tool has moved for "
+            "good: the LTI 1.1 key and secret are then deleted."
+        ),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # "Moving from LTI 1.1" is offered for a provider that has an LTI 1.1 key and secret:
+        # switching it to LTI 1.3 keeps them (LtiProvider.moved_from_lti11).
+        self.offers_lti11_move = bool(self.instance.consumer_key and self.instance.has_secret)
+        if not self.offers_lti11_move:
+            self.fields.pop("keep_lti11", None)
         if "secret" in self.fields:
             if self.instance.has_secret:
                 self.fields["secret"].help_text = _(
@@ -286,6 +302,20 @@ class LtiProviderForm(OrganizationOwnedForm):
                 self.add_error("secret", _("Enter the tool's LTI secret (its client secret)."))
         elif version == LtiProvider.Version.LTI_1P3:
             self._clean_lti13(cleaned)
+            if self.offers_lti11_move and "keep_lti11" in self.fields:
+                if cleaned.get("keep_lti11"):
+                    # The key and secret the tool knew: the hidden LTI 1.1 fields change nothing.
+                    cleaned["consumer_key"] = self.instance.consumer_key
+                    cleaned["secret"] = ""
+                else:
+                    cleaned["consumer_key"] = ""
+                    cleaned["secret"] = ""
+            elif self.instance.pk is None:
+                # A new LTI 1.3 tool has no LTI 1.1 past: a key or secret typed in the hidden
+                # LTI 1.1 section before choosing LTI 1.3 is not kept (it would be sent as the
+                # lti1p1 claim).
+                cleaned["consumer_key"] = ""
+                cleaned["secret"] = ""
         return cleaned
 
     def _clean_lti13(self, cleaned):
@@ -325,6 +355,14 @@ class LtiProviderForm(OrganizationOwnedForm):
         secret = self.cleaned_data.get("secret")
         if secret:
             self.instance.secret = secret
+        if (
+            self.cleaned_data.get("lti_version") == LtiProvider.Version.LTI_1P3
+            and self.offers_lti11_move
+            and not self.cleaned_data.get("keep_lti11")
+        ):
+            # The editor let the LTI 1.1 credentials go: nothing is kept that is no longer used.
+            self.instance.consumer_key = ""
+            self.instance.secret_encrypted = ""
         return super().save(commit=commit)
 
 

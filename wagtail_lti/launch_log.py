@@ -325,13 +325,21 @@ def lti11_debug(url: str, signed_params: Mapping[str, str]) -> dict[str, Any]:
 DEEP_LINKING_SETTINGS_CLAIM = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
 
 
+#: The LTI 1.1 migration claim, whose ``oauth_consumer_key_sign`` (an HMAC keyed with the LTI 1.1
+#: secret, so a way to guess it offline) is not kept.
+LTI1P1_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/lti1p1"
+
+
 def lti13_debug(claims: Mapping[str, Any], *, kid: str = "") -> dict[str, Any]:
     """What an LTI 1.3 launch sent: the id_token's header and claims (never the token; a Deep
-    Linking request's ``data`` left out)."""
+    Linking request's ``data`` and the ``lti1p1`` claim's signature left out)."""
     kept = dict(claims)
     dl_settings = kept.get(DEEP_LINKING_SETTINGS_CLAIM)
     if isinstance(dl_settings, Mapping) and "data" in dl_settings:
         kept[DEEP_LINKING_SETTINGS_CLAIM] = {**dl_settings, "data": REDACTED}
+    migration = kept.get(LTI1P1_CLAIM)
+    if isinstance(migration, Mapping) and "oauth_consumer_key_sign" in migration:
+        kept[LTI1P1_CLAIM] = {**migration, "oauth_consumer_key_sign": REDACTED}
     return {"header": {"alg": "RS256", "kid": kid, "typ": "JWT"}, "claims": kept}
 
 

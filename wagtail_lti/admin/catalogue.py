@@ -38,7 +38,7 @@ from ..models import LtiProvider, LtiResourceLink, Organization, OrganizationMem
 from ..permissions import LEGACY_POLICY_ATTRIBUTE, POLICIES
 from . import catalogue_views as views
 from . import organization_views as org_views
-from .panels import AvailabilityNotePanel, PlatformDetailsPanel
+from .panels import AvailabilityNotePanel, MovingFromLti11Panel, PlatformDetailsPanel
 from .registration import RegistrationReviewPanel
 
 
@@ -182,6 +182,11 @@ class LtiProviderViewSet(OrganizationOwnedViewSet):
                     MultiFieldPanel(
                         [PlatformDetailsPanel()],
                         heading=_("LTI 1.3: this platform's details, for the tool"),
+                        attrs={"data-lti-version": "1.3"},
+                    ),
+                    MultiFieldPanel(
+                        [MovingFromLti11Panel(), FieldPanel("keep_lti11")],
+                        heading=_("Moving from LTI 1.1"),
                         attrs={"data-lti-version": "1.3"},
                     ),
                     FieldPanel(

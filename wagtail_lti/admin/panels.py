@@ -90,3 +90,18 @@ class AvailabilityNotePanel(Panel):
             context = super().get_context_data(parent_context)
             context["kept"] = getattr(self.form, "kept_availability", [])
             return context
+
+
+class MovingFromLti11Panel(Panel):
+    """What moving a provider from LTI 1.1 to LTI 1.3 keeps, and what the tool is then told."""
+
+    class BoundPanel(Panel.BoundPanel):
+        template_name = "wagtail_lti/admin/panels/moving_from_lti11.html"
+
+        def get_context_data(self, parent_context=None):
+            context = super().get_context_data(parent_context)
+            instance = self.instance if getattr(self.instance, "pk", None) else None
+            context["offered"] = getattr(self.form, "offers_lti11_move", False)
+            context["consumer_key"] = instance.consumer_key if instance is not None else ""
+            context["was_lti11"] = instance is not None and not instance.is_lti13
+            return context

@@ -360,6 +360,8 @@ def _issue(
                 message_type=pending.message_type,
                 ags=ags,
                 extra=extra or None,
+                # A tool moved from LTI 1.1: the signed lti1p1 claim (lti/migration.py).
+                lti1p1=provider.lti11_credentials(),
                 now=int(time.time()),
                 ttl=lti_settings.LAUNCH_TOKEN_TTL,
                 iat_backdate=lti_settings.IAT_BACKDATE,

@@ -19,6 +19,7 @@ from typing import Any
 import jwt
 
 from .context import LaunchContext, LaunchUser, PlatformInfo
+from .migration import Lti11Credentials, add_lti1p1_claim
 from .substitution import substitute
 
 
@@ -87,6 +88,7 @@ def build_id_token_claims(
     message_type: str = "LtiResourceLinkRequest",
     ags: dict | None = None,
     extra: dict | None = None,
+    lti1p1: Lti11Credentials | None = None,
     now: int,
     ttl: int,
     iat_backdate: int,
@@ -101,6 +103,11 @@ def build_id_token_claims(
     ``sub`` is ``ctx.user.id`` (opaque and stable). ``name``, ``given_name``, ``family_name`` and
     ``email`` are sent only when the context has them (privacy is applied when the context is
     built). Every string value is stripped of leading and trailing whitespace.
+
+    ``lti1p1``: the LTI 1.1 key and secret of a tool moved from LTI 1.1 to 1.3; the token then
+    carries the ``lti1p1`` claim (``lti.migration``) with the LTI 1.1 ids of this launch (the
+    same ``user_id``, ``context_id`` and ``resource_link_id`` an LTI 1.1 launch of it sends), signed
+    over this token's own ``iss``, ``aud``, ``exp``, ``nonce`` and deployment id.
     """
     if message_type not in MESSAGE_TYPES:
         raise ValueError(f"Unknown LTI message type {message_type!r}")
@@ -194,7 +201,18 @@ def build_id_token_claims(
             claims[AGS_ENDPOINT_CLAIM] = ags_claim
     if extra:
         claims.update(extra)
-    return strip_whitespace(claims)
+    claims = strip_whitespace(claims)
+    if lti1p1 is not None:
+        # Last, over the final values: the signature covers this token's exp and nonce.
+        claims = add_lti1p1_claim(
+            claims,
+            lti1p1,
+            user_id=ctx.user.id,
+            context_id=ctx.context_id,
+            resource_link_id="" if is_deep_linking else ctx.resource_link_id,
+            tool_consumer_instance_guid=ctx.platform.guid,
+        )
+    return claims
 
 
 def sign_id_token(claims: Mapping[str, Any], kid: str, private_key: Any) -> str:

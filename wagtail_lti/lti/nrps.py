@@ -109,8 +109,13 @@ def member_json(
     family_name: str = "",
     email: str = "",
     message: Mapping[str, Any] | None = None,
+    lti11_legacy_user_id: str = "",
 ) -> dict[str, Any]:
-    """One member (NRPS §2.2). Empty personal fields are left out: privacy is the caller's."""
+    """One member (NRPS §2.2). Empty personal fields are left out: privacy is the caller's.
+
+    ``lti11_legacy_user_id``: the member's LTI 1.1 ``user_id``, for a tool moved from LTI 1.1
+    (left out when empty).
+    """
     if not user_id:
         raise ValueError("A member needs a user_id")
     member: dict[str, Any] = {
@@ -126,6 +131,8 @@ def member_json(
     ):
         if _clean(value):
             member[key] = _clean(value)
+    if _clean(lti11_legacy_user_id):
+        member["lti11_legacy_user_id"] = _clean(lti11_legacy_user_id)
     if message is not None:
         member["message"] = [dict(message)]
     return member

@@ -11,6 +11,7 @@ from modelcluster.models import ClusterableModel
 from wagtail.models import RevisionMixin
 from wagtail.search import index
 
+from ..lti.migration import Lti11Credentials
 from ..security.encryption import decrypt, encrypt
 from .organizations import Organization
 
@@ -57,7 +58,8 @@ class LtiProvider(OrganizationOwnedMixin, RevisionMixin, index.Indexed, Clustera
         verbose_name=_("available to"),
     )
 
-    # LTI 1.1
+    # LTI 1.1. Kept when the provider moves to LTI 1.3: its launches then carry the lti1p1
+    # claim, signed with this secret (``moved_from_lti11``).
     consumer_key = models.CharField(_("LTI key"), max_length=255, blank=True)
     secret_encrypted = models.TextField(blank=True, editable=False)
 
@@ -152,6 +154,19 @@ class LtiProvider(OrganizationOwnedMixin, RevisionMixin, index.Indexed, Clustera
     @property
     def is_lti13(self) -> bool:
         return self.lti_version == self.Version.LTI_1P3
+
+    @property
+    def moved_from_lti11(self) -> bool:
+        """The rule of a tool moved from LTI 1.1 to 1.3: an LTI 1.3 provider that kept its LTI 1.1
+        key and secret. Its LTI 1.3 messages carry the ``lti1p1`` claim and its NRPS members
+        their ``lti11_legacy_user_id`` (``lti11_credentials``)."""
+        return self.is_lti13 and bool(self.consumer_key) and self.has_secret
+
+    def lti11_credentials(self) -> Lti11Credentials | None:
+        """The kept LTI 1.1 key and secret when ``moved_from_lti11``, else None."""
+        if not self.moved_from_lti11:
+            return None
+        return Lti11Credentials(consumer_key=self.consumer_key, secret=self.secret)
 
     @property
     def status_label(self) -> str:

@@ -128,6 +128,9 @@ def members_page(
     page, next_state = page_of(enrollments, filters, limit)
 
     link_ctx = _link_context(request, course, placement) if placement is not None else None
+    # A tool moved from LTI 1.1 also gets each member's LTI 1.1 user_id: the same opaque id its
+    # LTI 1.1 launches sent (launch.privacy.launch_user, for both versions).
+    moved_from_lti11 = provider.moved_from_lti11
     members = []
     for enrollment in page:
         user = enrollment.user
@@ -146,6 +149,7 @@ def members_page(
                 message=_message(link_ctx, person, role_uri.rsplit("#", 1)[-1])
                 if placement is not None
                 else None,
+                lti11_legacy_user_id=person.id if moved_from_lti11 else "",
             )
         )
     return members, next_state
