@@ -266,14 +266,19 @@ def deep_linking_return(request: HttpRequest) -> HttpResponse:
             launch_log.note(request, error=f"{message} {detail}")
         return response
     except (deep_linking.DeepLinkingError, SelectionRefused) as exc:
-        logger.info("Deep linking answer refused: %s", exc)
-        return _refused(
-            request,
-            _("Nothing was added: %(reason)s") % {"reason": exc},
-            status=getattr(exc, "status", 400),
-            tool_message=tool_message,
-        )
+        return _nothing_added(request, "Deep linking", exc, tool_message)
     return _see_other(selection)
+
+
+def _nothing_added(request: HttpRequest, answer: str, exc: Exception, tool_message) -> HttpResponse:
+    """A tool's answer refused for what it holds (or its selection): nothing was added."""
+    logger.info("%s answer refused: %s", answer, exc)
+    return _refused(
+        request,
+        _("Nothing was added: %(reason)s") % {"reason": exc},
+        status=getattr(exc, "status", 400),
+        tool_message=tool_message,
+    )
 
 
 def _see_other(selection: ContentSelection) -> HttpResponse:
@@ -366,11 +371,5 @@ def content_item_return(request: HttpRequest) -> HttpResponse:
             ) % {"reason": exc.message}
         return _refused(request, message, tool_message=tool_message)
     except (content_item.ContentItemError, SelectionRefused) as exc:
-        logger.info("Content-Item answer refused: %s", exc)
-        return _refused(
-            request,
-            _("Nothing was added: %(reason)s") % {"reason": exc},
-            status=getattr(exc, "status", 400),
-            tool_message=tool_message,
-        )
+        return _nothing_added(request, "Content-Item", exc, tool_message)
     return _see_other(selection)
