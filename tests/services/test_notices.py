@@ -58,6 +58,8 @@ class HandlerServer(ThreadingHTTPServer):
         self.status = 200
         self.answer = b'{"message": "Hello from the tool"}'
         self.delay = 0.0
+        #: Optional: makes the answer from the request body (a tool that reads the notice).
+        self.respond = None
 
     @property
     def url(self) -> str:
@@ -76,11 +78,17 @@ class Handler(BaseHTTPRequestHandler):
         self.server.bodies.append(self.rfile.read(length))
         if self.server.delay:
             time.sleep(self.server.delay)
+        answer = self.server.answer
+        if self.server.respond is not None:
+            try:
+                answer = self.server.respond(self.server.bodies[-1])
+            except Exception as exc:  # noqa: BLE001 - the tool refuses the notice
+                self.server.status, answer = 400, str(exc).encode()
         self.send_response(self.server.status)
         self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(self.server.answer)))
+        self.send_header("Content-Length", str(len(answer)))
         self.end_headers()
-        self.wfile.write(self.server.answer)
+        self.wfile.write(answer)
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 from wagtail import hooks
 from wagtail.admin.panels import Panel
@@ -102,10 +101,6 @@ class ProviderNoticesView(WagtailAdminTemplateMixin, TemplateView):
 
 class NoticesPanel(Panel):
     """On an LTI 1.3 provider's edit form: its notice handlers and a link to its notices."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("heading", gettext_lazy("Platform notices"))
-        super().__init__(*args, **kwargs)
 
     class BoundPanel(Panel.BoundPanel):
         template_name = "wagtail_lti/admin/panels/notices.html"
