@@ -495,3 +495,37 @@ def test_copying_a_course_in_the_admin_notifies_its_tools(
 def test_a_copy_notifies_only_tools_with_a_handler(world, immediate_tasks):  # noqa: F811
     world.course.copy(update_attrs={"slug": "copy-without-handler", "title": "Copy"})
     assert not NoticeDelivery.objects.exists()
+
+
+def test_a_token_without_the_noticehandlers_scope_is_refused(world):  # noqa: F811
+    token = tool_connector(world).get_access_token(
+        ["https://purl.imsglobal.org/spec/lti-ags/scope/score"]
+    )
+    response = routed_session(ISSUER).get(
+        ISSUER + reverse("wagtail_lti:pns_handlers", args=[world.provider.pk]),
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 403
+    assert response.json()["error"] == "insufficient_scope"
+
+
+def test_lti_cleanup_hands_a_lost_delivery_to_the_task_engine_again(world, handler_server):  # noqa: F811
+    """A delivery whose task was lost (queued long ago, never attempted) is enqueued again."""
+    from datetime import timedelta
+    from io import StringIO
+
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    register(world, handler_server.url, "LtiHelloWorldNotice")
+    delivery = service.queue_notice(world.provider, "LtiHelloWorldNotice", issuer=ISSUER)
+    recent = service.queue_notice(world.provider, "LtiHelloWorldNotice", issuer=ISSUER)
+    NoticeDelivery.objects.filter(pk=delivery.pk).update(
+        created_at=timezone.now() - timedelta(hours=2)
+    )
+    out = StringIO()
+    call_command("lti_cleanup", stdout=out)
+    assert "handed to the task engine again: 1." in out.getvalue()
+    tasks = DBTaskResult.objects.filter(task_path=DELIVER)
+    assert [t.args_kwargs["args"] for t in tasks] == [[delivery.pk]]
+    assert recent.status == NoticeDelivery.Status.QUEUED
