@@ -433,18 +433,21 @@ def test_a_failed_attempt_is_deferred_on_the_database_backend(world, handler_ser
 
 
 @pytest.mark.django_db(transaction=True)
-def test_db_worker_delivers_the_queued_notice(world, handler_server):  # noqa: F811
+def test_db_worker_delivers_the_queued_notice(orgs, handler_server):
     """The example site's default: django-tasks' database backend, sent by ``db_worker``."""
-    register(world, handler_server.url, "LtiHelloWorldNotice")
+    from tests.support.lti13 import make_tool
+
+    tool = make_tool(orgs["acme"], name="Notice tool")
+    service.set_handler(tool.provider, "LtiHelloWorldNotice", handler_server.url)
     with transaction.atomic():
-        delivery = service.queue_notice(world.provider, "LtiHelloWorldNotice", issuer=ISSUER)
+        delivery = service.queue_notice(tool.provider, "LtiHelloWorldNotice", issuer=ISSUER)
     assert handler_server.bodies == []
     call_command(
         "db_worker", "--batch", "--no-startup-delay", "--no-reload", "--backend", "wagtail_lti"
     )
     delivery.refresh_from_db()
     assert delivery.status == NoticeDelivery.Status.DELIVERED
-    notices = received_notices(handler_server, Client(), audience=world.provider.client_id)
+    notices = received_notices(handler_server, Client(), audience=tool.provider.client_id)
     assert [n[protocol.NOTICE_CLAIM]["type"] for n in notices] == ["LtiHelloWorldNotice"]
 
 

@@ -34,6 +34,7 @@ CSRF_EXEMPT = {
     "ags_scores",
     "ags_results",
     "nrps_memberships",
+    "pns_handlers",
     "lti13_deep_linking_return",
     "lti11_content_item_return",
     "lti11_outcomes",
