@@ -201,6 +201,7 @@ def test_service_claim_and_notice_claims():
         b'{"notice_type": "LtiUnknownNotice", "handler": "https://t.example/"}',
         b'{"notice_type": "LtiHelloWorldNotice"}',
         b'{"notice_type": "LtiHelloWorldNotice", "handler": 3}',
+        b"[" * 100_000,  # nested too deep for the JSON parser: refused, not a crash
     ],
 )
 def test_bad_handler_requests_are_refused(body):

@@ -77,7 +77,7 @@ def parse_handler_request(
     """
     try:
         data = json.loads(body or b"")
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise NoticeError("The request body must be a JSON object.") from exc
     if not isinstance(data, dict):
         raise NoticeError("The request body must be a JSON object.")
