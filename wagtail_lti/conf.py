@@ -94,6 +94,23 @@ DEFAULTS: dict[str, Any] = {
     # Seconds a failed outbound request is remembered in the cache CACHE_ALIAS: the same request
     # fails at once until then, without reaching the server. 0: not remembered.
     "OUTBOUND_FAILURE_CACHE_SECONDS": 60,
+    # --- Platform Notification Service: notices to tools' handlers (docs/production.md).
+    # Attempts in all to deliver one notice before it is given up (the first one included).
+    # Notices are queued in the database with the change they tell of and sent by the worker.
+    "NOTICE_DELIVERY_ATTEMPTS": 5,
+    # Seconds before the first retry of a failed delivery; each further retry waits twice as
+    # long, up to NOTICE_RETRY_MAX_DELAY.
+    "NOTICE_RETRY_DELAY": 60,
+    "NOTICE_RETRY_MAX_DELAY": 3600,  # the longest wait, in seconds, between two attempts
+    # Seconds, in all, one delivery attempt may take (connecting, sending, the handler's answer).
+    "NOTICE_DELIVERY_TIMEOUT": 10,
+    # Bytes of a handler's answer read (and the first 2000 characters kept to show editors).
+    "NOTICE_MAX_RESPONSE_BYTES": 64 * 1024,
+    # Seconds a notice JWT is valid (exp - iat).
+    "NOTICE_TOKEN_TTL": 3600,
+    # The TASKS backend alias whose worker delivers notices.
+    "NOTICE_TASK_BACKEND": "default",
+    "NOTICE_TASK_QUEUE": "default",  # that backend's queue for the delivery tasks
     # --- Presentation.
     "IFRAME_HEIGHT": 600,  # default height, in pixels, of embedded activities
     # --- Framing (wagtail_lti.courses.framing).

@@ -30,6 +30,23 @@ page_published.connect(on_page_published, dispatch_uid="wagtail_lti_sync_placeme
 copy_for_translation_done.connect(
     on_copy_for_translation, dispatch_uid="wagtail_lti_copy_for_translation"
 )
+
+
+def queue_context_copy_notices(
+    sender, instance, created: bool = False, raw: bool = False, **kwargs
+):
+    """A course page just created as a copy (``CoursePageMixin.copy_all_child_relations``): queue
+    an ``LtiContextCopyNotice`` for its tools, in the copy's transaction."""
+    original = instance.__dict__.pop("_wagtail_lti_copied_from", None)
+    if original is None or not created or raw or getattr(instance, "alias_of_id", None):
+        return
+    from .services.notices import queue_context_copy
+
+    queue_context_copy(original, instance, user=getattr(instance, "owner", None))
+
+
+# Course pages: a copy tells the tools of its activities (Platform Notification Service).
+post_save.connect(queue_context_copy_notices, dispatch_uid="wagtail_lti_context_copy_notices")
 # Providers: switching launch debugging off drops the debug data the launch log kept.
 post_save.connect(forget_debug_data, sender=LtiProvider, dispatch_uid="wagtail_lti_forget_debug")
 # Providers: a replaced tool key (JWKS URL or PEM) revokes the access tokens issued before.

@@ -8,7 +8,7 @@ from django.urls import path, re_path
 from .content_selection import views as content_selection
 from .launch import views as launch
 from .registration import views as registration
-from .services.views import ags, nrps, outcomes, token
+from .services.views import ags, notices, nrps, outcomes, token
 
 
 app_name = "wagtail_lti"
@@ -53,6 +53,8 @@ urlpatterns = [
         nrps.memberships,
         name="nrps_memberships",
     ),
+    # LTI Platform Notification Service: a tool deployment's notice handlers (services/views/notices.py).
+    re_path(r"^1\.3/pns/(?P<provider_id>[0-9]+)/?$", notices.handlers, name="pns_handlers"),
     # LTI 1.1 Basic Outcomes (lis_outcome_service_url).
     path("1.1/outcomes/", outcomes.lti11_outcomes, name="lti11_outcomes"),
     # Course activities: the learner's launch of a placement, and the tool's return URL.

@@ -8,6 +8,7 @@ from .admin import (  # noqa: F401
     courses,
     history,
     launch_log,
+    notices,
     registration,
 )
 from .courses.framing import course_page_framing

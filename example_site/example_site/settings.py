@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "courses",
     "demo_tool",
     "wagtail_lti",
+    # Background tasks (platform notices to tools): the tasks framework and its database backend.
+    "django_tasks",
+    "django_tasks_db",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -210,6 +213,20 @@ WAGTAIL_LTI = {
     # The demo's tool runs on this machine (127.0.0.1, plain http): let the platform fetch its
     # keys there. On by default while DEBUG is; a production site keeps it off (public https only).
     "OUTBOUND_ALLOW_LOCAL": env_bool("LTI_OUTBOUND_ALLOW_LOCAL", DEBUG),
+    # Platform notices are delivered by the worker of this TASKS alias (above).
+    "NOTICE_TASK_BACKEND": "wagtail_lti",
+}
+
+# Background tasks. Wagtail's own (search and reference index updates) run at once in the request,
+# as without a TASKS setting. wagtail-lti delivers platform notices to tools on its own alias:
+# django-tasks' database backend, run by ``manage.py db_worker --backend wagtail_lti`` next to the
+# web server (scripts/demo starts it; docs/production.md). TASKS_BACKEND names another backend of
+# the same API for the notices.
+TASKS = {
+    "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
+    "wagtail_lti": {
+        "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+    },
 }
 
 # Error pages and error reports hide settings and request headers/environment variables whose names

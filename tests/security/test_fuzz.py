@@ -272,6 +272,15 @@ ENDPOINTS = [
         "bearer",
     ),
     Endpoint(
+        "pns_handlers",
+        lambda w: reverse("wagtail_lti:pns_handlers", kwargs={"provider_id": w.provider13.pk}),
+        check_service_error,
+        ("GET", "PUT"),
+        "PUT",
+        "application/json",
+        "bearer",
+    ),
+    Endpoint(
         "deep_linking_return",
         _r("lti13_deep_linking_return"),
         check_html_error,

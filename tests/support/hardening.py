@@ -16,6 +16,7 @@ from tests.support.factories import enroll, make_course, make_learner, make_link
 from tests.support.lti11 import TOOL_KEY, TOOL_SECRET, send, sign_outcome
 from tests.support.lti13 import ALL_AGS_SCOPES, NRPS_SCOPE, make_tool
 from tests.support.world import World
+from wagtail_lti.lti.scopes import NOTICE_HANDLERS as NOTICE_HANDLERS_SCOPE
 from wagtail_lti.services.results import line_item_for
 
 
@@ -34,6 +35,7 @@ CSRF_EXEMPT = {
     "ags_scores",
     "ags_results",
     "nrps_memberships",
+    "pns_handlers",
     "lti13_deep_linking_return",
     "lti11_content_item_return",
     "lti11_outcomes",
@@ -65,7 +67,7 @@ def make_world() -> World:
     enroll(learner, course)
     placements = {p.resource_link_id: p for p in Placement.objects.filter(page=course)}
     placement13 = placements[link13.pk]
-    token = tool.access_token([*ALL_AGS_SCOPES, NRPS_SCOPE])
+    token = tool.access_token([*ALL_AGS_SCOPES, NRPS_SCOPE, NOTICE_HANDLERS_SCOPE])
     return World(
         registration_token=registration_token(org, learner),
         course=course,

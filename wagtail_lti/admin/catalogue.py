@@ -38,6 +38,7 @@ from ..models import LtiProvider, LtiResourceLink, Organization, OrganizationMem
 from ..permissions import LEGACY_POLICY_ATTRIBUTE, POLICIES
 from . import catalogue_views as views
 from . import organization_views as org_views
+from .notices import NoticesPanel
 from .panels import AvailabilityNotePanel, MovingFromLti11Panel, PlatformDetailsPanel
 from .registration import RegistrationReviewPanel
 
@@ -187,6 +188,11 @@ class LtiProviderViewSet(OrganizationOwnedViewSet):
                     MultiFieldPanel(
                         [MovingFromLti11Panel(), FieldPanel("keep_lti11")],
                         heading=_("Moving from LTI 1.1"),
+                        attrs={"data-lti-version": "1.3"},
+                    ),
+                    MultiFieldPanel(
+                        [NoticesPanel()],
+                        heading=_("LTI 1.3: platform notices"),
                         attrs={"data-lti-version": "1.3"},
                     ),
                     FieldPanel(

@@ -344,6 +344,9 @@ def _issue(
 
             extra = {**(pending.data.get("extra_claims") or {})}
             extra.update(nrps_claim(request, placement, provider))
+            from ..services.notices import pns_claim
+
+            extra.update(pns_claim(request, provider))
             if target is not None:
                 from ..services.results import record_launch
 

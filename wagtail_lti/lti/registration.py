@@ -104,8 +104,13 @@ def openid_configuration(
     version: str,
     message_types: Sequence[str] = (RESOURCE_LINK_REQUEST,),
     variables: Sequence[str] = (),
+    notice_types: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """The OpenID configuration of the platform (DR §3.4.1, OIDC Discovery §3)."""
+    """The OpenID configuration of the platform (DR §3.4.1, OIDC Discovery §3).
+
+    ``notice_types``: the Platform Notification Service's notice types the platform sends
+    (``notice_types_supported`` of the platform configuration), if any.
+    """
     return {
         "issuer": issuer,
         "authorization_endpoint": authorization_endpoint,
@@ -124,6 +129,7 @@ def openid_configuration(
             "version": version,
             "messages_supported": [{"type": message_type} for message_type in message_types],
             "variables": list(variables),
+            **({"notice_types_supported": list(notice_types)} if notice_types else {}),
         },
     }
 

@@ -11,6 +11,7 @@ from .courses import (
 )
 from .launch_log import LaunchLogEntry
 from .log_entries import LtiLogEntry
+from .notices import NoticeDelivery, NoticeHandler
 from .organizations import Organization, OrganizationMembership
 from .providers import LtiProvider, LtiResourceLink, OrganizationOwnedMixin
 from .registration import ToolRegistration
@@ -28,6 +29,8 @@ __all__ = [
     "LtiLogEntry",
     "LtiProvider",
     "LtiResourceLink",
+    "NoticeDelivery",
+    "NoticeHandler",
     "Organization",
     "OrganizationMembership",
     "OrganizationOwnedMixin",

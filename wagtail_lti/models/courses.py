@@ -51,7 +51,9 @@ class CoursePageMixin(models.Model):
     * ``get_context``: adds ``lti_course``, everything the activity blocks of one page render
       needs for the visitor (roster entry, placements, progress), loaded with a constant number of
       queries however many blocks the page has;
-    * on publish, every activity block gets its ``Placement`` (``wagtail_lti.courses.placements``).
+    * on publish, every activity block gets its ``Placement`` (``wagtail_lti.courses.placements``);
+    * when copied, the tools of its activities that registered a handler receive an
+      ``LtiContextCopyNotice`` naming the copy and the original (``wagtail_lti.services.notices``).
 
     List the mixin before ``Page`` in the bases, so its ``base_form_class`` and ``get_context``
     win over ``Page``'s. Course-activity blocks must be top-level children of a ``StreamField``: a placement is
@@ -92,6 +94,13 @@ class CoursePageMixin(models.Model):
 
         context["lti_course"] = course_view(request, self)
         return context
+
+    def copy_all_child_relations(self, target, exclude=None):
+        """Wagtail copies every page through this (the admin's copy, ``Page.copy``, a copied
+        subtree, a translation): the copy remembers its original until it is first saved, when
+        ``signals.py`` queues the tools' context copy notices (``services/notices.py``)."""
+        target._wagtail_lti_copied_from = self
+        return super().copy_all_child_relations(target, exclude=exclude)
 
 
 def get_course_page_models() -> list[type]:

@@ -30,6 +30,8 @@ class LaunchLogEntry(models.Model):
         NRPS = "nrps", _("Names and Role Provisioning")
         # An editor's request to a tool (Deep Linking, Content-Item) and the tool's answer.
         CONTENT_SELECTION = "content_selection", _("Content selection (Deep Linking, Content-Item)")
+        # Platform Notification Service: a tool's handler registrations, and each notice sent.
+        NOTICE = "notice", _("Platform notices")
 
     class Outcome(models.TextChoices):
         OK = "ok", _("OK")

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from .. import scoping
 from ..conf import lti_settings
+from ..lti import notices
 from ..lti import registration as protocol
 from ..lti import scopes as lti_scopes
 from ..lti.custom_params import NAME_RE
@@ -63,7 +64,7 @@ def allow_local_http() -> bool:
 
 def offered_scopes() -> tuple[str, ...]:
     """Every service scope a registered tool may ask for."""
-    return lti_scopes.AGS_SCOPES + lti_scopes.NRPS_SCOPES
+    return lti_scopes.AGS_SCOPES + lti_scopes.NRPS_SCOPES + lti_scopes.PNS_SCOPES
 
 
 # --- The editor starts ----------------------------------------------------------------------
@@ -166,6 +167,7 @@ def platform_configuration(request: HttpRequest) -> dict[str, Any]:
         version=lti_settings.PRODUCT_VERSION,
         message_types=(protocol.RESOURCE_LINK_REQUEST, protocol.DEEP_LINKING_REQUEST),
         variables=VARIABLES,
+        notice_types=notices.NOTICE_TYPES,
     )
 
 

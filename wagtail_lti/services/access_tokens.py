@@ -26,10 +26,16 @@ def _hash(token: str) -> str:
 
 
 def provider_scopes(provider: LtiProvider) -> tuple[str, ...]:
-    """Every scope the provider may be granted now (LTI 1.3 providers only)."""
+    """Every scope the provider may be granted now (LTI 1.3 providers only).
+
+    The Platform Notification Service's ``noticehandlers`` scope is granted to every enabled
+    LTI 1.3 provider: notices name contexts and the deployment, never a person.
+    """
     if not provider.is_lti13 or not provider.is_enabled:
         return ()
-    return lti_scopes.allowed_scopes(allow_ags=provider.allow_ags, allow_nrps=provider.allow_nrps)
+    return lti_scopes.allowed_scopes(
+        allow_ags=provider.allow_ags, allow_nrps=provider.allow_nrps, allow_pns=True
+    )
 
 
 def issue_access_token(provider: LtiProvider, scopes: Iterable[str]) -> tuple[str, int]:

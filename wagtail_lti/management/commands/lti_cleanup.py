@@ -5,7 +5,8 @@ hints), OAuth 2 access tokens, content selections and dynamic registration token
 an expiry. Expired rows are useless (every check also refuses an expired value by its own
 timestamp), so deleting them only keeps the tables small. Safe to run at any time and from several
 servers at once; run it on a schedule, e.g. hourly from cron. It also deletes launch log entries
-older than ``LAUNCH_LOG_RETENTION_DAYS``.
+older than ``LAUNCH_LOG_RETENTION_DAYS``, and hands the task engine again any platform notice
+whose delivery task was lost (``services/notices.enqueue_due``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from wagtail_lti.content_selection import service as content_selection
 from wagtail_lti.launch.lti13 import purge_expired_pending_launches
 from wagtail_lti.registration import service as registration
 from wagtail_lti.security import single_use
-from wagtail_lti.services import access_tokens
+from wagtail_lti.services import access_tokens, notices
 
 
 class Command(BaseCommand):
@@ -40,3 +41,6 @@ class Command(BaseCommand):
             + ", ".join(f"{what}: {count}" for what, count in counts.items())
             + "."
         )
+        requeued = notices.enqueue_due()
+        if requeued:
+            self.stdout.write(f"Platform notices handed to the task engine again: {requeued}.")
