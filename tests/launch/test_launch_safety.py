@@ -11,8 +11,6 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from django.contrib.auth.models import Group
 from django.test import Client, RequestFactory
@@ -34,7 +32,7 @@ from tests.launch.test_lti13_launch import (  # noqa: F401 - fixtures (see ``lti
     world,
 )
 from tests.support.factories import SECRET, enroll, make_course, make_link, placements_of
-from tests.support.forms import first_form
+from tests.support.forms import first_form, read_page
 from wagtail_lti.launch import targets as launch_targets
 from wagtail_lti.launch.rules import (
     LaunchRefused,
@@ -264,12 +262,12 @@ def csrf_client(user) -> Client:
 
 def course_page_form(client, course) -> dict:
     """The activity's launch form as the course page renders it (action, method, token)."""
-    html = client.get(course.url).content.decode()
-    (form,) = re.findall(r'<form class="lti-activity__launch"[^>]*>.*?</form>', html, re.S)
+    page = client.get(course.url)
+    (form,) = [form for form in read_page(page).forms if "/lti/launch/" in form["action"]]
     return {
-        "action": re.search(r'action="([^"]+)"', form).group(1),
-        "method": re.search(r'method="([^"]+)"', form).group(1),
-        "token": re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1),
+        "action": form["action"],
+        "method": form["method"],
+        "token": form["fields"]["csrfmiddlewaretoken"],
     }
 
 

@@ -11,7 +11,6 @@ other than an undecryptable secret is not turned into "unknown consumer key".
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urlencode
 
 import pytest
@@ -22,6 +21,7 @@ from oauthlib.oauth1 import SIGNATURE_TYPE_BODY
 from oauthlib.oauth1 import Client as OAuthClient
 
 from tests.support.factories import make_provider
+from tests.support.forms import input_value
 from tests.support.lti11 import (
     OUTCOMES_URL,
     TOOL_KEY,
@@ -189,9 +189,7 @@ def start_selection(world) -> str:
         {"provider": world["provider"].pk, "organization": world["orgs"]["acme"].pk},
     )
     assert response.status_code == 200, response.content.decode()
-    match = re.search(r'name="data" value="([^"]+)"', response.content.decode())
-    assert match, response.content.decode()
-    return match.group(1)
+    return input_value(response, "data")
 
 
 def content_item_answer(world, data: str, *, nonce=None) -> str:
