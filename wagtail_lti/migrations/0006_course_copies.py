@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('wagtail_lti', '0005_strip_provider_revision_credentials'),
-        migrations.swappable_dependency(settings.WAGTAIL_PAGE_MODEL),
+        migrations.swappable_dependency(getattr(settings, 'WAGTAIL_PAGE_MODEL', 'wagtailcore.Page')),
     ]
 
     operations = [
@@ -31,8 +31,8 @@ class Migration(migrations.Migration):
                 ('context_id_history', models.TextField(blank=True, default='')),
                 ('link_histories', models.JSONField(blank=True, default=dict)),
                 ('copied_at', models.DateTimeField(auto_now_add=True)),
-                ('course', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='lti_course_copy', to=settings.WAGTAIL_PAGE_MODEL)),
-                ('source', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.WAGTAIL_PAGE_MODEL)),
+                ('course', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='lti_course_copy', to=getattr(settings, 'WAGTAIL_PAGE_MODEL', 'wagtailcore.Page'))),
+                ('source', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=getattr(settings, 'WAGTAIL_PAGE_MODEL', 'wagtailcore.Page'))),
             ],
             options={
                 'verbose_name': 'course copy',

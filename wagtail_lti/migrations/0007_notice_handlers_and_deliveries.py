@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('wagtail_lti', '0006_course_copies'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
-        migrations.swappable_dependency(settings.WAGTAIL_PAGE_MODEL),
+        migrations.swappable_dependency(getattr(settings, 'WAGTAIL_PAGE_MODEL', 'wagtailcore.Page')),
     ]
 
     operations = [
@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
                 ('last_error', models.TextField(blank=True, verbose_name='last error')),
                 ('response_status', models.PositiveSmallIntegerField(blank=True, null=True)),
                 ('response_body', models.TextField(blank=True)),
-                ('course', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.WAGTAIL_PAGE_MODEL)),
+                ('course', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=getattr(settings, 'WAGTAIL_PAGE_MODEL', 'wagtailcore.Page'))),
                 ('provider', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notice_deliveries', to='wagtail_lti.ltiprovider')),
                 ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
