@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from wagtail import VERSION as WAGTAIL_VERSION
 from wagtail.log_actions import log
 
 from tests.support.admin import provider_post, url
@@ -196,7 +197,12 @@ def test_site_history_and_its_export_show_the_shared_records_changes(
     entries = {(e.label, e.action) for e in response.context["object_list"]}
     assert ("Partner tool", "wagtail.edit") in entries
     assert not any(label == "Partner private tool" for label, _action in entries)
-    assert url(LtiProvider, "edit", shared["provider"].pk) not in response.content.decode()
+    edit_url = url(LtiProvider, "edit", shared["provider"].pk)
+    if WAGTAIL_VERSION >= (8,):
+        # Wagtail 8 links a row to its edit view only for those who may edit the record.
+        assert edit_url not in response.content.decode()
+    # Wagtail 7.4 links every row to its edit view; the edit view itself refuses (404) either way.
+    assert client.get(edit_url).status_code == 404
     response = client.get(SITE_HISTORY, {"export": "csv", "label": "Partner"})
     body = b"".join(response.streaming_content).decode()
     assert "Partner tool" in body and "Pat Editor" in body
