@@ -15,6 +15,7 @@ Every variable is described in docs/production.md.
 import os
 from pathlib import Path
 
+import django
 from django.core.exceptions import ImproperlyConfigured
 
 
@@ -222,8 +223,15 @@ WAGTAIL_LTI = {
 # django-tasks' database backend, run by ``manage.py db_worker --backend wagtail_lti`` next to the
 # web server (scripts/demo starts it; docs/production.md). TASKS_BACKEND names another backend of
 # the same API for the notices.
+# On Django 6 the tasks framework is Django's own (django.tasks, which django-tasks-db then uses);
+# before, the backport django-tasks: the immediate backend is the one of the framework in use.
+TASKS_IMMEDIATE_BACKEND = (
+    "django.tasks.backends.immediate.ImmediateBackend"
+    if django.VERSION >= (6,)
+    else "django_tasks.backends.immediate.ImmediateBackend"
+)
 TASKS = {
-    "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
+    "default": {"BACKEND": TASKS_IMMEDIATE_BACKEND},
     "wagtail_lti": {
         "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
     },

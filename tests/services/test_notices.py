@@ -19,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.db import transaction
 from django.test import Client
@@ -41,7 +42,7 @@ from wagtail_lti.services import notices as service
 
 pytestmark = pytest.mark.django_db
 
-IMMEDIATE_BACKEND = {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}
+IMMEDIATE_BACKEND = {"BACKEND": settings.TASKS_IMMEDIATE_BACKEND}
 IMMEDIATE = {"default": IMMEDIATE_BACKEND, "wagtail_lti": IMMEDIATE_BACKEND}
 DELIVER = "wagtail_lti.services.notices.deliver_notice"
 
