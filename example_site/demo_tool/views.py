@@ -343,6 +343,24 @@ def _message_launch(request: HttpRequest, conf) -> DjangoMessageLaunch:
     )
 
 
+def _restored_launch(request: HttpRequest, launch_id: str) -> DjangoMessageLaunch | None:
+    """The launch PyLTI1p3 cached under ``launch_id``, or None when it is unknown or expired."""
+    if not launch_id.startswith("lti1p3-launch-"):
+        return None
+    try:
+        return DjangoMessageLaunch.from_cache(
+            launch_id,
+            request,
+            tool_conf(),
+            session_service=storage.SingleUseNonceSessionService(request),
+            launch_data_storage=storage.DatabaseLaunchDataStorage(),
+            requests_session=http_session(),
+        )
+    except Exception as exc:
+        logger.info("LTI 1.3 launch %s not restored: %s", launch_id, exc)
+        return None
+
+
 def _pylti_message(exc: Exception) -> str | None:
     """PyLTI1p3's own explanation, when the exception is one of its (it raises bare Exception too)."""
     if isinstance(exc, LtiException | OIDCException) or type(exc) is Exception:
@@ -424,7 +442,6 @@ def lti13_launch(request: HttpRequest) -> HttpResponse:
             request,
             PickerForm(initial={"launch_id": launch.get_launch_id()}),
             version="1.3",
-            action=reverse("demo_tool:lti13_deep_link"),
             settings=claims.get(DEEP_LINKING_SETTINGS) or {},
         )
     if summary.message_type != RESOURCE_LINK_REQUEST:
@@ -446,20 +463,7 @@ def lti13_score(request: HttpRequest) -> HttpResponse:
         return _method_not_allowed(request, "POST", "Scores are sent from the activity's page.")
     form = ScoreForm(request.POST)
     launch_id = str(request.POST.get("launch_id", ""))[:255]
-    launch = None
-    if launch_id.startswith("lti1p3-launch-"):
-        try:
-            launch = DjangoMessageLaunch.from_cache(
-                launch_id,
-                request,
-                tool_conf(),
-                session_service=storage.SingleUseNonceSessionService(request),
-                launch_data_storage=storage.DatabaseLaunchDataStorage(),
-                requests_session=http_session(),
-            )
-        except Exception as exc:
-            logger.info("LTI 1.3 launch %s not restored: %s", launch_id, exc)
-            launch = None
+    launch = _restored_launch(request, launch_id)
     if launch is None:
         return _error(
             request,
@@ -548,12 +552,18 @@ def lti13_score(request: HttpRequest) -> HttpResponse:
 # --- Selecting content: LTI 1.3 Deep Linking, LTI 1.1 Content-Item ----------------------------
 
 
+# Where each version's picker posts the chosen items.
+_PICKER_ACTIONS = {
+    "1.3": "demo_tool:lti13_deep_link",
+    "1.1": "demo_tool:lti11_content_item_respond",
+}
+
+
 def _picker_page(
     request: HttpRequest,
     form: PickerForm,
     *,
     version: str,
-    action: str,
     settings: dict,
     status: int = 200,
 ) -> HttpResponse:
@@ -563,7 +573,7 @@ def _picker_page(
         {
             "form": form,
             "version": version,
-            "action": action,
+            "action": reverse(_PICKER_ACTIONS[version]),
             "title": str(settings.get("title") or ""),
             "text": str(settings.get("text") or ""),
         },
@@ -576,6 +586,14 @@ def _autosubmit(request: HttpRequest, action: str, fields: dict[str, str], count
         request,
         "demo_tool/autosubmit.html",
         {"action": action, "fields": sorted(fields.items()), "count": count},
+    )
+
+
+def _selection_expired(request: HttpRequest) -> HttpResponse:
+    return _error(
+        request,
+        "This request has expired",
+        "The demo tool no longer knows this content request. Start again from the platform.",
     )
 
 
@@ -594,26 +612,9 @@ def lti13_deep_link(request: HttpRequest) -> HttpResponse:
         return _method_not_allowed(request, "POST", "The picker posts the chosen items here.")
     form = PickerForm(request.POST)
     launch_id = str(request.POST.get("launch_id", ""))[:255]
-    launch = None
-    if launch_id.startswith("lti1p3-launch-"):
-        try:
-            launch = DjangoMessageLaunch.from_cache(
-                launch_id,
-                request,
-                tool_conf(),
-                session_service=storage.SingleUseNonceSessionService(request),
-                launch_data_storage=storage.DatabaseLaunchDataStorage(),
-                requests_session=http_session(),
-            )
-        except Exception as exc:
-            logger.info("LTI 1.3 launch %s not restored: %s", launch_id, exc)
-            launch = None
+    launch = _restored_launch(request, launch_id)
     if launch is None or not launch.is_deep_link_launch():
-        return _error(
-            request,
-            "This request has expired",
-            "The demo tool no longer knows this content request. Start again from the platform.",
-        )
+        return _selection_expired(request)
     claims = launch.get_launch_data()
     settings = claims.get(DEEP_LINKING_SETTINGS) or {}
     if not form.is_valid():
@@ -621,7 +622,6 @@ def lti13_deep_link(request: HttpRequest) -> HttpResponse:
             request,
             form,
             version="1.3",
-            action=reverse("demo_tool:lti13_deep_link"),
             settings=settings,
             status=400,
         )
@@ -663,7 +663,6 @@ def lti11_content_item(request: HttpRequest) -> HttpResponse:
         request,
         PickerForm(initial={"launch_id": selection_id}),
         version="1.1",
-        action=reverse("demo_tool:lti11_content_item_respond"),
         settings=params,
     )
 
@@ -686,18 +685,13 @@ def lti11_content_item_respond(request: HttpRequest) -> HttpResponse:
             active=True,
         ).first()
     if row is None:
-        return _error(
-            request,
-            "This request has expired",
-            "The demo tool no longer knows this content request. Start again from the platform.",
-        )
+        return _selection_expired(request)
     params = record.get("params") or {}
     if not form.is_valid():
         return _picker_page(
             request,
             form,
             version="1.1",
-            action=reverse("demo_tool:lti11_content_item_respond"),
             settings=params,
             status=400,
         )
