@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
+from functools import partial
 
 import jwt
 import pytest
@@ -25,7 +26,12 @@ from pylti1p3.grade import Grade
 
 from tests.support.factories import make_learner, make_link, make_provider
 from tests.support.forms import read_page, the_form
-from tests.support.lti13 import decode_platform_token, pylti_launch, pylti_login
+from tests.support.lti13 import (
+    decode_platform_token,
+    oidc_authorization_params,
+    pylti_launch,
+    pylti_login,
+)
 from tests.support.queries import data_statements
 from tests.support.world import World
 from tests.tooling.lti13_tool import make_key_pair
@@ -135,22 +141,8 @@ def tool_launch(world, form_fields: dict, login_response, conf=None, session=Non
     return pylti_launch(form_fields, login_response, conf or world.tool_conf(), session)
 
 
-def authorization_params(init: dict, **overrides) -> dict:
-    """An authentication request as a tool builds it from our login initiation."""
-    params = {
-        "scope": "openid",
-        "response_type": "id_token",
-        "response_mode": "form_post",
-        "prompt": "none",
-        "client_id": init["client_id"],
-        "redirect_uri": REDIRECT_URI,
-        "state": "state-123",
-        "nonce": "nonce-456",
-        "login_hint": init["login_hint"],
-        "lti_message_hint": init["lti_message_hint"],
-    }
-    params.update(overrides)
-    return {k: v for k, v in params.items() if v is not None}
+# An authentication request as a tool builds it from our login initiation.
+authorization_params = partial(oidc_authorization_params, redirect_uri=REDIRECT_URI)
 
 
 decode_our_token = decode_platform_token

@@ -168,6 +168,25 @@ def pylti_launch(fields: dict, login_response, conf, session=None) -> DjangoMess
     )
 
 
+def oidc_authorization_params(init: dict, *, redirect_uri: str, **overrides) -> dict:
+    """An authentication request as a tool builds it from our login initiation (OIDC Core
+    §3.1.2.1); an override of None leaves that parameter out."""
+    params = {
+        "scope": "openid",
+        "response_type": "id_token",
+        "response_mode": "form_post",
+        "prompt": "none",
+        "client_id": init["client_id"],
+        "redirect_uri": redirect_uri,
+        "state": "state-123",
+        "nonce": "nonce-456",
+        "login_hint": init["login_hint"],
+        "lti_message_hint": init["lti_message_hint"],
+    }
+    params.update(overrides)
+    return {k: v for k, v in params.items() if v is not None}
+
+
 def platform_public_keys() -> PyJWKSet:
     from wagtail_lti.security.platform_keys import jwks
 
