@@ -215,6 +215,26 @@ def lti13_jwks(request: HttpRequest) -> HttpResponse:
 # --- LTI 1.1 -----------------------------------------------------------------------------------
 
 
+def _remember_lti11(prefix: str, registration, params: dict, lifetime: int) -> str:
+    """Keep a verified LTI 1.1 request (its registration and parameters) under a new id."""
+    record_id = prefix + str(uuid.uuid4())
+    storage.put(record_id, {"registration": registration.pk, "params": params}, lifetime)
+    return record_id
+
+
+def _recalled_lti11(record_id: str, prefix: str) -> dict | None:
+    """What ``_remember_lti11`` kept under ``record_id`` (an id with ``prefix``), if anything."""
+    record = storage.get(record_id) if record_id.startswith(prefix) else None
+    return record if isinstance(record, dict) else None
+
+
+def _lti11_registration(record: dict) -> ToolRegistration | None:
+    """The record's LTI 1.1 registration, while it is still active."""
+    return ToolRegistration.objects.filter(
+        pk=record.get("registration"), lti_version=ToolRegistration.Version.LTI_1P1, active=True
+    ).first()
+
+
 def _lti11_headers(request: HttpRequest) -> dict[str, str]:
     headers = {"Content-Type": request.META.get("CONTENT_TYPE", "")}
     if request.META.get("HTTP_AUTHORIZATION"):
@@ -239,8 +259,7 @@ def lti11_launch(request: HttpRequest) -> HttpResponse:
     except lti11.LaunchRejected as exc:
         logger.info("LTI 1.1 launch refused: %s", exc)
         return _error(request, "The launch was refused", str(exc), status=401)
-    launch_id = LTI11_LAUNCH_PREFIX + str(uuid.uuid4())
-    storage.put(launch_id, {"registration": registration.pk, "params": params}, LAUNCH_LIFETIME)
+    launch_id = _remember_lti11(LTI11_LAUNCH_PREFIX, registration, params, LAUNCH_LIFETIME)
     return _launch_page(
         request, summarize_lti11(params, registration.consumer_key), launch_id=launch_id
     )
@@ -255,8 +274,8 @@ def lti11_score(request: HttpRequest) -> HttpResponse:
         return _method_not_allowed(request, "POST", "Scores are sent from the activity's page.")
     form = ScoreForm(request.POST)
     launch_id = str(request.POST.get("launch_id", ""))[:255]
-    record = storage.get(launch_id) if launch_id.startswith(LTI11_LAUNCH_PREFIX) else None
-    if not isinstance(record, dict):
+    record = _recalled_lti11(launch_id, LTI11_LAUNCH_PREFIX)
+    if record is None:
         return _error(
             request,
             "This launch has expired",
@@ -264,9 +283,7 @@ def lti11_score(request: HttpRequest) -> HttpResponse:
         )
     params = record.get("params") or {}
     summary = summarize_lti11(params)
-    registration = ToolRegistration.objects.filter(
-        pk=record.get("registration"), lti_version=ToolRegistration.Version.LTI_1P1, active=True
-    ).first()
+    registration = _lti11_registration(record)
     if registration is None:
         return _error(
             request,
@@ -655,9 +672,8 @@ def lti11_content_item(request: HttpRequest) -> HttpResponse:
     except lti11.LaunchRejected as exc:
         logger.info("Content-Item request refused: %s", exc)
         return _error(request, "The request was refused", str(exc), status=401)
-    selection_id = LTI11_SELECTION_PREFIX + str(uuid.uuid4())
-    storage.put(
-        selection_id, {"registration": registration_row.pk, "params": params}, SELECTION_LIFETIME
+    selection_id = _remember_lti11(
+        LTI11_SELECTION_PREFIX, registration_row, params, SELECTION_LIFETIME
     )
     return _picker_page(
         request,
@@ -676,14 +692,8 @@ def lti11_content_item_respond(request: HttpRequest) -> HttpResponse:
         return _method_not_allowed(request, "POST", "The picker posts the chosen items here.")
     form = PickerForm(request.POST)
     selection_id = str(request.POST.get("launch_id", ""))[:255]
-    record = storage.get(selection_id) if selection_id.startswith(LTI11_SELECTION_PREFIX) else None
-    row = None
-    if isinstance(record, dict):
-        row = ToolRegistration.objects.filter(
-            pk=record.get("registration"),
-            lti_version=ToolRegistration.Version.LTI_1P1,
-            active=True,
-        ).first()
+    record = _recalled_lti11(selection_id, LTI11_SELECTION_PREFIX)
+    row = _lti11_registration(record) if record is not None else None
     if row is None:
         return _selection_expired(request)
     params = record.get("params") or {}
