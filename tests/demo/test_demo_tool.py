@@ -19,7 +19,6 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import requests
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from oauthlib.oauth1 import SIGNATURE_TYPE_BODY, RequestValidator, SignatureOnlyEndpoint
@@ -27,9 +26,9 @@ from oauthlib.oauth1 import Client as OAuthClient
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
+from tests.support.demo import route_demo_http
 from tests.support.factories import enroll, make_course, make_learner, make_link
 from tests.support.forms import read_page, the_form
-from tests.tooling.requests_adapter import routed_session
 
 
 BASE = "http://testserver"
@@ -113,16 +112,7 @@ def registration11(db):
 @pytest.fixture
 def routed(monkeypatch):
     """Route the tool's and the platform's outgoing HTTP into the Django test client."""
-    from demo_tool import http as tool_http
-    from wagtail_lti.security import outbound
-
-    tool_session = routed_session(BASE)
-    platform_session = routed_session(BASE)
-    monkeypatch.setattr(tool_http, "_session", tool_session)
-    monkeypatch.setattr(outbound, "_session", platform_session)
-    cache.clear()
-    yield tool_session, platform_session
-    cache.clear()
+    yield from route_demo_http(monkeypatch, BASE)
 
 
 # --- LTI 1.1 launches ----------------------------------------------------------------------------
