@@ -215,6 +215,26 @@ def lti13_jwks(request: HttpRequest) -> HttpResponse:
 # --- LTI 1.1 -----------------------------------------------------------------------------------
 
 
+def _remember_lti11(prefix: str, registration, params: dict, lifetime: int) -> str:
+    """Keep a verified LTI 1.1 request (its registration and parameters) under a new id."""
+    record_id = prefix + str(uuid.uuid4())
+    storage.put(record_id, {"registration": registration.pk, "params": params}, lifetime)
+    return record_id
+
+
+def _recalled_lti11(record_id: str, prefix: str) -> dict | None:
+    """What ``_remember_lti11`` kept under ``record_id`` (an id with ``prefix``), if anything."""
+    record = storage.get(record_id) if record_id.startswith(prefix) else None
+    return record if isinstance(record, dict) else None
+
+
+def _lti11_registration(record: dict) -> ToolRegistration | None:
+    """The record's LTI 1.1 registration, while it is still active."""
+    return ToolRegistration.objects.filter(
+        pk=record.get("registration"), lti_version=ToolRegistration.Version.LTI_1P1, active=True
+    ).first()
+
+
 def _lti11_headers(request: HttpRequest) -> dict[str, str]:
     headers = {"Content-Type": request.META.get("CONTENT_TYPE", "")}
     if request.META.get("HTTP_AUTHORIZATION"):
@@ -239,8 +259,7 @@ def lti11_launch(request: HttpRequest) -> HttpResponse:
     except lti11.LaunchRejected as exc:
         logger.info("LTI 1.1 launch refused: %s", exc)
         return _error(request, "The launch was refused", str(exc), status=401)
-    launch_id = LTI11_LAUNCH_PREFIX + str(uuid.uuid4())
-    storage.put(launch_id, {"registration": registration.pk, "params": params}, LAUNCH_LIFETIME)
+    launch_id = _remember_lti11(LTI11_LAUNCH_PREFIX, registration, params, LAUNCH_LIFETIME)
     return _launch_page(
         request, summarize_lti11(params, registration.consumer_key), launch_id=launch_id
     )
@@ -255,8 +274,8 @@ def lti11_score(request: HttpRequest) -> HttpResponse:
         return _method_not_allowed(request, "POST", "Scores are sent from the activity's page.")
     form = ScoreForm(request.POST)
     launch_id = str(request.POST.get("launch_id", ""))[:255]
-    record = storage.get(launch_id) if launch_id.startswith(LTI11_LAUNCH_PREFIX) else None
-    if not isinstance(record, dict):
+    record = _recalled_lti11(launch_id, LTI11_LAUNCH_PREFIX)
+    if record is None:
         return _error(
             request,
             "This launch has expired",
@@ -264,9 +283,7 @@ def lti11_score(request: HttpRequest) -> HttpResponse:
         )
     params = record.get("params") or {}
     summary = summarize_lti11(params)
-    registration = ToolRegistration.objects.filter(
-        pk=record.get("registration"), lti_version=ToolRegistration.Version.LTI_1P1, active=True
-    ).first()
+    registration = _lti11_registration(record)
     if registration is None:
         return _error(
             request,
@@ -341,6 +358,24 @@ def _message_launch(request: HttpRequest, conf) -> DjangoMessageLaunch:
         launch_data_storage=storage.DatabaseLaunchDataStorage(),
         requests_session=http_session(),
     )
+
+
+def _restored_launch(request: HttpRequest, launch_id: str) -> DjangoMessageLaunch | None:
+    """The launch PyLTI1p3 cached under ``launch_id``, or None when it is unknown or expired."""
+    if not launch_id.startswith("lti1p3-launch-"):
+        return None
+    try:
+        return DjangoMessageLaunch.from_cache(
+            launch_id,
+            request,
+            tool_conf(),
+            session_service=storage.SingleUseNonceSessionService(request),
+            launch_data_storage=storage.DatabaseLaunchDataStorage(),
+            requests_session=http_session(),
+        )
+    except Exception as exc:
+        logger.info("LTI 1.3 launch %s not restored: %s", launch_id, exc)
+        return None
 
 
 def _pylti_message(exc: Exception) -> str | None:
@@ -424,7 +459,6 @@ def lti13_launch(request: HttpRequest) -> HttpResponse:
             request,
             PickerForm(initial={"launch_id": launch.get_launch_id()}),
             version="1.3",
-            action=reverse("demo_tool:lti13_deep_link"),
             settings=claims.get(DEEP_LINKING_SETTINGS) or {},
         )
     if summary.message_type != RESOURCE_LINK_REQUEST:
@@ -446,20 +480,7 @@ def lti13_score(request: HttpRequest) -> HttpResponse:
         return _method_not_allowed(request, "POST", "Scores are sent from the activity's page.")
     form = ScoreForm(request.POST)
     launch_id = str(request.POST.get("launch_id", ""))[:255]
-    launch = None
-    if launch_id.startswith("lti1p3-launch-"):
-        try:
-            launch = DjangoMessageLaunch.from_cache(
-                launch_id,
-                request,
-                tool_conf(),
-                session_service=storage.SingleUseNonceSessionService(request),
-                launch_data_storage=storage.DatabaseLaunchDataStorage(),
-                requests_session=http_session(),
-            )
-        except Exception as exc:
-            logger.info("LTI 1.3 launch %s not restored: %s", launch_id, exc)
-            launch = None
+    launch = _restored_launch(request, launch_id)
     if launch is None:
         return _error(
             request,
@@ -548,12 +569,18 @@ def lti13_score(request: HttpRequest) -> HttpResponse:
 # --- Selecting content: LTI 1.3 Deep Linking, LTI 1.1 Content-Item ----------------------------
 
 
+# Where each version's picker posts the chosen items.
+_PICKER_ACTIONS = {
+    "1.3": "demo_tool:lti13_deep_link",
+    "1.1": "demo_tool:lti11_content_item_respond",
+}
+
+
 def _picker_page(
     request: HttpRequest,
     form: PickerForm,
     *,
     version: str,
-    action: str,
     settings: dict,
     status: int = 200,
 ) -> HttpResponse:
@@ -563,7 +590,7 @@ def _picker_page(
         {
             "form": form,
             "version": version,
-            "action": action,
+            "action": reverse(_PICKER_ACTIONS[version]),
             "title": str(settings.get("title") or ""),
             "text": str(settings.get("text") or ""),
         },
@@ -576,6 +603,14 @@ def _autosubmit(request: HttpRequest, action: str, fields: dict[str, str], count
         request,
         "demo_tool/autosubmit.html",
         {"action": action, "fields": sorted(fields.items()), "count": count},
+    )
+
+
+def _selection_expired(request: HttpRequest) -> HttpResponse:
+    return _error(
+        request,
+        "This request has expired",
+        "The demo tool no longer knows this content request. Start again from the platform.",
     )
 
 
@@ -594,26 +629,9 @@ def lti13_deep_link(request: HttpRequest) -> HttpResponse:
         return _method_not_allowed(request, "POST", "The picker posts the chosen items here.")
     form = PickerForm(request.POST)
     launch_id = str(request.POST.get("launch_id", ""))[:255]
-    launch = None
-    if launch_id.startswith("lti1p3-launch-"):
-        try:
-            launch = DjangoMessageLaunch.from_cache(
-                launch_id,
-                request,
-                tool_conf(),
-                session_service=storage.SingleUseNonceSessionService(request),
-                launch_data_storage=storage.DatabaseLaunchDataStorage(),
-                requests_session=http_session(),
-            )
-        except Exception as exc:
-            logger.info("LTI 1.3 launch %s not restored: %s", launch_id, exc)
-            launch = None
+    launch = _restored_launch(request, launch_id)
     if launch is None or not launch.is_deep_link_launch():
-        return _error(
-            request,
-            "This request has expired",
-            "The demo tool no longer knows this content request. Start again from the platform.",
-        )
+        return _selection_expired(request)
     claims = launch.get_launch_data()
     settings = claims.get(DEEP_LINKING_SETTINGS) or {}
     if not form.is_valid():
@@ -621,7 +639,6 @@ def lti13_deep_link(request: HttpRequest) -> HttpResponse:
             request,
             form,
             version="1.3",
-            action=reverse("demo_tool:lti13_deep_link"),
             settings=settings,
             status=400,
         )
@@ -655,15 +672,13 @@ def lti11_content_item(request: HttpRequest) -> HttpResponse:
     except lti11.LaunchRejected as exc:
         logger.info("Content-Item request refused: %s", exc)
         return _error(request, "The request was refused", str(exc), status=401)
-    selection_id = LTI11_SELECTION_PREFIX + str(uuid.uuid4())
-    storage.put(
-        selection_id, {"registration": registration_row.pk, "params": params}, SELECTION_LIFETIME
+    selection_id = _remember_lti11(
+        LTI11_SELECTION_PREFIX, registration_row, params, SELECTION_LIFETIME
     )
     return _picker_page(
         request,
         PickerForm(initial={"launch_id": selection_id}),
         version="1.1",
-        action=reverse("demo_tool:lti11_content_item_respond"),
         settings=params,
     )
 
@@ -677,27 +692,16 @@ def lti11_content_item_respond(request: HttpRequest) -> HttpResponse:
         return _method_not_allowed(request, "POST", "The picker posts the chosen items here.")
     form = PickerForm(request.POST)
     selection_id = str(request.POST.get("launch_id", ""))[:255]
-    record = storage.get(selection_id) if selection_id.startswith(LTI11_SELECTION_PREFIX) else None
-    row = None
-    if isinstance(record, dict):
-        row = ToolRegistration.objects.filter(
-            pk=record.get("registration"),
-            lti_version=ToolRegistration.Version.LTI_1P1,
-            active=True,
-        ).first()
+    record = _recalled_lti11(selection_id, LTI11_SELECTION_PREFIX)
+    row = _lti11_registration(record) if record is not None else None
     if row is None:
-        return _error(
-            request,
-            "This request has expired",
-            "The demo tool no longer knows this content request. Start again from the platform.",
-        )
+        return _selection_expired(request)
     params = record.get("params") or {}
     if not form.is_valid():
         return _picker_page(
             request,
             form,
             version="1.1",
-            action=reverse("demo_tool:lti11_content_item_respond"),
             settings=params,
             status=400,
         )

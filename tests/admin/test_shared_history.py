@@ -27,10 +27,8 @@ SITE_HISTORY = reverse("wagtailadmin_reports:site_history")
 
 
 @pytest.fixture
-def shared(client, orgs, make_editor):
-    """Pat (Partner Co) owns a provider and a link shared with Engineering, and edits the provider
-    through the admin: a new launch URL and email sending on."""
-    pat = make_editor("pat", orgs["partner"])
+def partner_records(orgs):
+    """Partner Co's provider and link shared with Engineering, and a provider it keeps private."""
     provider = make_provider(
         orgs["partner"],
         name="Partner tool",
@@ -50,6 +48,15 @@ def shared(client, orgs, make_editor):
         key="Partner private tool-key",
         secret="s3cret",
     )
+    return provider, link, private
+
+
+@pytest.fixture
+def shared(client, orgs, make_editor, partner_records):
+    """Pat (Partner Co) owns a provider and a link shared with Engineering, and edits the provider
+    through the admin: a new launch URL and email sending on."""
+    pat = make_editor("pat", orgs["partner"])
+    provider, link, private = partner_records
     log(private, "wagtail.create", user=pat)
     client.force_login(pat)
     response = client.post(
@@ -83,26 +90,10 @@ def shared(client, orgs, make_editor):
         ("sales", False),  # a sibling of Engineering: may not use it
     ],
 )
-def test_history_records_of_a_shared_provider_and_link(orgs, make_editor, manager_of, reads):
-    provider = make_provider(
-        orgs["partner"],
-        name="Partner tool",
-        key="Partner tool-key",
-        secret="s3cret",
-        available_to=[orgs["engineering"]],
-    )
-    link = make_link(
-        provider,
-        organization=orgs["partner"],
-        name="Partner quiz",
-        available_to=[orgs["engineering"]],
-    )
-    private = make_provider(
-        orgs["partner"],
-        name="Partner private tool",
-        key="Partner private tool-key",
-        secret="s3cret",
-    )
+def test_history_records_of_a_shared_provider_and_link(
+    orgs, make_editor, partner_records, manager_of, reads
+):
+    provider, link, private = partner_records
     editor = make_editor("ed", orgs[manager_of])
     for record in (provider, link):
         records = scoping.history_records(type(record), editor)

@@ -115,12 +115,32 @@ def lti13_tool(settings, live_server):
         )
         return tool.configure(conf, **kwargs)
 
+    login_url = f"{base}/test-tool/login/"
+    launch_url = f"{base}/test-tool/launch/"
+
+    def make_provider(organization, *, name: str = "PyLTI1p3 test tool", **fields):
+        """An LTI 1.3 provider pointing at this tool (its URLs and public key)."""
+        from tests.support.factories import make_provider as make
+
+        return make(
+            organization,
+            name=name,
+            version="1.3",
+            key="",
+            login_url=login_url,
+            launch_url=launch_url,
+            redirect_uris=launch_url,
+            public_key_pem=public_pem,
+            **fields,
+        )
+
     return SimpleNamespace(
-        login_url=f"{base}/test-tool/login/",
-        launch_url=f"{base}/test-tool/launch/",
+        login_url=login_url,
+        launch_url=launch_url,
         private_pem=private_pem,
         public_pem=public_pem,
         register=register,
+        make_provider=make_provider,
         state=tool.STATE,
     )
 

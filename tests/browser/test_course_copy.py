@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.factories import enroll, make_course, make_learner, make_link, make_provider
+from tests.support.factories import enroll, make_course, make_learner, make_link
 
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -25,15 +25,8 @@ def test_editor_copies_a_course_and_the_tool_receives_the_history(
     from wagtail_lti.models import Placement
     from wagtail_lti.security.identifiers import context_id
 
-    provider = make_provider(
+    provider = lti13_tool.make_provider(
         orgs["acme"],
-        name="PyLTI1p3 test tool",
-        version="1.3",
-        key="",
-        login_url=lti13_tool.login_url,
-        launch_url=lti13_tool.launch_url,
-        redirect_uris=lti13_tool.launch_url,
-        public_key_pem=lti13_tool.public_pem,
         custom_parameters=(
             "custom_link_history=$ResourceLink.id.history\n"
             "custom_context_history=$Context.id.history"

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.factories import enroll, make_course, make_learner, make_link, make_provider
+from tests.support.factories import enroll, make_course, make_learner, make_link
 
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -23,17 +23,7 @@ def test_learner_launches_an_lti13_activity_and_sees_the_score(
 ):
     from wagtail_lti.models import LearnerActivity
 
-    provider = make_provider(
-        orgs["acme"],
-        name="PyLTI1p3 test tool",
-        version="1.3",
-        key="",
-        login_url=lti13_tool.login_url,
-        launch_url=lti13_tool.launch_url,
-        redirect_uris=lti13_tool.launch_url,
-        public_key_pem=lti13_tool.public_pem,
-        allow_ags=True,
-    )
+    provider = lti13_tool.make_provider(orgs["acme"], allow_ags=True)
     link = make_link(
         provider,
         name="Fire drill quiz",
@@ -89,16 +79,7 @@ def test_launch_survives_a_session_cookie_the_iframe_does_not_send(
     assert settings.SESSION_COOKIE_SAMESITE == "Lax"
     platform = live_server.url.replace("localhost", "127.0.0.1")
     assert platform != live_server.url
-    provider = make_provider(
-        orgs["acme"],
-        name="Cross-site tool",
-        version="1.3",
-        key="",
-        login_url=lti13_tool.login_url,
-        launch_url=lti13_tool.launch_url,
-        redirect_uris=lti13_tool.launch_url,
-        public_key_pem=lti13_tool.public_pem,
-    )
+    provider = lti13_tool.make_provider(orgs["acme"], name="Cross-site tool")
     link = make_link(
         provider, name="Cross-site quiz", url=lti13_tool.launch_url, requires_score=True
     )

@@ -1,7 +1,7 @@
 """LTI 1.1 Content-Item Message: an editor adds resource links chosen in an LTI 1.1 tool.
 
 The tool's side is built independently: our ``ContentItemSelectionRequest`` is verified with
-oauthlib's ``SignatureOnlyEndpoint`` and a validator written here (as a tool verifies a launch),
+oauthlib's ``SignatureOnlyEndpoint`` and a tool's validator (``tests/support/oauth1.py``),
 and the tool's ``ContentItemSelection`` is signed with oauthlib's ``Client`` over the form body,
 exactly as a tool signs it, then posted by the editor's browser (the test client).
 Spec: IMS Content-Item Message 1.0, §3 (request), §4 (response), §5 (LtiLinkItem).
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+from functools import partial
 from urllib.parse import urlencode
 
 import pytest
@@ -19,12 +20,12 @@ from django.urls import reverse
 from oauthlib.oauth1 import (
     SIGNATURE_TYPE_AUTH_HEADER,
     SIGNATURE_TYPE_BODY,
-    RequestValidator,
     SignatureOnlyEndpoint,
 )
 from oauthlib.oauth1 import Client as OAuthClient
 
 from tests.support.forms import the_form
+from tests.support.oauth1 import ToolValidator as SharedToolValidator
 
 
 KEY = "ci-tool-key"
@@ -36,42 +37,8 @@ LTI_LINK = "application/vnd.ims.lti.v1.ltilink"
 pytestmark = pytest.mark.django_db
 
 
-class ToolValidator(RequestValidator):
-    """The tool's validator: one key, nonces remembered."""
-
-    enforce_ssl = False
-    dummy_client = "dummy-client"
-
-    def __init__(self):
-        super().__init__()
-        self.nonces: set = set()
-
-    @property
-    def client_key_length(self):
-        return 1, 200
-
-    @property
-    def nonce_length(self):
-        return 8, 200
-
-    def check_client_key(self, client_key):
-        return True
-
-    def check_nonce(self, nonce):
-        return True
-
-    def validate_client_key(self, client_key, request):
-        return client_key == KEY
-
-    def get_client_secret(self, client_key, request):
-        return SECRET if client_key == KEY else "dummy"
-
-    def validate_timestamp_and_nonce(self, client_key, timestamp, nonce, request, **kwargs):
-        marker = (client_key, timestamp, nonce)
-        if marker in self.nonces:
-            return False
-        self.nonces.add(marker)
-        return True
+# The tool knows our key and secret.
+ToolValidator = partial(SharedToolValidator, key=KEY, secret=SECRET)
 
 
 # --- The world ----------------------------------------------------------------------------------

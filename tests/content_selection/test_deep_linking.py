@@ -18,18 +18,16 @@ from dataclasses import dataclass
 
 import jwt
 import pytest
-from django.test import Client, RequestFactory
+from django.test import Client
 from django.urls import reverse
-from jwt import PyJWKSet
-from pylti1p3.contrib.django import DjangoCacheDataStorage, DjangoMessageLaunch, DjangoOIDCLogin
 from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.lineitem import LineItem
 
 from tests.support.factories import make_link, make_provider
 from tests.support.forms import the_form
+from tests.support.lti13 import decode_platform_token, pylti_launch, pylti_login
 from tests.support.world import World
 from tests.tooling.lti13_tool import make_key_pair
-from tests.tooling.requests_adapter import routed_session
 from wagtail_lti.lti.deep_linking import DATA_CLAIM, SETTINGS_CLAIM
 from wagtail_lti.lti.lti13 import LTI_CLAIM
 
@@ -130,28 +128,6 @@ def start(world, client=None, *, provider=None, organization=None) -> dict:
     return form["fields"]
 
 
-def tool_login(init: dict, conf):
-    request = RequestFactory().post("/lti/login/", data=init, HTTP_HOST="tool.example", secure=True)
-    response = DjangoOIDCLogin(
-        request, conf, launch_data_storage=DjangoCacheDataStorage()
-    ).redirect(REDIRECT_URI)
-    assert response.status_code == 302
-    return response
-
-
-def tool_launch(fields: dict, login_response, conf):
-    request = RequestFactory().post(
-        "/lti/launch/", data=fields, HTTP_HOST="tool.example", secure=True
-    )
-    request.COOKIES.update({name: m.value for name, m in login_response.cookies.items()})
-    return DjangoMessageLaunch(
-        request,
-        conf,
-        launch_data_storage=DjangoCacheDataStorage(),
-        requests_session=routed_session(ISSUER),
-    )
-
-
 @dataclass
 class Launched:
     init: dict
@@ -175,11 +151,11 @@ def deep_linking_launch(world, client=None, **start_kwargs) -> Launched:
     client = client or world.client
     conf = world.tool_conf(start_kwargs.get("provider"))
     init = start(world, client, **start_kwargs)
-    login_response = tool_login(init, conf)
+    login_response = pylti_login(init, conf, REDIRECT_URI)
     answer = client.get(login_response["Location"])
     assert answer.status_code == 200, answer.content.decode()
     form = the_form(answer)
-    message_launch = tool_launch(form["fields"], login_response, conf)
+    message_launch = pylti_launch(form["fields"], login_response, conf)
     message_launch.get_launch_data()  # validates
     return Launched(init, form, message_launch)
 
@@ -199,13 +175,6 @@ def resource(title, url=None, *, custom=None, line_item=None):
     return res
 
 
-def our_claims(token: str, audience: str) -> dict:
-    from wagtail_lti.security.platform_keys import jwks
-
-    key = PyJWKSet.from_dict(jwks())[jwt.get_unverified_header(token)["kid"]]
-    return jwt.decode(token, key.key, algorithms=["RS256"], audience=audience, issuer=ISSUER)
-
-
 # --- The whole flow -----------------------------------------------------------------------------
 
 
@@ -223,7 +192,9 @@ def test_editor_adds_links_chosen_in_a_pylti1p3_tool(world):
     # The id_token went to the tool's registered redirect URI, not to our return URL.
     assert launched.id_token_form["action"] == REDIRECT_URI
 
-    claims = our_claims(launched.id_token_form["fields"]["id_token"], world.provider.client_id)
+    claims = decode_platform_token(
+        launched.id_token_form["fields"]["id_token"], world.provider.client_id
+    )
     assert claims[LTI_CLAIM + "message_type"] == "LtiDeepLinkingRequest"
     assert claims[LTI_CLAIM + "version"] == "1.3.0"
     assert claims[LTI_CLAIM + "target_link_uri"] == SELECT_URL
@@ -701,7 +672,7 @@ def test_the_request_and_the_answer_are_in_the_launch_log(world):
         assert entry.debug_data is None  # the provider's debug switch is off
     assert request.get_kind_display() == "Content selection (Deep Linking, Content-Item)"
     id_token = launched.id_token_form["fields"]["id_token"]
-    data = our_claims(id_token, world.provider.client_id)[SETTINGS_CLAIM]["data"]
+    data = decode_platform_token(id_token, world.provider.client_id)[SETTINGS_CLAIM]["data"]
     assert_not_stored(
         token, token.rsplit(".", 1)[1], id_token, launched.init["lti_message_hint"], data
     )

@@ -19,7 +19,6 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import requests
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from oauthlib.oauth1 import SIGNATURE_TYPE_BODY, RequestValidator, SignatureOnlyEndpoint
@@ -27,9 +26,9 @@ from oauthlib.oauth1 import Client as OAuthClient
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
+from tests.support.demo import route_demo_http
 from tests.support.factories import enroll, make_course, make_learner, make_link
 from tests.support.forms import read_page, the_form
-from tests.tooling.requests_adapter import routed_session
 
 
 BASE = "http://testserver"
@@ -113,16 +112,7 @@ def registration11(db):
 @pytest.fixture
 def routed(monkeypatch):
     """Route the tool's and the platform's outgoing HTTP into the Django test client."""
-    from demo_tool import http as tool_http
-    from wagtail_lti.security import outbound
-
-    tool_session = routed_session(BASE)
-    platform_session = routed_session(BASE)
-    monkeypatch.setattr(tool_http, "_session", tool_session)
-    monkeypatch.setattr(outbound, "_session", platform_session)
-    cache.clear()
-    yield tool_session, platform_session
-    cache.clear()
+    yield from route_demo_http(monkeypatch, BASE)
 
 
 # --- LTI 1.1 launches ----------------------------------------------------------------------------
@@ -630,8 +620,9 @@ def test_full_lti11_loop_launch_score_and_return(demo):
     assert "The demo tool sent your score: 85 %." in returned.content.decode()
 
 
-def lti13_launch(demo, client=None):
-    """The learner opens the 1.3 activity; returns (tool page response, id_token form fields)."""
+def id_token_form(demo, client=None) -> dict:
+    """The learner opens the 1.3 activity, through the tool's login initiation to our
+    authorization endpoint; returns the id_token form the browser would post to the tool."""
     client = client or demo["client"]
     start = client.post(reverse("wagtail_lti:launch", args=[demo["p13"].lti_id]))
     assert start.status_code == 200, start.content.decode()
@@ -643,6 +634,13 @@ def lti13_launch(demo, client=None):
     assert authorized.status_code == 200, authorized.content.decode()
     token_form = the_form(authorized)
     assert token_form["action"] == LTI13_LAUNCH
+    return token_form
+
+
+def lti13_launch(demo, client=None):
+    """The learner opens the 1.3 activity; returns (tool page response, id_token form fields)."""
+    client = client or demo["client"]
+    token_form = id_token_form(demo, client)
     page = post_form(client, token_form["action"], token_form["fields"])
     return page, token_form["fields"]
 
@@ -695,10 +693,7 @@ def test_lti13_replayed_id_token_is_refused(demo):
 
 def test_lti13_tampered_id_token_is_refused(demo):
     client = demo["client"]
-    start = client.post(reverse("wagtail_lti:launch", args=[demo["p13"].lti_id]))
-    init = the_form(start)
-    login = post_form(client, init["action"], init["fields"])
-    fields = the_form(client.get(login["Location"]))["fields"]
+    fields = id_token_form(demo)["fields"]
     header, payload, signature = fields["id_token"].split(".")
     fields["id_token"] = f"{header}.{payload}.{signature[:-4]}AAAA"
     response = post_form(client, LTI13_LAUNCH, fields)
@@ -707,11 +702,7 @@ def test_lti13_tampered_id_token_is_refused(demo):
 
 
 def test_lti13_launch_without_the_state_cookie_is_refused(demo):
-    client = demo["client"]
-    start = client.post(reverse("wagtail_lti:launch", args=[demo["p13"].lti_id]))
-    init = the_form(start)
-    login = post_form(client, init["action"], init["fields"])
-    fields = the_form(client.get(login["Location"]))["fields"]
+    fields = id_token_form(demo)["fields"]
     stranger = Client()  # another browser: no state cookie
     response = post_form(stranger, LTI13_LAUNCH, fields)
     assert response.status_code == 401
@@ -758,11 +749,7 @@ def test_demo_data_launches_and_scores_through_the_demo_tool(routed):
     answer = client.post(score_form["action"], {**score_form["fields"], "score": "90"})
     assert "The platform accepted the score" in answer.content.decode(), answer.content.decode()
     # LTI 1.3: login initiation, authorization, id_token, AGS.
-    init = the_form(client.post(reverse("wagtail_lti:launch", args=[scored["1.3"].lti_id])))
-    login = post_form(client, init["action"], init["fields"])
-    assert login.status_code == 302, login.content.decode()
-    token_form = the_form(client.get(login["Location"]))
-    page = post_form(client, token_form["action"], token_form["fields"])
+    page, _ = lti13_launch({"client": client, "p13": scored["1.3"]})
     assert page.status_code == 200, page.content.decode()
     assert "activity" in page.content.decode() and "lab" in page.content.decode()
     score_form = the_form(page)

@@ -16,9 +16,9 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.demo.test_demo_tool import post_form
+from tests.support.demo import route_demo_http
 from tests.support.factories import enroll, make_course, make_learner
 from tests.support.forms import the_form
-from tests.tooling.requests_adapter import routed_session
 
 
 pytestmark = pytest.mark.django_db
@@ -46,18 +46,7 @@ def browser() -> Client:
 @pytest.fixture
 def routed(monkeypatch):
     """The tool's and the platform's outgoing HTTP, answered by the test client on localhost."""
-    from django.core.cache import cache
-
-    from demo_tool import http as tool_http
-    from wagtail_lti.security import outbound
-
-    tool_session = routed_session(BASE)
-    platform_session = routed_session(BASE)
-    monkeypatch.setattr(tool_http, "_session", tool_session)
-    monkeypatch.setattr(outbound, "_session", platform_session)
-    cache.clear()
-    yield tool_session, platform_session
-    cache.clear()
+    yield from route_demo_http(monkeypatch, BASE)
 
 
 @pytest.fixture

@@ -15,18 +15,23 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
+from functools import partial
 
 import jwt
 import pytest
 from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
-from jwt import PyJWKSet
-from pylti1p3.contrib.django import DjangoCacheDataStorage, DjangoMessageLaunch, DjangoOIDCLogin
 from pylti1p3.grade import Grade
 
 from tests.support.factories import make_learner, make_link, make_provider
 from tests.support.forms import read_page, the_form
+from tests.support.lti13 import (
+    decode_platform_token,
+    oidc_authorization_params,
+    pylti_launch,
+    pylti_login,
+)
 from tests.support.queries import data_statements
 from tests.support.world import World
 from tests.tooling.lti13_tool import make_key_pair
@@ -128,56 +133,19 @@ def start_launch(world, client=None) -> dict:
 
 def tool_login(world, init: dict, conf=None):
     """PyLTI1p3 handles the login initiation; returns its redirect (to our authorization endpoint)."""
-    request = RequestFactory().post("/lti/login/", data=init, HTTP_HOST="tool.example", secure=True)
-    response = DjangoOIDCLogin(
-        request, conf or world.tool_conf(), launch_data_storage=DjangoCacheDataStorage()
-    ).redirect(REDIRECT_URI)
-    assert response.status_code == 302
-    return response
+    return pylti_login(init, conf or world.tool_conf(), REDIRECT_URI)
 
 
 def tool_launch(world, form_fields: dict, login_response, conf=None, session=None):
     """PyLTI1p3 receives our id_token at its redirect URI and validates it."""
-    request = RequestFactory().post(
-        "/lti/launch/", data=form_fields, HTTP_HOST="tool.example", secure=True
-    )
-    request.COOKIES.update({name: morsel.value for name, morsel in login_response.cookies.items()})
-    return DjangoMessageLaunch(
-        request,
-        conf or world.tool_conf(),
-        launch_data_storage=DjangoCacheDataStorage(),
-        requests_session=session or routed_session(ISSUER),
-    )
+    return pylti_launch(form_fields, login_response, conf or world.tool_conf(), session)
 
 
-def authorization_params(init: dict, **overrides) -> dict:
-    """An authentication request as a tool builds it from our login initiation."""
-    params = {
-        "scope": "openid",
-        "response_type": "id_token",
-        "response_mode": "form_post",
-        "prompt": "none",
-        "client_id": init["client_id"],
-        "redirect_uri": REDIRECT_URI,
-        "state": "state-123",
-        "nonce": "nonce-456",
-        "login_hint": init["login_hint"],
-        "lti_message_hint": init["lti_message_hint"],
-    }
-    params.update(overrides)
-    return {k: v for k, v in params.items() if v is not None}
+# An authentication request as a tool builds it from our login initiation.
+authorization_params = partial(oidc_authorization_params, redirect_uri=REDIRECT_URI)
 
 
-def platform_public_keys() -> PyJWKSet:
-    from wagtail_lti.security.platform_keys import jwks
-
-    return PyJWKSet.from_dict(jwks())
-
-
-def decode_our_token(token: str, audience: str) -> dict:
-    kid = jwt.get_unverified_header(token)["kid"]
-    key = platform_public_keys()[kid]
-    return jwt.decode(token, key.key, algorithms=["RS256"], audience=audience, issuer=ISSUER)
+decode_our_token = decode_platform_token
 
 
 def activity_of(world, user=None):

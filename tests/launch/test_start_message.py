@@ -12,15 +12,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import jwt
 import pytest
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.test import RequestFactory
 from django.utils import timezone
-from jwt import PyJWKSet
 
 from tests.support.factories import enroll, make_course, make_learner, make_link, make_provider
 from tests.support.forms import read_page, the_form
+from tests.support.lti13 import decode_platform_token, oidc_authorization_params
 from tests.tooling.lti13_tool import make_key_pair
 
 
@@ -197,12 +196,6 @@ def test_a_window_launch_asks_for_no_platform_storage_target(setup):
 # --- The door: a tool written from the spec receives the message ---------------------------------
 
 
-def platform_key(token: str):
-    from wagtail_lti.security.platform_keys import jwks
-
-    return PyJWKSet.from_dict(jwks())[jwt.get_unverified_header(token)["kid"]].key
-
-
 def test_a_new_message_type_reaches_a_tool_through_the_authorization_endpoint(setup, client):
     """LTI Core 1.3 §5.1.1 (message_type claim), OIDC Core §3.1.2.1/§3.1.2.6 (authorization
     request, form_post answer): a message started by ``start_message`` comes back to the tool as
@@ -213,30 +206,13 @@ def test_a_new_message_type_reaches_a_tool_through_the_authorization_endpoint(se
     # The tool's authentication request (built from our login initiation, as a tool does).
     answer = client.get(
         "/lti/1.3/authorize/",
-        {
-            "scope": "openid",
-            "response_type": "id_token",
-            "response_mode": "form_post",
-            "prompt": "none",
-            "client_id": init["client_id"],
-            "redirect_uri": REDIRECT_URI,
-            "login_hint": init["login_hint"],
-            "lti_message_hint": init["lti_message_hint"],
-            "state": "st-1",
-            "nonce": "n-1",
-        },
+        oidc_authorization_params(init, redirect_uri=REDIRECT_URI, state="st-1", nonce="n-1"),
     )
     assert answer.status_code == 200, answer.content.decode()
     form = the_form(answer)
     assert form["action"] == REDIRECT_URI and form["fields"]["state"] == "st-1"
     token = form["fields"]["id_token"]
-    claims = jwt.decode(
-        token,
-        platform_key(token),
-        algorithms=["RS256"],
-        audience=setup["provider"].client_id,
-        issuer=ISSUER,
-    )
+    claims = decode_platform_token(token, audience=setup["provider"].client_id)
     assert claims["nonce"] == "n-1"
     assert claims[LTI + "message_type"] == SUBMISSION_REVIEW
     assert claims[LTI + "version"] == "1.3.0"
@@ -250,18 +226,7 @@ def test_a_new_message_type_reaches_a_tool_through_the_authorization_endpoint(se
     # Single use: the same hint again is refused the OIDC way (posted back with an error).
     again = client.get(
         "/lti/1.3/authorize/",
-        {
-            "scope": "openid",
-            "response_type": "id_token",
-            "response_mode": "form_post",
-            "prompt": "none",
-            "client_id": init["client_id"],
-            "redirect_uri": REDIRECT_URI,
-            "login_hint": init["login_hint"],
-            "lti_message_hint": init["lti_message_hint"],
-            "state": "st-2",
-            "nonce": "n-2",
-        },
+        oidc_authorization_params(init, redirect_uri=REDIRECT_URI, state="st-2", nonce="n-2"),
     )
     assert "id_token" not in the_form(again)["fields"]
     assert read_page(again).forms[0]["fields"]["error"]

@@ -9,12 +9,14 @@ parameter name outside the LTI 1.1 vocabulary) and oauthlib's server-side
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 from urllib.parse import urlencode
 
 import pytest
 from lti import ToolProvider
-from oauthlib.oauth1 import RequestValidator, SignatureOnlyEndpoint
+from oauthlib.oauth1 import SignatureOnlyEndpoint
 
+from tests.support.oauth1 import ToolValidator as SharedToolValidator
 from wagtail_lti.lti.context import LaunchContext, LaunchUser, PlatformInfo
 from wagtail_lti.lti.lti11 import build_launch_params, custom_parameter_name, sign_launch
 from wagtail_lti.lti.substitution import VARIABLES, substitute
@@ -25,43 +27,8 @@ SECRET = "s3cr&t with spaces"
 TOOL_URL = "https://tool.example.com/lti/launch?tenant=acme&mode=a%20b"
 
 
-class ToolValidator(RequestValidator):
-    """The tool's own validator: knows one key, remembers nonces."""
-
-    enforce_ssl = False
-    dummy_client = "dummy-client"
-
-    def __init__(self, key=KEY, secret=SECRET):
-        super().__init__()
-        self.key, self.secret = key, secret
-        self.nonces: set[tuple[str, str, str]] = set()
-
-    @property
-    def client_key_length(self):
-        return 1, 200
-
-    @property
-    def nonce_length(self):
-        return 8, 200
-
-    def check_client_key(self, client_key):
-        return True
-
-    def check_nonce(self, nonce):
-        return True
-
-    def validate_client_key(self, client_key, request):
-        return client_key == self.key
-
-    def get_client_secret(self, client_key, request):
-        return self.secret if client_key == self.key else "dummy-secret"
-
-    def validate_timestamp_and_nonce(self, client_key, timestamp, nonce, request, **kwargs):
-        marker = (client_key, timestamp, nonce)
-        if marker in self.nonces:
-            return False
-        self.nonces.add(marker)
-        return True
+# The tool knows our key and secret.
+ToolValidator = partial(SharedToolValidator, key=KEY, secret=SECRET)
 
 
 def make_ctx(**changes) -> LaunchContext:

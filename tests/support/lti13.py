@@ -1,5 +1,9 @@
 """Helpers for tests of the LTI 1.3 service side: a PyLTI1p3 tool talking to our token endpoint
 and AGS through a ``requests`` session routed into the Django test client (checklist §8).
+
+``pylti_login`` / ``pylti_launch`` are PyLTI1p3 at the tool's end of a launch (the OIDC login
+initiation and the id_token posted to its redirect URI), on requests built as a browser sends them;
+``decode_platform_token`` reads a token we signed with our published JWKS.
 """
 
 from __future__ import annotations
@@ -11,8 +15,11 @@ from functools import cache
 from urllib.parse import urlencode
 
 import jwt
+from django.test import RequestFactory
 from django.urls import reverse
+from jwt import PyJWKSet
 from pylti1p3.assignments_grades import AssignmentsGradesService
+from pylti1p3.contrib.django import DjangoCacheDataStorage, DjangoMessageLaunch, DjangoOIDCLogin
 from pylti1p3.service_connector import ServiceConnector
 
 from tests.support.factories import make_provider
@@ -132,3 +139,61 @@ def post_token(client, assertion: str | None, scope: str = " ".join(ALL_AGS_SCOP
         urlencode(data),
         content_type="application/x-www-form-urlencoded",
     )
+
+
+# --- PyLTI1p3 at the tool's end of a launch -------------------------------------------------------
+
+
+def pylti_login(init: dict, conf, redirect_uri: str):
+    """PyLTI1p3 handles our login initiation; returns its redirect (to our authorization endpoint)."""
+    request = RequestFactory().post("/lti/login/", data=init, HTTP_HOST="tool.example", secure=True)
+    response = DjangoOIDCLogin(
+        request, conf, launch_data_storage=DjangoCacheDataStorage()
+    ).redirect(redirect_uri)
+    assert response.status_code == 302
+    return response
+
+
+def pylti_launch(fields: dict, login_response, conf, session=None) -> DjangoMessageLaunch:
+    """PyLTI1p3 receives our id_token at its redirect URI (with the login's cookies)."""
+    request = RequestFactory().post(
+        "/lti/launch/", data=fields, HTTP_HOST="tool.example", secure=True
+    )
+    request.COOKIES.update({name: morsel.value for name, morsel in login_response.cookies.items()})
+    return DjangoMessageLaunch(
+        request,
+        conf,
+        launch_data_storage=DjangoCacheDataStorage(),
+        requests_session=session or routed_session(ISSUER),
+    )
+
+
+def oidc_authorization_params(init: dict, *, redirect_uri: str, **overrides) -> dict:
+    """An authentication request as a tool builds it from our login initiation (OIDC Core
+    §3.1.2.1); an override of None leaves that parameter out."""
+    params = {
+        "scope": "openid",
+        "response_type": "id_token",
+        "response_mode": "form_post",
+        "prompt": "none",
+        "client_id": init["client_id"],
+        "redirect_uri": redirect_uri,
+        "state": "state-123",
+        "nonce": "nonce-456",
+        "login_hint": init["login_hint"],
+        "lti_message_hint": init["lti_message_hint"],
+    }
+    params.update(overrides)
+    return {k: v for k, v in params.items() if v is not None}
+
+
+def platform_public_keys() -> PyJWKSet:
+    from wagtail_lti.security.platform_keys import jwks
+
+    return PyJWKSet.from_dict(jwks())
+
+
+def decode_platform_token(token: str, audience: str) -> dict:
+    """The claims of a token we signed, verified with our JWKS (RS256, audience, issuer)."""
+    key = platform_public_keys()[jwt.get_unverified_header(token)["kid"]]
+    return jwt.decode(token, key.key, algorithms=["RS256"], audience=audience, issuer=ISSUER)
