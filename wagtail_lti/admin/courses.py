@@ -448,11 +448,11 @@ class ResultsReportView(ReportView):
             sort_key="status",
         ),
         Column("score_display", label=_("Score"), sort_key="score"),
+        ReviewColumn("review", label=_("Review")),
         NumberColumn("launch_count", label=_("Launches"), sort_key="launch_count"),
         DateColumn("first_launched_at", label=_("First launched"), sort_key="first_launched_at"),
         DateColumn("last_launched_at", label=_("Last launched"), sort_key="last_launched_at"),
         DateColumn("completed_at", label=_("Completed"), sort_key="completed_at"),
-        ReviewColumn("review", label=_("Review")),
     ]
     list_export = [
         "learner",
