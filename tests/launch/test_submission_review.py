@@ -312,7 +312,26 @@ def test_nobody_signed_in_and_unknown_results_are_refused(world):
     world.result.pk = 999999
     refused(world.client, world.result, status=404)
     assert world.client.get(review_url(world.result)).status_code == 405
-    assert world.client.post("/lti/review/abc/").status_code == 404
+    for odd in ("abc", "9" * 40, "١٢", "-1"):
+        assert world.client.post(f"/lti/review/{odd}/").status_code == 404
+
+
+def test_a_disabled_tool_or_a_removed_activity_offers_no_review(world):
+    world.provider.is_enabled = False
+    world.provider.save()
+    assert "provider_disabled" in refused(world.client, world.result)
+    world.provider.is_enabled = True
+    world.provider.save()
+    world.placement.is_active = False
+    world.placement.save()
+    assert "activity_removed" in refused(world.client, world.result)
+
+
+def test_the_include_offers_an_instructor_the_review(world):
+    teacher = make_learner("tom")
+    enroll(teacher, world.course, role="instructor")
+    html = render_actions(world.result, teacher, learner="Lena")
+    assert review_url(world.result) in html and "Review submission" in html
 
 
 def test_the_authorization_step_asks_the_rule_again(world):

@@ -170,10 +170,11 @@ def may_review(viewer, result: Result | None) -> bool:
 
 
 def find_result(result_id) -> Result | None:
-    try:
-        return _results().filter(pk=int(result_id)).first()
-    except (TypeError, ValueError):
+    """The result ``result_id`` names (digits, as in the review door's URL), or ``None``."""
+    text = str(result_id)
+    if not text.isascii() or not text.isdigit() or len(text) > 18:  # beyond a 64-bit key
         return None
+    return _results().filter(pk=int(text)).first()
 
 
 def review_label(result: Result, viewer=None) -> str:
