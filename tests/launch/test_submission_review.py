@@ -316,6 +316,14 @@ def test_nobody_signed_in_and_unknown_results_are_refused(world):
         assert world.client.post(f"/lti/review/{odd}/").status_code == 404
 
 
+def test_a_review_posted_from_another_site_is_refused_by_the_csrf_check(world):
+    """The review door keeps Django's CSRF protection: only this site's pages start a review."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.editor)
+    assert client.post(review_url(world.result)).status_code == 403
+    assert not PendingLaunch.objects.exists()
+
+
 def test_a_disabled_tool_or_a_removed_activity_offers_no_review(world):
     world.provider.is_enabled = False
     world.provider.save()
