@@ -207,6 +207,8 @@ _LAUNCH_IN_NEW_WINDOW = (
     '<span class="lti-visually-hidden"> {new_window}</span> '
     '<span aria-hidden="true">↗</span></button> </form> '
 )
+#: The include ``wagtail_lti/courses/includes/result_actions.html`` ("Review my submission").
+_REVIEW = "{review} "
 _HINT = '<p class="lti-activity__hint">{hint}</p> '
 _ACTIONS_END = "</div> "
 _FRAME = (
@@ -234,6 +236,7 @@ def activity_markup(state: str, show_status: bool, embedded: bool, hint: bool) -
         parts += [
             _ACTIONS,
             _LAUNCH_INTO_FRAME if embedded else _LAUNCH_IN_NEW_WINDOW,
+            _REVIEW,
             _HINT if hint else "",
             _ACTIONS_END,
             _FRAME if embedded else "",
@@ -293,6 +296,19 @@ def _messages(activity, texts) -> SafeString | str:
     )
 
 
+def _review(activity, course) -> str:
+    """The include ``wagtail_lti/courses/includes/result_actions.html`` for the visitor's own
+    reviewable result (rendered only when there is one)."""
+    if activity.review_result is None:
+        return ""
+    from django.template.loader import render_to_string
+
+    return render_to_string(
+        "wagtail_lti/courses/includes/result_actions.html",
+        {"result": activity.review_result, "learner": "", "request": course.request},
+    )
+
+
 def render_activity(activity, link, course) -> SafeString:
     """The markup of ``wagtail_lti/blocks/course_activity.html`` for ``activity``, an
     ``ActivityView`` (``link``: the block's resource link, ``course``: the page's ``CourseView``).
@@ -329,6 +345,7 @@ def render_activity(activity, link, course) -> SafeString:
             launch_url=_escaped(activity.launch_url),
             csrf_token=_escaped(activity.csrf_token),
             launch_label=texts["start"] if status == "not_started" else texts["again"],
+            review=_review(activity, course),
             new_window=texts["new_window"],
             hint=(texts["hint_score"] if link.requires_score else texts["hint_open"])
             if hint

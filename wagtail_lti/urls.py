@@ -60,4 +60,6 @@ urlpatterns = [
     # Course activities: the learner's launch of a placement, and the tool's return URL.
     path("launch/<str:placement_id>/", launch.launch, name="launch"),
     path("launch/<str:placement_id>/return/", launch.launch_return, name="launch_return"),
+    # Submission Review 1.0: an instructor, an editor or the learner reviews a submission.
+    path("review/<str:result_id>/", launch.review_submission, name="review_submission"),
 ]

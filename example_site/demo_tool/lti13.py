@@ -91,3 +91,48 @@ def tool_jwks() -> dict[str, list[dict[str, Any]]]:
         jwk = dict(Registration.get_jwk(public_key_pem(row.private_key_pem)))
         keys.setdefault(jwk["kid"], jwk)
     return {"keys": list(keys.values())}
+
+
+# --- Submission Review 1.0 ------------------------------------------------------------------------
+
+SUBMISSION_REVIEW_REQUEST = "LtiSubmissionReviewRequest"
+FOR_USER_CLAIM = CLAIM + "for_user"
+LINEITEM_TYPE = "application/vnd.ims.lis.v2.lineitem+json"
+LINEITEM_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
+#: What the demo tool declares on a line item it has scored: a completed submission can be
+#: reviewed in the tool ("Review in the demo tool" in the platform's results report and course page).
+REVIEW_DECLARATION = {"reviewableStatus": ["Completed"], "label": "Review in the demo tool"}
+
+
+def declare_reviewable(claims: dict[str, Any], lineitem_url: str) -> bool:
+    """Declare ``REVIEW_DECLARATION`` on the line item (AGS: GET it, PUT it back with
+    ``submissionReview``), with an access token of the registration that launched; ``False``
+    when it was already declared. Raises what the HTTP calls raise."""
+    import json
+
+    from pylti1p3.service_connector import ServiceConnector
+
+    from .http import http_session
+
+    aud = claims.get("aud")
+    client_id = aud[0] if isinstance(aud, list) else aud
+    registration = tool_conf().find_registration_by_params(claims["iss"], client_id)
+    session = http_session()
+    token = ServiceConnector(registration, requests_session=session).get_access_token(
+        [LINEITEM_SCOPE]
+    )
+    headers = {"Authorization": f"Bearer {token}", "Accept": LINEITEM_TYPE}
+    answer = session.get(lineitem_url, headers=headers, timeout=10)
+    answer.raise_for_status()
+    item = answer.json()
+    if item.get("submissionReview") == REVIEW_DECLARATION:
+        return False
+    item["submissionReview"] = REVIEW_DECLARATION
+    answer = session.put(
+        lineitem_url,
+        data=json.dumps(item),
+        headers={**headers, "Content-Type": LINEITEM_TYPE},
+        timeout=10,
+    )
+    answer.raise_for_status()
+    return True

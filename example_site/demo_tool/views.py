@@ -45,7 +45,15 @@ from pylti1p3.lineitem import LineItem
 from . import lti11, picker, registration, storage
 from .forms import PlatformRegistrationForm, ScoreForm
 from .http import http_session
-from .lti13 import generate_private_key_pem, lti13_registrations, tool_conf, tool_jwks
+from .lti13 import (
+    FOR_USER_CLAIM,
+    SUBMISSION_REVIEW_REQUEST,
+    declare_reviewable,
+    generate_private_key_pem,
+    lti13_registrations,
+    tool_conf,
+    tool_jwks,
+)
 from .models import ToolRegistration
 from .picker import PickerForm
 from .summary import Summary, summarize_lti11, summarize_lti13, with_message
@@ -461,6 +469,14 @@ def lti13_launch(request: HttpRequest) -> HttpResponse:
             version="1.3",
             settings=claims.get(DEEP_LINKING_SETTINGS) or {},
         )
+    if summary.message_type == SUBMISSION_REVIEW_REQUEST:
+        # Submission Review 1.0: whose submission (for_user) is reviewed, by whom (sub).
+        for_user = claims.get(FOR_USER_CLAIM) or {}
+        return _page(
+            request,
+            "demo_tool/review.html",
+            {"summary": summary, "for_user": for_user if isinstance(for_user, dict) else {}},
+        )
     if summary.message_type != RESOURCE_LINK_REQUEST:
         return _error(
             request,
@@ -524,6 +540,7 @@ def lti13_score(request: HttpRequest) -> HttpResponse:
         if ags_claim.get("lineitem"):
             rows.append(("Line item", ags_claim["lineitem"]))
             response = ags.put_grade(grade)
+            rows.append(("Submission review", _declare_review(claims, ags_claim["lineitem"])))
         else:
             # No line item in the claim: find ours by tag among the line items, or create it.
             link_id = str(
@@ -564,6 +581,17 @@ def lti13_score(request: HttpRequest) -> HttpResponse:
     }
     form = ScoreForm(initial={"launch_id": launch_id, "score": percent})
     return _launch_page(request, summary, launch_id=launch_id, form=form, answer=answer)
+
+
+def _declare_review(claims: dict, lineitem_url: str) -> str:
+    """Declare the scored line item reviewable (Submission Review 1.0); what happened, in words.
+    A failure does not undo the score."""
+    try:
+        declared = declare_reviewable(claims, lineitem_url)
+    except Exception as exc:  # noqa: BLE001 - shown on the page, the score stands
+        logger.info("Declaring the line item reviewable failed: %s", exc)
+        return f"not declared ({exc.__class__.__name__})"
+    return "declared on the line item" if declared else "already declared"
 
 
 # --- Selecting content: LTI 1.3 Deep Linking, LTI 1.1 Content-Item ----------------------------

@@ -211,6 +211,16 @@ def launch(request):
         )
         + "</dl>"
     )
+    if message_launch.is_submission_review_launch():
+        # Submission Review 1.0: show whose submission is reviewed (the for_user claim); no score.
+        for_user = message_launch.get_submission_review_user() or {}
+        body.append(
+            "<p id='tool-review'>Reviewing the submission of "
+            f"<strong data-for-user>{html.escape(for_user.get('user_id', ''))}</strong>"
+            f"{' (' + html.escape(for_user['name']) + ')' if for_user.get('name') else ''}"
+            f", for {html.escape(data.get('name') or data.get('sub', ''))}.</p>"
+        )
+        return _page("PyLTI1p3 test tool: submission review", "".join(body))
     if message_launch.has_ags():
         grade = (
             Grade()

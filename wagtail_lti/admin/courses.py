@@ -10,7 +10,10 @@
 * **LTI results** (menu "Reports" → "LTI results", URL name ``wagtail_lti_results_report``): one
   row per learner and activity of the editor's courses, with status, score and dates, filters by
   organization, course, activity and status, CSV and XLSX export. Requires the
-  ``wagtail_lti.view_learneractivity`` permission (or superuser).
+  ``wagtail_lti.view_learneractivity`` permission (or superuser). A row whose result the tool
+  declared reviewable (Submission Review 1.0) has a "Review submission" button (the include
+  ``wagtail_lti/courses/includes/result_actions.html``, the rule
+  ``services/submission_review.py: may_review``).
 """
 
 from __future__ import annotations
@@ -391,6 +394,34 @@ def decorate_result_row(row):
     return row
 
 
+class ReviewColumn(Column):
+    """The row's "Review submission" buttons (one per result the tool declared reviewable)."""
+
+    cell_template_name = "wagtail_lti/admin/results/review_cell.html"
+
+
+def attach_review_results(rows) -> None:
+    """Give each report row its ``review_results``: the learner's results on the activity's line
+    items that carry a submission review declaration (one query for the page of rows); the
+    include asks the rule for each."""
+    from ..services.submission_review import reviewable_results
+
+    rows = list(rows)
+    for row in rows:
+        row.review_results = []
+    if not rows:
+        return
+    by_key = {(row.placement_id, row.user_id): row for row in rows}
+    candidates = reviewable_results().filter(
+        line_item__placement_id__in={row.placement_id for row in rows},
+        user_id__in={row.user_id for row in rows},
+    )
+    for result in candidates.order_by("line_item_id"):
+        row = by_key.get((result.line_item.placement_id, result.user_id))
+        if row is not None:
+            row.review_results.append(result)
+
+
 class ResultsReportView(ReportView):
     page_title = _("LTI results")
     header_icon = "tasks"
@@ -417,6 +448,7 @@ class ResultsReportView(ReportView):
             sort_key="status",
         ),
         Column("score_display", label=_("Score"), sort_key="score"),
+        ReviewColumn("review", label=_("Review")),
         NumberColumn("launch_count", label=_("Launches"), sort_key="launch_count"),
         DateColumn("first_launched_at", label=_("First launched"), sort_key="first_launched_at"),
         DateColumn("last_launched_at", label=_("Last launched"), sort_key="last_launched_at"),
@@ -467,6 +499,7 @@ class ResultsReportView(ReportView):
         # In place: the listing table holds the same (evaluated) page of rows.
         for row in object_list:
             decorate_result_row(row)
+        attach_review_results(object_list)
         return object_list
 
 

@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.messages import get_messages
-from django.db.models import Exists, FilteredRelation, OuterRef, Q, Value
+from django.db.models import Exists, FilteredRelation, OuterRef, Q, Subquery, Value
 from django.shortcuts import resolve_url
 from django.templatetags.static import static
 from django.urls import reverse
@@ -32,7 +32,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from ..conf import lti_settings
-from ..models import Enrollment, LearnerActivity, LtiProvider, LtiResourceLink, Placement
+from ..models import Enrollment, LearnerActivity, LtiProvider, LtiResourceLink, Placement, Result
 from .platform_storage import provider_origins, tool_origins
 
 
@@ -79,6 +79,10 @@ class ActivityView:
     #: The CSRF token the launch form posts (launching records progress: only this site's own
     #: pages may start it, see ``wagtail_lti.launch.rules.check_launch_request``).
     csrf_token: str = ""
+    #: The visitor's result that the tool declared reviewable (Submission Review 1.0), for the
+    #: include ``wagtail_lti/courses/includes/result_actions.html`` ("Review my submission"),
+    #: which asks ``services.submission_review.may_review``; ``None`` when there is none.
+    review_result: Result | None = None
 
     @property
     def status_label(self) -> str:
@@ -123,6 +127,8 @@ class PlacementState(NamedTuple):
     #: Whether the course's organization may use the resource link, and its provider.
     link_usable: bool
     provider_usable: bool
+    #: The visitor's result on a line item of the placement with a submission review declaration.
+    review_result_id: int | None = None
 
 
 class CourseView:
@@ -184,6 +190,15 @@ class CourseView:
                 ),
                 link_usable=self._availability(LtiResourceLink, "resource_link_id"),
                 provider_usable=self._availability(LtiProvider, "resource_link__provider_id"),
+                review_result_id=Subquery(
+                    Result.objects.filter(
+                        user=self.user.pk,
+                        line_item__placement=OuterRef("pk"),
+                        line_item__submission_review__isnull=False,
+                    )
+                    .order_by("line_item_id")
+                    .values("pk")[:1]
+                ),
             )
             .values_list(
                 "pk",
@@ -198,16 +213,19 @@ class CourseView:
                 "resource_link__provider__login_url",
                 "resource_link__provider__launch_url",
                 "resource_link__provider__redirect_uris",
+                "review_result_id",
             )
         )
         not_started = LearnerActivity.Status.NOT_STARTED.value
         for row in rows:
-            pk, block_id, lti_id, link_id, provider_id, status, score, *usable, _, _, _ = row
+            pk, block_id, lti_id, link_id, provider_id, status, score, *usable, _, _, _, review = (
+                row
+            )
             self.placements[block_id] = PlacementState(
-                pk, lti_id, link_id, provider_id, status or not_started, score, *usable
+                pk, lti_id, link_id, provider_id, status or not_started, score, *usable, review
             )
             if provider_id is not None and provider_id not in self._provider_origins:
-                login_url, launch_url, redirect_uris = row[-3:]
+                login_url, launch_url, redirect_uris = row[-4:-1]
                 # Only the fields ``provider_origins`` reads: the provider is not loaded again.
                 provider = LtiProvider(
                     login_url=login_url, launch_url=launch_url, redirect_uris=redirect_uris
@@ -308,6 +326,10 @@ class CourseView:
         view.launch_url = self.launch_url(placement.lti_id)
         view.csrf_token = self.csrf_token()
         view.tool_origins = tool_origins(link, self._provider_origins.get(placement.provider_id))
+        if placement.review_result_id is not None:
+            from ..services.submission_review import find_result
+
+            view.review_result = find_result(placement.review_result_id)
         return view
 
 

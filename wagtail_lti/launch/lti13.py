@@ -328,6 +328,15 @@ def _issue(
             check_can_launch(request.user, target, request)
         except LaunchRefused as refused:
             raise oidc.AccessDenied(str(refused)) from refused
+    from ..services.submission_review import ReviewRefused, recheck
+
+    try:
+        # A submission review (services/submission_review.py): the rule is asked again.
+        review = recheck(request.user, pending.data)
+    except ReviewRefused as refused:
+        raise oidc.AccessDenied(refused.message) from refused
+    if review is not None:
+        launch_log.note(request, placement=review.result.line_item.placement)
     ctx = context_from_data(pending.data["context"])
     try:
         with transaction.atomic():

@@ -5,7 +5,9 @@ A provider's privacy options decide it: ``send_name`` lets the tool receive the 
 The opaque user id (``security.identifiers.opaque_user_id``) is always sent.
 
 Every door that tells a tool about a person asks :func:`launch_user`: a learner's launch
-(``launch.context.build_launch_context``, LTI 1.1 parameters and LTI 1.3 claims), an editor's
+(``launch.context.build_launch_context``, LTI 1.1 parameters and LTI 1.3 claims), a submission
+review (the reviewer, and the learner in the ``for_user`` claim:
+``services.submission_review``), an editor's
 content selection (``content_selection.service.editor_context``: Deep Linking and Content-Item
 requests), and the members of an NRPS roster (``services.views.nrps``, each member and the
 ``message`` of a resource link). The launch log's debug data is made from the parameters or

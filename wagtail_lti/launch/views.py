@@ -171,3 +171,38 @@ def authorize(request: HttpRequest) -> HttpResponse:
     from .lti13 import authorize as handle_authorization_request
 
     return handle_authorization_request(request)
+
+
+@never_cache
+@require_http_methods(["POST"])
+@launch_log.logged("launch", user_from_session=True)
+def review_submission(request: HttpRequest, result_id: str) -> HttpResponse:
+    """``wagtail_lti:review_submission`` (``review/<result_id>/``, POST with the CSRF token):
+    review a learner's submission with the tool (Submission Review 1.0). The rule and the launch
+    are ``services/submission_review.py``'s (``check_review``, ``start_review``); a refusal gets a
+    page saying why (403, or 404 for a result that does not exist)."""
+    from ..services.submission_review import (
+        ReviewRefused,
+        check_review,
+        find_result,
+        start_review,
+    )
+
+    result = find_result(result_id)
+    if result is not None:
+        launch_log.note(
+            request,
+            placement=result.line_item.placement,
+            provider=result.line_item.provider,
+            action="LtiSubmissionReviewRequest: LTI 1.3 login initiation",
+        )
+    try:
+        return start_review(request, check_review(request.user, result))
+    except ReviewRefused as refused:
+        launch_log.note(request, error=f"{refused.code}: {refused.message}")
+        return render(
+            request,
+            "wagtail_lti/launch/review_refused.html",
+            {"message": refused.message, "code": refused.code},
+            status=refused.status,
+        )

@@ -118,6 +118,8 @@ class LineItemData:
     # None: not given. "" never: a blank resourceLinkId counts as not given.
     resource_link_id: str | None
     resource_link_id_given: bool
+    #: Submission Review 1.0 (``lti.submission_review``): the declaration, or None.
+    submission_review: dict[str, Any] | None = None
 
 
 def parse_line_item(data: dict[str, Any]) -> LineItemData:
@@ -138,6 +140,8 @@ def parse_line_item(data: dict[str, Any]) -> LineItemData:
     if start is not None and end is not None and end < start:
         raise AgsError("endDateTime must not be before startDateTime.")
     link_id = _string(data, "resourceLinkId")
+    from .submission_review import parse_submission_review
+
     return LineItemData(
         label=label,
         score_maximum=score_maximum,
@@ -148,6 +152,7 @@ def parse_line_item(data: dict[str, Any]) -> LineItemData:
         grades_released=grades_released,
         resource_link_id=link_id or None,
         resource_link_id_given="resourceLinkId" in data,
+        submission_review=parse_submission_review(data.get("submissionReview")),
     )
 
 
@@ -162,6 +167,7 @@ def line_item_json(
     start_date_time: datetime | None,
     end_date_time: datetime | None,
     grades_released: bool | None,
+    submission_review: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A line item as the platform returns it (``application/vnd.ims.lis.v2.lineitem+json``)."""
     item: dict[str, Any] = {"id": id, "label": label, "scoreMaximum": _plain_number(score_maximum)}
@@ -176,6 +182,8 @@ def line_item_json(
     item["endDateTime"] = format_datetime(end_date_time)
     if grades_released is not None:
         item["gradesReleased"] = grades_released
+    if submission_review is not None:
+        item["submissionReview"] = submission_review
     return item
 
 

@@ -272,6 +272,10 @@ class LineItem(models.Model):
     start_date_time = models.DateTimeField(null=True, blank=True)
     end_date_time = models.DateTimeField(null=True, blank=True)
     grades_released = models.BooleanField(null=True, blank=True)
+    #: Submission Review 1.0: the tool's ``submissionReview`` declaration as returned by the AGS
+    #: line item API (``reviewableStatus``, ``label``, ``url``, ``custom``; checked by
+    #: ``lti.submission_review.parse_submission_review``), or ``None``: not reviewable.
+    submission_review = models.JSONField(null=True, blank=True, default=None)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

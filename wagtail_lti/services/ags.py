@@ -86,6 +86,7 @@ def _definition(data: ags.LineItemData) -> dict:
         "start_date_time": data.start_date_time,
         "end_date_time": data.end_date_time,
         "grades_released": data.grades_released,
+        "submission_review": data.submission_review,
     }
 
 

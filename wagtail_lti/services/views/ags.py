@@ -81,6 +81,7 @@ def _line_item_json(request: HttpRequest, item: LineItem) -> dict:
         start_date_time=item.start_date_time,
         end_date_time=item.end_date_time,
         grades_released=item.grades_released,
+        submission_review=item.submission_review,
     )
 
 

@@ -21,7 +21,8 @@ The data, in the order of ``Command.steps``:
   deployment ID, the platform's endpoints and the tool's key pair for 1.3).
 
 The summary also prints where to try "Add from a tool" (the demo tool answers Deep Linking and
-Content-Item requests) and "Register a tool by URL" (the demo tool's Dynamic Registration URL).
+Content-Item requests), "Register a tool by URL" (the demo tool's Dynamic Registration URL) and
+a submission review (the demo tool declares the line items it scores reviewable).
 
 Steps that need a part of the project that is not installed are skipped with a note.
 """
@@ -478,4 +479,10 @@ class Command(BaseCommand):
             "  Register a tool by URL (Dynamic Registration): LTI > LTI providers > Register a "
             f"tool by URL ({register}), registration URL "
             f"{self._demo_tool_url(demo, 'register')}"
+        )
+        report = demo.base_url + reverse("wagtail_lti_results_report")
+        out.write(
+            "  Review a submission (Submission Review): once learner1 has sent a score from the "
+            "LTI 1.3 activity, “Review in the demo tool” appears in Reports > LTI results "
+            f"({report}) and, for learner1, on the course page"
         )
