@@ -85,6 +85,7 @@ def test_only_the_learners_own_status_and_score(client, course, two_learners):
                 "status_label": "Completed",
                 "score": pytest.approx(0.8),
                 "score_text": "Score: 80%",
+                "launch_label": "Open activity again",
             }
         }
     }
@@ -94,6 +95,7 @@ def test_only_the_learners_own_status_and_score(client, course, two_learners):
         "status_label": "Not started",
         "score": None,
         "score_text": "",
+        "launch_label": "Start activity",
     }
 
 
@@ -255,4 +257,5 @@ def test_door_status_follows_a_launch(client, course, learner):
         "status_label": "Launched",
         "score": None,
         "score_text": "",
+        "launch_label": "Open activity again",
     }

@@ -47,7 +47,8 @@ def _course_page(page_id: int):
 
 def activity_status(request, page_id: int) -> dict:
     """The requesting learner's status and score on each activity of course page ``page_id``:
-    ``{"activities": {block_id: {"status", "status_label", "score", "score_text"}}}``.
+    ``{"activities": {block_id: {"status", "status_label", "score", "score_text",
+    "launch_label"}}}`` (the labels as the block shows them, in the request's language).
 
     Raises :class:`StatusRefused`, checked in this order: a request not from this site's own
     pages (403 ``cross_site``); not logged in or inactive (401 ``login_required``); no live
@@ -101,5 +102,6 @@ def activity_status(request, page_id: int) -> dict:
             "status_label": str(view.status_label),
             "score": view.score,
             "score_text": score_text % {"score": view.score_percent} if view.score_percent else "",
+            "launch_label": str(view.launch_label),
         }
     return {"activities": activities}
