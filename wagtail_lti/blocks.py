@@ -211,7 +211,7 @@ _HINT = '<p class="lti-activity__hint">{hint}</p> '
 _ACTIONS_END = "</div> "
 _FRAME = (
     '<div class="lti-activity__frame" id="{dom_id}-frame" data-lti-frame> '
-    '<div class="lti-activity__frame-controls" role="toolbar" aria-label="{frame_controls}" '
+    '<div class="lti-activity__frame-controls" role="group" aria-label="{frame_controls}" '
     "hidden data-lti-frame-controls> "
     '<button type="button" class="lti-frame-button" data-lti-frame-action="new-window">'
     "{frame_new_window}</button> "

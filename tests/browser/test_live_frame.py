@@ -126,13 +126,24 @@ def test_the_tool_resizes_its_frame_on_a_phone(
         assert inner["scroll"] <= inner["view"], inner
         assert page.evaluate("document.documentElement.scrollHeight") > box["height"]
         assert page.evaluate("getComputedStyle(document.documentElement).overflow") != "hidden"
-        expect(frame_box.get_by_role("toolbar", name="Activity window")).to_be_visible()
+        expect(frame_box.get_by_role("group", name="Activity window")).to_be_visible()
         page.evaluate("window.scrollTo(0, 0)")
         shot(page, "live-frame-phone-resized")
         # What the phone shows, scrolled to the end of the tool's page (a full-page shot does not
         # paint another site's frame below the screen).
         page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
         page.screenshot(path=str(SCREENSHOTS / "live-frame-phone-resized-end.png"))
+
+        # A page of another origin (the platform's own) in the activity's frame: not its tool,
+        # so its lti.frameResize changes nothing.
+        iframe.evaluate(
+            """f => { f.srcdoc = "<script>parent.postMessage("
+                + "{subject: 'lti.frameResize', height: 300, message_id: 'x'}, '*');"
+                + "document.title = 'sent';<" + "/script>"; }"""
+        )
+        expect(iframe).to_have_attribute("data-lti-resized", str(results["resize"]["height"]))
+        page.wait_for_timeout(500)
+        expect(iframe).to_have_attribute("data-lti-resized", str(results["resize"]["height"]))
     finally:
         context.close()
 
@@ -175,6 +186,25 @@ def test_a_tool_that_does_not_say_its_height_fills_the_phone(
         context.close()
 
 
+def test_without_javascript_the_frame_is_shown_and_has_no_controls(
+    browser, live_server, make_activity, learner_login
+):
+    course, placement = make_activity("?lang=en")
+    context = browser.new_context(java_script_enabled=False, viewport=PHONE)
+    page = context.new_page()
+    try:
+        learner_login(page, live_server, "lee", next=course.url)
+        page.goto(live_server.url + course.url)
+        frame_box = page.locator(f"#lti-activity-{placement.block_id}-frame")
+        expect(frame_box).to_be_visible()
+        expect(frame_box.locator("[data-lti-frame-controls]")).to_be_hidden()
+        expect(page.locator(f"#lti-activity-{placement.block_id} .lti-badge")).to_have_text(
+            "Not started"
+        )
+    finally:
+        context.close()
+
+
 def test_the_score_shows_without_a_reload_when_the_frame_returns(
     page, live_server, make_activity, learner_login, shot
 ):
@@ -188,7 +218,7 @@ def test_the_score_shows_without_a_reload_when_the_frame_returns(
     expect(tool.locator("#verified")).to_contain_text("Launch verified for Lee Learner")
     expect(activity.locator(".lti-badge")).to_have_text("Launched")
     expect(activity.locator(".lti-activity__status")).to_have_attribute("aria-live", "polite")
-    controls = activity.get_by_role("toolbar", name="Activity window")
+    controls = activity.get_by_role("group", name="Activity window")
     expect(controls).to_be_visible()
 
     tool.locator("#score").fill("0.85")
