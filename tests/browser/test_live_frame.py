@@ -127,6 +127,7 @@ def test_the_tool_resizes_its_frame_on_a_phone(
         assert page.evaluate("document.documentElement.scrollHeight") > box["height"]
         assert page.evaluate("getComputedStyle(document.documentElement).overflow") != "hidden"
         expect(frame_box.get_by_role("group", name="Activity window")).to_be_visible()
+        assert_accessible(page)
         page.evaluate("window.scrollTo(0, 0)")
         shot(page, "live-frame-phone-resized")
         # What the phone shows, scrolled to the end of the tool's page (a full-page shot does not
@@ -169,6 +170,7 @@ def test_a_tool_that_does_not_say_its_height_fills_the_phone(
         # The page under it does not scroll: one scrolling area, the tool's.
         assert page.evaluate("getComputedStyle(document.documentElement).overflow") == "hidden"
         shot(page, "live-frame-phone-full-screen")
+        assert_accessible(page)
 
         frame_box.get_by_role("button", name="Close").click()
         expect(frame_box).to_be_hidden()

@@ -322,8 +322,9 @@
     document.querySelectorAll("[data-lti-status]").forEach(function (element) {
       var url = element.getAttribute("data-lti-status");
       if (url && statusUrls.indexOf(url) === -1) statusUrls.push(url);
-      var line = sectionOf(element).querySelector(".lti-activity__status");
-      if (line) line.setAttribute("aria-live", "polite");
+      var section = sectionOf(element);
+      var line = section && section.querySelector(".lti-activity__status");
+      if (line) line.setAttribute("aria-live", "polite"); // a new status or score is read out
     });
     if (!statusUrls.length || !window.fetch) return;
     document.addEventListener("visibilitychange", onFocus);
