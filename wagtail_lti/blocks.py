@@ -193,7 +193,7 @@ _STATUS = (
 _HEADER_END = "</header> {description} {messages} "
 _LOG_IN_PROMPT = '<p class="lti-activity__prompt">{log_in}</p> '
 _UNENROLLED_PROMPT = '<p class="lti-activity__prompt">{unenrolled}</p> '
-_ACTIONS = '<div class="lti-activity__actions"> '
+_ACTIONS = '<div class="lti-activity__actions" data-lti-status="{status_url}"> '
 _LAUNCH_INTO_FRAME = (
     '<form class="lti-activity__launch" method="post" action="{launch_url}" '
     'target="{frame_name}" data-lti-launch="{dom_id}-frame"> '
@@ -213,6 +213,14 @@ _HINT = '<p class="lti-activity__hint">{hint}</p> '
 _ACTIONS_END = "</div> "
 _FRAME = (
     '<div class="lti-activity__frame" id="{dom_id}-frame" data-lti-frame> '
+    '<div class="lti-activity__frame-controls" role="group" aria-label="{frame_controls}" '
+    "hidden data-lti-frame-controls> "
+    '<button type="button" class="lti-frame-button" data-lti-frame-action="new-window">'
+    "{frame_new_window}</button> "
+    '<button type="button" class="lti-frame-button" data-lti-frame-action="full-screen">'
+    "{frame_full_screen}</button> "
+    '<button type="button" class="lti-frame-button" data-lti-frame-action="close">'
+    "{frame_close}</button> </div> "
     '<iframe name="{frame_name}" title="{title}" height="{frame_height}" '
     'allow="fullscreen; clipboard-write" allowfullscreen data-lti-tool-origins="{tool_origins}">'
     "</iframe> "
@@ -344,6 +352,11 @@ def render_activity(activity, link, course) -> SafeString:
         values.update(
             launch_url=_escaped(activity.launch_url),
             csrf_token=_escaped(activity.csrf_token),
+            status_url=_escaped(activity.status_url),
+            frame_controls=texts["frame_controls"],
+            frame_new_window=texts["frame_new_window"],
+            frame_full_screen=texts["frame_full_screen"],
+            frame_close=texts["frame_close"],
             launch_label=texts["start"] if status == "not_started" else texts["again"],
             review=_review(activity, course),
             new_window=texts["new_window"],

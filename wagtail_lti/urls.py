@@ -6,6 +6,7 @@ The LTI 1.3 endpoint URLs are fixed here so editors can copy them into tools.
 from django.urls import path, re_path
 
 from .content_selection import views as content_selection
+from .courses import views as courses
 from .launch import views as launch
 from .registration import views as registration
 from .services.views import ags, notices, nrps, outcomes, token
@@ -62,4 +63,6 @@ urlpatterns = [
     path("launch/<str:placement_id>/return/", launch.launch_return, name="launch_return"),
     # Submission Review 1.0: an instructor, an editor or the learner reviews a submission.
     path("review/<str:result_id>/", launch.review_submission, name="review_submission"),
+    # A course page's activities: the learner's own status and scores, without a reload.
+    path("course/<int:page_id>/status/", courses.course_status, name="course_status"),
 ]

@@ -51,6 +51,8 @@ CSRF_PROTECTED = {
     "launch_return",
     # A reviewer's POST from this site's own pages (the results report, the course page).
     "review_submission",
+    # The course page's own status requests (GET, same-origin only).
+    "course_status",
 }
 #: Exempt from the middleware because the view runs Django's CSRF check itself, to answer a
 #: learner with its own page (``wagtail_lti.launch.rules.check_launch_request``; see

@@ -10,7 +10,12 @@ Mounted at ``/test-tool-11/`` by ``tests/tooling/urls.py``. What a real 1.1 tool
 * ``score/<token>/`` posts the score to the platform's ``lis_outcome_service_url`` exactly as a
   tool does: ``ToolProvider.post_replace_result`` (a POX ``replaceResultRequest`` signed with
   OAuth 1.0a in the ``Authorization`` header, with ``oauth_body_hash``), over HTTP;
-* its page links back to the platform's ``launch_presentation_return_url`` with ``lti_msg``.
+* its page links back to the platform's ``launch_presentation_return_url`` with ``lti_msg``;
+* launched with ``frame=resize`` in its URL's query, its page is tall and talks to the platform's
+  window (the launch's referrer) with LTI client side postMessages: ``lti.capabilities``, then
+  ``lti.frameResize`` with a bad height, a huge one and (as a JSON string, as many tools send it)
+  its own height; the answers are kept in ``#frame-results`` (``data-done="1"`` when complete);
+  it tells its height again when its window is resized.
 
 The tool keeps its own launches in memory (it is a test tool, not the platform).
 """
@@ -67,7 +72,9 @@ class _Validator(RequestValidator):
 
 def _page(title: str, body: str, status: int = 200) -> HttpResponse:
     return HttpResponse(
-        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}"
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{html.escape(title)}"
         "</title><style>body{font-family:sans-serif;margin:1rem;background:#f4f8ff}"
         "h1{color:#1b4f8a;font-size:1.4rem}</style></head>"
         f"<body><main><h1>{html.escape(title)}</h1>{body}</main></body></html>",
@@ -97,6 +104,7 @@ def launch(request):
             "<input id='score' name='score' value='0.85'> "
             "<button type='submit'>Submit score</button></form>"
         )
+    extra = _FRAME_RESIZE if request.GET.get("frame") == "resize" else ""
     return _page(
         "Quiz tool",
         f"<p id='verified'>Launch verified for {html.escape(name)} "
@@ -104,8 +112,69 @@ def launch(request):
         f"“{html.escape(tool.context_title or '')}”.</p>"
         f"<p id='activity'>Activity: {html.escape(tool.resource_link_title or '')}</p>"
         f"{score_form}"
-        f"<input type='hidden' id='return-url' value='{html.escape(return_url)}'>",
+        f"<input type='hidden' id='return-url' value='{html.escape(return_url)}'>{extra}",
     )
+
+
+#: The ``frame=resize`` page's part: tall content, and its postMessages to the platform.
+_FRAME_RESIZE = (
+    """
+<ol id='questions'>"""
+    + "".join(
+        f"<li style='margin:1.5rem 0'>Question {n}: which exit is nearest?</li>"
+        for n in range(1, 21)
+    )
+    + """</ol>
+<pre id='frame-results' hidden></pre>
+<script>
+(function () {
+  var platform = new URL(document.referrer).origin;
+  function ask(message, asString) {
+    return new Promise(function (resolve) {
+      var id = "m-" + Math.random().toString(36).slice(2);
+      message.message_id = id;
+      var timer = setTimeout(function () { done({ timeout: true }); }, 5000);
+      function on(event) {
+        if (event.origin === platform && event.data && event.data.message_id === id) done(event.data);
+      }
+      function done(answer) {
+        clearTimeout(timer);
+        window.removeEventListener("message", on);
+        resolve(answer);
+      }
+      window.addEventListener("message", on);
+      window.parent.postMessage(asString ? JSON.stringify(message) : message, platform);
+    });
+  }
+  function contentHeight() {
+    // The page's content (not the window, which is at least as tall as the frame).
+    return Math.ceil(document.documentElement.getBoundingClientRect().height);
+  }
+  var results = {};
+  ask({ subject: "lti.capabilities" }).then(function (answer) {
+    results.capabilities = answer;
+    return ask({ subject: "lti.frameResize", height: "tall" });
+  }).then(function (answer) {
+    results.bad = answer;
+    return ask({ subject: "lti.frameResize", height: 99999 });
+  }).then(function (answer) {
+    results.huge = answer;
+    results.height = contentHeight();
+    return ask({ subject: "lti.frameResize", height: results.height + "px" }, true);
+  }).then(function (answer) {
+    results.resize = answer;
+    var out = document.getElementById("frame-results");
+    out.textContent = JSON.stringify(results);
+    out.setAttribute("data-done", "1");
+    // Its width changed (the frame moved into the page): its height may have too.
+    window.addEventListener("resize", function () {
+      window.parent.postMessage({ subject: "lti.frameResize", height: contentHeight() }, platform);
+    });
+  });
+})();
+</script>
+"""
+)
 
 
 @csrf_exempt

@@ -76,6 +76,9 @@ class ActivityView:
     #: Space-separated origins of the tool's URLs: the only senders whose platform storage
     #: messages the course page answers for this activity's frame.
     tool_origins: str = ""
+    #: The course page's status endpoint, which the page's script asks for the learner's
+    #: progress without a reload (``courses/status.py``).
+    status_url: str = ""
     #: The CSRF token the launch form posts (launching records progress: only this site's own
     #: pages may start it, see ``wagtail_lti.launch.rules.check_launch_request``).
     csrf_token: str = ""
@@ -134,8 +137,11 @@ class PlacementState(NamedTuple):
 class CourseView:
     """The visitor's view of one course page (see the module docstring)."""
 
-    def __init__(self, request, page):
+    def __init__(self, request, page, *, read_messages: bool = True):
         self.request = request
+        #: Whether to take the tool's messages for the blocks (``lti_msg``, see the return view)
+        #: from the session; the status endpoint (``courses.status``) leaves them for the page.
+        self.read_messages = read_messages
         self.page = page
         self.user = getattr(request, "user", None)
         # Looked at on the class: reading the organization (a query) waits until it is needed.
@@ -150,6 +156,7 @@ class CourseView:
         self._login_url: str | None = None
         self._platform_storage_script: str | None = None
         self._csrf_token: str | None = None
+        self._status_url: str | None = None
         self._load()
 
     @cached_property
@@ -231,6 +238,8 @@ class CourseView:
                     login_url=login_url, launch_url=launch_url, redirect_uris=redirect_uris
                 )
                 self._provider_origins[provider_id] = provider_origins(provider)
+        if not self.read_messages:
+            return
         for message in get_messages(self.request):
             tags = (message.extra_tags or "").split()
             if MESSAGE_TAG not in tags:
@@ -265,6 +274,12 @@ class CourseView:
         if self._platform_storage_script is None:
             self._platform_storage_script = static("wagtail_lti/platform_storage.js")
         return self._platform_storage_script
+
+    def status_url(self) -> str:
+        """The page's status endpoint (``courses/status.py``), reversed once per page."""
+        if self._status_url is None:
+            self._status_url = reverse("wagtail_lti:course_status", args=[self.page.pk])
+        return self._status_url
 
     def csrf_token(self) -> str:
         """The CSRF token of the page's launch forms (``{% csrf_token %}``), once per page."""
@@ -325,6 +340,7 @@ class CourseView:
         view.state = ActivityState.READY
         view.launch_url = self.launch_url(placement.lti_id)
         view.csrf_token = self.csrf_token()
+        view.status_url = self.status_url()
         view.tool_origins = tool_origins(link, self._provider_origins.get(placement.provider_id))
         if placement.review_result_id is not None:
             from ..services.submission_review import find_result
@@ -351,6 +367,10 @@ def activity_texts() -> dict[str, str]:
         "hint_open": _("Completed once you open it."),
         "start": _("Start activity"),
         "again": _("Open activity again"),
+        "frame_controls": _("Activity window"),
+        "frame_new_window": _("Open in a new window"),
+        "frame_full_screen": _("Full screen"),
+        "frame_close": _("Close"),
         **{f"status:{status.value}": str(status.label) for status in LearnerActivity.Status},
     }
 
