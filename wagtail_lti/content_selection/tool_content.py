@@ -140,20 +140,45 @@ def fetch_file(url: str, *, what: str, media_types, expires_at=None) -> tuple[by
     return response.content, media_type
 
 
-def _store_file(content: bytes, media_type: str, *, title: str, url: str, user):
-    """A Wagtail image (an ``image/*`` file) or document made of a fetched file."""
+def _store_file(content: bytes, media_type: str, *, title: str, url: str, user, what: str = ""):
+    """A Wagtail image (an ``image/*`` file) or document made of a fetched file; an image that
+    cannot be read as one is refused (:class:`ContentRefused`)."""
+    import io
+
+    from django.core.files.images import ImageFile
+
     name = _file_name(url, title, media_type)
     if media_type.startswith("image/"):
+        from PIL import Image as PillowImage
         from wagtail.images import get_image_model
 
-        image = get_image_model()(title=title or name, uploaded_by_user=user)
-        image.file.save(name, ContentFile(content), save=False)
+        unreadable = ContentRefused(
+            _("%(item)s is not an image this site can read.") % {"item": what or name}
+        )
+        try:
+            with PillowImage.open(io.BytesIO(content)) as opened:
+                opened.load()
+        except Exception:  # Pillow raises many kinds for a broken file
+            raise unreadable from None
+        picture = ImageFile(io.BytesIO(content), name=name)
+        if picture.width is None or picture.height is None:
+            raise unreadable
+        image = get_image_model()(
+            title=title or name,
+            uploaded_by_user=user,
+            file=picture,
+            width=picture.width,
+            height=picture.height,
+        )
+        image._set_image_file_metadata()
         image.save()
         return image
     from wagtail.documents import get_document_model
 
-    document = get_document_model()(title=title or name, uploaded_by_user=user)
-    document.file.save(name, ContentFile(content), save=False)
+    document = get_document_model()(
+        title=title or name, uploaded_by_user=user, file=ContentFile(content, name=name)
+    )
+    document._set_document_file_metadata()
     document.save()
     return document
 
@@ -197,7 +222,9 @@ def prepare(item, *, provider: LtiProvider, organization: Organization, number: 
         if lti_settings.TOOL_CONTENT_IMPORT_IMAGES:
             data, media_type = fetch_file(item.url, what=what, media_types=("image/*",))
             content.media_type = media_type
-            content.image = _store_file(data, media_type, title=item.title, url=item.url, user=user)
+            content.image = _store_file(
+                data, media_type, title=item.title, url=item.url, user=user, what=what
+            )
     elif isinstance(item, FileItem):
         allowed = tuple(lti_settings.TOOL_CONTENT_FILE_MEDIA_TYPES)
         if item.media_type:
@@ -210,7 +237,7 @@ def prepare(item, *, provider: LtiProvider, organization: Organization, number: 
             item.url, what=what, media_types=allowed, expires_at=item.expires_at
         )
         content.media_type = media_type
-        stored = _store_file(data, media_type, title=item.title, url=item.url, user=user)
+        stored = _store_file(data, media_type, title=item.title, url=item.url, user=user, what=what)
         if media_type.startswith("image/"):
             content.image = stored
         else:
