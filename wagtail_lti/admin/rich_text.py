@@ -87,7 +87,8 @@ def register_tool_content_feature(features):
                 "label": _("Tool"),
                 "description": _("Insert from a tool"),
                 "chooserUrl": reverse_lazy("wagtail_lti_tool_content"),
-                "attributes": ["id"],
+                # What the editor's preview shows; the stored form keeps only the id.
+                "attributes": ["id", "kind", "kindLabel", "title", "provider"],
                 "allowlist": {"id": True},
             },
             js=["wagtail_lti/js/tool-content-draftail.js"],
