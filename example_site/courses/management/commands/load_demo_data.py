@@ -479,3 +479,11 @@ class Command(BaseCommand):
             f"tool by URL ({register}), registration URL "
             f"{self._demo_tool_url(demo, 'register')}"
         )
+        if demo.course is not None:
+            edit = demo.base_url + reverse("wagtailadmin_pages:edit", args=[demo.course.pk])
+            out.write(
+                "  Content from a tool in a page: edit the course page "
+                f"({edit}), type “/” in a paragraph and choose “Insert from a tool” (or add a "
+                "“Tool content” block), then pick a link, the fact box, the diagram or an "
+                "activity in the demo tool"
+            )
