@@ -151,3 +151,41 @@ def test_editor_inserts_content_from_a_tool_and_learner_launches_it(
         expect(activity.locator(".lti-activity__score")).to_have_text("Score: 90%")
     finally:
         context.close()
+
+
+def test_tool_content_block_is_chosen_in_the_tool(page, live_server, starting_point, login, shot):
+    from wagtail_lti.models import ToolContent
+
+    course = starting_point
+    login(page, live_server, "eddie", next=f"/admin/pages/{course.pk}/edit/")
+    page.wait_for_load_state("networkidle")
+    # A "Tool content" block after the paragraph.
+    page.locator("button[title='Insert a block']").last.click()
+    page.get_by_role("option", name="Tool content").click()
+    chooser = page.locator("[data-lti-tool-content-chooser]")
+    expect(chooser).to_contain_text("Nothing chosen yet.")
+    with page.expect_popup() as popup_info:
+        chooser.get_by_role("button", name="Choose from a tool").click()
+    popup = popup_info.value
+    popup.set_default_timeout(20_000)
+    popup.select_option("select[name=provider]", label="Demo tool (LTI 1.3) (LTI 1.3)")
+    popup.get_by_role("button", name="Choose content in the tool").click()
+    expect(popup.get_by_role("heading", name="Choose activities to add")).to_be_visible()
+    popup.get_by_label("Fact box: water on Earth").check()
+    popup.get_by_role("button", name="Add the chosen activities").click()
+    popup.wait_for_event("close", timeout=20_000)
+
+    expect(chooser).to_contain_text("HTML: Fact box: water on Earth (Demo tool (LTI 1.3))")
+    shot(page, "tool-content-7-block-chosen")
+    page.locator("footer").get_by_role("button", name="More actions").click()
+    page.get_by_role("button", name="Publish").click()
+    page.wait_for_load_state("networkidle")
+    expect(page.locator(".messages")).to_contain_text("published")
+    course.refresh_from_db()
+    content = ToolContent.objects.get()
+    assert [child.value for child in course.body if child.block_type == "tool_content"] == [
+        content.pk
+    ]
+    page.goto(f"{live_server.url}{course.url}")
+    expect(page.locator(".lti-tool-content--html")).to_contain_text("97%")
+    shot(page, "tool-content-8-block-page")
