@@ -483,3 +483,31 @@ def test_a_resource_link_in_rich_text_is_a_placement_and_launches(page_editor):
     # The launch goes through the same rules as an activity block's.
     launched = visitor.post(launch_url, {"csrfmiddlewaretoken": visitor.cookies["csrftoken"].value})
     assert launched.status_code == 200
+
+
+def test_a_resource_link_from_a_tool_is_part_of_the_courses_lti_state(
+    page_editor, make_editor, orgs
+):
+    """Inserting an LTI activity through rich text changes the course's LTI part: the rule of
+    ``courses/lti_changes.py`` applies (an editor of another organization may not)."""
+    from courses.models import CoursePage
+    from wagtail.rich_text import RichText
+
+    from wagtail_lti.courses.lti_changes import course_lti_state, lti_change_refusal
+
+    world = page_editor
+    assert post_page(world.client, world.orgs["acme"], "<p>Plain</p>").status_code == 302
+    page = CoursePage.objects.get(slug="tools")
+    old = course_lti_state(page)
+    content = make_content(world, kind="ltiResourceLink", html="", resource_link=world.existing)
+    page.body = [("paragraph", RichText(embed(content)))]
+    new = course_lti_state(page)
+    assert new != old
+    assert ("body", f"tool-content-{content.pk}") in [entry[:2] for entry in new.activities]
+    assert lti_change_refusal(world.editor, old, new) is None
+    outsider = make_editor("olga", orgs["partner"])
+    assert lti_change_refusal(outsider, old, new) is not None
+    # HTML from a tool is page content, not the LTI part.
+    html = make_content(world)
+    page.body = [("paragraph", RichText(embed(html)))]
+    assert course_lti_state(page) == old

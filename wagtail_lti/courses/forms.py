@@ -111,9 +111,15 @@ class CoursePageFormMixin:
             lti_change_refusal,
         )
 
+        from ..content_selection.tool_content import content_fields
+
         overrides = {
             name: cleaned_data[name]
-            for name in [self.organization_field, *self._stream_fields()]
+            for name in [
+                self.organization_field,
+                *self._stream_fields(),
+                *content_fields(self._meta.model),
+            ]
             if name in self.fields and name in cleaned_data
         }
         new = course_lti_state(self.instance, overrides)
