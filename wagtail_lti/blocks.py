@@ -378,3 +378,102 @@ def activity_blocks(stream_value) -> Iterator[tuple[int, Any]]:
     for index, child in enumerate(stream_value or []):
         if isinstance(child.block, CourseActivityBlock):
             yield index, child
+
+
+# --- Content from a tool ---------------------------------------------------------------------------
+
+
+def tool_content_widget():
+    from django import forms
+    from django.urls import reverse
+
+    class _Widget(forms.HiddenInput):
+        """A hidden input holding the item's id, its preview and "Choose from a tool" (the
+        window of ``admin/content_selection.py: ToolContentView``, place ``block``)."""
+
+        input_type = "hidden"
+
+        @property
+        def media(self):
+            return forms.Media(
+                js=["wagtail_lti/js/tool-content-block.js"],
+                css={"all": ["wagtail_lti/css/tool-content-editor.css"]},
+            )
+
+        def render(self, name, value, attrs=None, renderer=None):
+            from .content_selection.tool_content import contents_by_id, preview
+
+            hidden = super().render(name, value, attrs, renderer)
+            shown = _("Nothing chosen yet.")
+            if value not in (None, "") and str(value).isdigit():
+                content = contents_by_id([value]).get(int(value))
+                if content is not None:
+                    item = preview(content)
+                    shown = f"{item['kindLabel']}: {item['title']} ({item['provider']})"
+            return format_html(
+                '<div class="lti-tool-content-chooser" data-lti-tool-content-chooser '
+                'data-chooser-url="{}">{}<span class="lti-tool-content-chooser__preview" '
+                'data-lti-tool-content-preview>{}</span> <button type="button" '
+                'class="button button-small button-secondary" data-lti-tool-content-choose>{}'
+                "</button></div>",
+                reverse("wagtail_lti_tool_content"),
+                hidden,
+                shown,
+                _("Choose from a tool"),
+            )
+
+    return _Widget()
+
+
+class ToolContentBlock(blocks.FieldBlock):
+    """One item of content from a tool, chosen (and re-chosen) with "Choose from a tool": a link
+    card, an embed in a responsive frame, an image, a file download or, for an LTI resource link,
+    the course activity launch (the same rules and results as ``CourseActivityBlock``).
+
+    Its value is the id of a :class:`~wagtail_lti.models.ToolContent`; the HTML is made when the
+    page renders (``content_selection/tool_content.py: render``). The course page form checks the
+    item on every save (``content_problem``).
+    """
+
+    def __init__(self, required=True, help_text=None, **kwargs):
+        from django import forms
+
+        self.field = forms.IntegerField(
+            required=required,
+            min_value=1,
+            help_text=help_text,
+            widget=tool_content_widget(),
+            error_messages={"required": _("Choose content from a tool.")},
+        )
+        super().__init__(**kwargs)
+
+    class Meta:
+        icon = "link-external"
+        label = _("Tool content")
+
+    def deconstruct(self):
+        path, args, kwargs = super().deconstruct()
+        return "wagtail_lti.blocks.ToolContentBlock", (), kwargs
+
+    def get_prep_value(self, value):
+        return int(value) if value not in (None, "") else None
+
+    def to_python(self, value):
+        return int(value) if value not in (None, "") and str(value).isdigit() else None
+
+    def render(self, value, context=None):
+        from .content_selection.tool_content import contents_by_id, render
+
+        if value is None:
+            return mark_safe("")  # noqa: S308 - empty
+        return render(contents_by_id([value]).get(int(value)), context=context)
+
+    def get_searchable_content(self, value):
+        return []
+
+
+def tool_content_blocks(stream_value) -> Iterator[tuple[int, Any]]:
+    """Yield ``(index, child)`` for each top-level tool content block of a stream value."""
+    for index, child in enumerate(stream_value or []):
+        if isinstance(child.block, ToolContentBlock):
+            yield index, child

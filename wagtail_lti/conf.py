@@ -111,6 +111,26 @@ DEFAULTS: dict[str, Any] = {
     # The TASKS backend alias whose worker delivers notices.
     "NOTICE_TASK_BACKEND": "default",
     "NOTICE_TASK_QUEUE": "default",  # that backend's queue for the delivery tasks
+    # --- Content from tools in pages ("Insert from a tool" in rich text, the "Tool content" block).
+    # Media types of the files a tool may return (``type/*`` allowed); the platform fetches each
+    # file and keeps it as a Wagtail document (an image/* one as a Wagtail image). Empty: tools
+    # are not offered files.
+    "TOOL_CONTENT_FILE_MEDIA_TYPES": [
+        "application/pdf",
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "text/plain",
+        "text/csv",
+    ],
+    # Largest file, in bytes, fetched from a tool; a larger one is refused with a message.
+    "TOOL_CONTENT_MAX_FILE_BYTES": 10 * 1024 * 1024,
+    # Seconds, in all, to fetch one file from a tool.
+    "TOOL_CONTENT_FETCH_TIMEOUT": 20,
+    # Import the images a tool returns into Wagtail's image library (fetched like files) instead
+    # of showing them from the tool's URL.
+    "TOOL_CONTENT_IMPORT_IMAGES": False,
     # --- Presentation.
     "IFRAME_HEIGHT": 600,  # default height, in pixels, of embedded activities
     # --- Framing (wagtail_lti.courses.framing).

@@ -3,8 +3,26 @@ from wagtail.admin.panels import FieldPanel
 from wagtail.fields import StreamField
 from wagtail.models import Page
 
-from wagtail_lti.blocks import CourseActivityBlock
+from wagtail_lti.blocks import CourseActivityBlock, ToolContentBlock
 from wagtail_lti.models import CoursePageMixin
+
+
+#: Wagtail's default rich-text features and "Insert from a tool" (wagtail-lti's ``lti-tool``).
+RICH_TEXT_FEATURES = [
+    "h2",
+    "h3",
+    "h4",
+    "bold",
+    "italic",
+    "ol",
+    "ul",
+    "hr",
+    "link",
+    "document-link",
+    "image",
+    "embed",
+    "lti-tool",
+]
 
 
 class HomePage(Page):
@@ -18,8 +36,9 @@ class CoursePage(CoursePageMixin, Page):
 
     body = StreamField(
         [
-            ("paragraph", blocks.RichTextBlock(label="Paragraph")),
+            ("paragraph", blocks.RichTextBlock(label="Paragraph", features=RICH_TEXT_FEATURES)),
             ("lti_activity", CourseActivityBlock()),
+            ("tool_content", ToolContentBlock()),
         ],
         blank=True,
     )

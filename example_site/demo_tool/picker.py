@@ -51,6 +51,53 @@ CATALOGUE: tuple[Activity, ...] = (
     ),
 )
 
+
+@dataclass(frozen=True)
+class Content:
+    """Content for a page, offered when the platform asks for more than LTI links (Deep Linking
+    ``link``/``html``/``image``/``file`` items; Content-Item ``ContentItem``/``FileItem``)."""
+
+    id: str
+    kind: str  # link, html, image, file
+    title: str
+    text: str
+    html: str = ""
+
+
+#: What the picker offers for a page (a rich-text field or a "Tool content" block). The HTML
+#: snippet carries a script on purpose: the platform must remove it.
+CONTENT: tuple[Content, ...] = (
+    Content(
+        "water-article",
+        "link",
+        "Article: where rain comes from",
+        "A link to a page of the demo tool about the water cycle.",
+    ),
+    Content(
+        "fact-box",
+        "html",
+        "Fact box: water on Earth",
+        "An HTML snippet (with a script the platform removes).",
+        html=(
+            '<aside class="fact-box"><h3>Did you know?</h3><p>About <strong>97%</strong> of '
+            "the water on Earth is salt water.</p>"
+            "<script>document.title = 'hacked by the fact box'</script></aside>"
+        ),
+    ),
+    Content(
+        "cycle-diagram",
+        "image",
+        "Diagram: the water cycle",
+        "An image served by the demo tool.",
+    ),
+    Content(
+        "lab-notes",
+        "file",
+        "Lab notes (text file)",
+        "A file the platform fetches and keeps; its link here expires after an hour.",
+    ),
+)
+
 #: Custom parameter names the platform can store: lower-case letters, digits, single underscores.
 NAME_RE = re.compile(r"^[a-z0-9]+(?:_[a-z0-9]+)*$")
 MAX_CUSTOM = 10
@@ -89,8 +136,19 @@ class PickerForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
 
-    def __init__(self, *args, **kwargs):
+    content = forms.MultipleChoiceField(
+        choices=[(item.id, item.title) for item in CONTENT],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, accepts: tuple[str, ...] = (), **kwargs):
         super().__init__(*args, **kwargs)
+        #: The content kinds the platform takes besides LTI links (none: no content offered).
+        self.accepts = tuple(accepts)
+        self.fields["content"].choices = [
+            (item.id, item.title) for item in CONTENT if item.kind in self.accepts
+        ]
         for activity in CATALOGUE:
             self.fields[f"custom_{activity.id}"] = forms.CharField(
                 label="Custom parameters",
@@ -133,6 +191,19 @@ class PickerForm(forms.Form):
                 "custom": self[f"custom_{activity.id}"],
                 "maximum": self[maximum] if maximum in self.fields else None,
             }
+
+    def content_rows(self):
+        """The content the platform takes, for the template."""
+        chosen = set(self["content"].value() or [])
+        return [
+            {"item": item, "checked": item.id in chosen}
+            for item in CONTENT
+            if item.kind in self.accepts
+        ]
+
+    def chosen_content(self) -> list[Content]:
+        ids = set(self.cleaned_data.get("content") or [])
+        return [item for item in CONTENT if item.id in ids and item.kind in self.accepts]
 
     def chosen(self) -> list[tuple[Activity, dict[str, str], Decimal | None]]:
         """The chosen activities with their custom parameters and maximum (a valid form)."""
@@ -202,3 +273,153 @@ def content_items(form: PickerForm, launch_url: str) -> dict:
             }
         graph.append(item)
     return {"@context": "http://purl.imsglobal.org/ctx/lti/v1/ContentItem", "@graph": graph}
+
+
+# --- Content for a page ---------------------------------------------------------------------------
+
+CONTENT_KINDS = ("link", "html", "image", "file")
+
+
+def accepted_kinds_13(settings: dict) -> tuple[str, ...]:
+    """The content kinds a Deep Linking request's ``accept_types`` allow."""
+    types = settings.get("accept_types") or []
+    return tuple(kind for kind in CONTENT_KINDS if kind in types)
+
+
+def accepted_kinds_11(params: dict) -> tuple[str, ...]:
+    """The content kinds a Content-Item request's ``accept_media_types`` allow."""
+    media = [m.strip() for m in str(params.get("accept_media_types") or "").split(",")]
+    kinds = []
+    if "text/html" in media:
+        kinds += ["link", "html"]
+    if "image/*" in media or "image/svg+xml" in media:
+        kinds.append("image")
+    if "text/plain" in media or "text/*" in media:
+        kinds.append("file")
+    return tuple(kinds)
+
+
+def content_urls(base_url: str, item: Content) -> str:
+    """Where the demo tool serves an item (``base_url``: its content view, absolute)."""
+    return f"{base_url}{item.id}/"
+
+
+def deep_link_content(form: PickerForm, base_url: str, expires_at: str) -> list[dict]:
+    """The chosen content as Deep Linking 2.0 content items (§3.1, §3.3-3.5)."""
+    items = []
+    for item in form.chosen_content():
+        url = content_urls(base_url, item)
+        if item.kind == "link":
+            items.append(
+                {
+                    "type": "link",
+                    "url": url,
+                    "title": item.title,
+                    "text": item.text,
+                    "window": {"targetName": "water-article"},
+                }
+            )
+        elif item.kind == "html":
+            items.append({"type": "html", "html": item.html, "title": item.title})
+        elif item.kind == "image":
+            items.append(
+                {"type": "image", "url": url, "title": item.title, "width": 320, "height": 180}
+            )
+        else:
+            items.append(
+                {
+                    "type": "file",
+                    "url": url,
+                    "title": item.title,
+                    "mediaType": "text/plain",
+                    "expiresAt": expires_at,
+                }
+            )
+    return items
+
+
+def content_item_content(form: PickerForm, base_url: str, expires_at: str) -> list[dict]:
+    """The chosen content as Content-Item 1.0 items (``ContentItem``, ``FileItem``)."""
+    items = []
+    for item in form.chosen_content():
+        url = content_urls(base_url, item)
+        if item.kind == "link":
+            items.append(
+                {
+                    "@type": "ContentItem",
+                    "mediaType": "text/html",
+                    "url": url,
+                    "title": item.title,
+                    "text": item.text,
+                    "placementAdvice": {"presentationDocumentTarget": "window"},
+                }
+            )
+        elif item.kind == "html":
+            items.append(
+                {
+                    "@type": "ContentItem",
+                    "mediaType": "text/html",
+                    "text": item.html,
+                    "title": item.title,
+                    "placementAdvice": {"presentationDocumentTarget": "embed"},
+                }
+            )
+        elif item.kind == "image":
+            items.append(
+                {
+                    "@type": "ContentItem",
+                    "mediaType": "image/svg+xml",
+                    "url": url,
+                    "title": item.title,
+                    "placementAdvice": {
+                        "presentationDocumentTarget": "embed",
+                        "displayWidth": 320,
+                        "displayHeight": 180,
+                    },
+                }
+            )
+        else:
+            items.append(
+                {
+                    "@type": "FileItem",
+                    "mediaType": "text/plain",
+                    "url": url,
+                    "title": item.title,
+                    "expiresAt": expires_at,
+                }
+            )
+    return items
+
+
+def content_body(item_id: str) -> tuple[bytes, str] | None:
+    """What the demo tool serves for an item: the body and its media type."""
+    item = next((c for c in CONTENT if c.id == item_id), None)
+    if item is None:
+        return None
+    if item.kind == "image":
+        svg = (
+            '<svg xmlns="http://www.w3.org/2000/svg" width="320" height="180" '
+            'viewBox="0 0 320 180" role="img" aria-label="The water cycle">'
+            '<rect width="320" height="180" fill="#e6f2fb"/>'
+            '<circle cx="270" cy="40" r="22" fill="#f5b301"/>'
+            '<path d="M0 150 Q80 120 160 150 T320 150 V180 H0Z" fill="#2b7bb9"/>'
+            '<path d="M60 60 q20 -25 45 -8 q25 -20 45 5 q15 20 -10 25 h-70 q-25 -5 -10 -22Z" '
+            'fill="#fff" stroke="#9bb"/>'
+            '<text x="160" y="30" font-family="sans-serif" font-size="16" text-anchor="middle" '
+            'fill="#134">Evaporation, clouds, rain</text></svg>'
+        )
+        return svg.encode(), "image/svg+xml"
+    if item.kind == "file":
+        return (
+            b"Lab notes: the water cycle\n\n1. Heat a beaker of water.\n"
+            b"2. Hold a cold plate above it.\n3. Watch the drops form and fall.\n",
+            "text/plain",
+        )
+    if item.kind == "link":
+        page = (
+            "<!doctype html><html lang=en><head><meta charset=utf-8><title>Where rain comes "
+            "from</title></head><body><h1>Where rain comes from</h1><p>The sun warms water, "
+            "which rises as vapour, cools into clouds and falls as rain.</p></body></html>"
+        )
+        return page.encode(), "text/html; charset=utf-8"
+    return None

@@ -8,6 +8,7 @@ Mounted at ``demo-tool/``. Register it with a platform using:
   ``/demo-tool/1.3/jwks/``
 - LTI 1.1 Content-Item (content selection) URL: ``/demo-tool/1.1/content-item/``
 - LTI Dynamic Registration (initiation) URL: ``/demo-tool/register/``
+- Content the picker offers for pages (a page, an image, a text file): ``/demo-tool/content/<id>/``
 """
 
 from django.urls import path
@@ -32,4 +33,5 @@ urlpatterns = [
         name="lti11_content_item_respond",
     ),
     path("register/", views.register, name="register"),
+    path("content/<slug:item_id>/", views.content, name="content"),
 ]

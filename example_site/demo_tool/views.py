@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import urlsplit, urlunsplit
 
@@ -33,6 +33,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.request import validate_host
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
@@ -463,11 +464,15 @@ def lti13_launch(request: HttpRequest) -> HttpResponse:
         return _error(request, "The launch was refused", message, status=401)
     summary = summarize_lti13(claims)
     if summary.message_type == DEEP_LINKING_REQUEST:
+        settings = claims.get(DEEP_LINKING_SETTINGS) or {}
         return _picker_page(
             request,
-            PickerForm(initial={"launch_id": launch.get_launch_id()}),
+            PickerForm(
+                initial={"launch_id": launch.get_launch_id()},
+                accepts=picker.accepted_kinds_13(settings),
+            ),
             version="1.3",
-            settings=claims.get(DEEP_LINKING_SETTINGS) or {},
+            settings=settings,
         )
     if summary.message_type == SUBMISSION_REVIEW_REQUEST:
         # Submission Review 1.0: whose submission (for_user) is reviewed, by whom (sub).
@@ -655,13 +660,13 @@ def lti13_deep_link(request: HttpRequest) -> HttpResponse:
     """The picker's answer to a Deep Linking request: PyLTI1p3's signed LtiDeepLinkingResponse."""
     if request.method != "POST":
         return _method_not_allowed(request, "POST", "The picker posts the chosen items here.")
-    form = PickerForm(request.POST)
     launch_id = str(request.POST.get("launch_id", ""))[:255]
     launch = _restored_launch(request, launch_id)
     if launch is None or not launch.is_deep_link_launch():
         return _selection_expired(request)
     claims = launch.get_launch_data()
     settings = claims.get(DEEP_LINKING_SETTINGS) or {}
+    form = PickerForm(request.POST, accepts=picker.accepted_kinds_13(settings))
     if not form.is_valid():
         return _picker_page(
             request,
@@ -674,13 +679,39 @@ def lti13_deep_link(request: HttpRequest) -> HttpResponse:
     resources = picker.deep_link_resources(form, launch_url)
     deep_link = launch.get_deep_link()
     message = deep_link.get_message_jwt(resources)
-    message[DEEP_LINKING_MSG] = _added_message(len(resources))
+    content = picker.deep_link_content(form, _content_base(request), _content_expiry())
+    message[DEEP_LINKING_CONTENT_ITEMS] = message[DEEP_LINKING_CONTENT_ITEMS] + content
+    count = len(resources) + len(content)
+    message[DEEP_LINKING_MSG] = _added_message(count)
     return _autosubmit(
         request,
         settings["deep_link_return_url"],
         {"JWT": deep_link.encode_jwt(message)},
-        len(resources),
+        count,
     )
+
+
+DEEP_LINKING_CONTENT_ITEMS = "https://purl.imsglobal.org/spec/lti-dl/claim/content_items"
+#: How long the links to the demo tool's files are said to be valid (``expiresAt``).
+CONTENT_LINK_LIFETIME = timedelta(hours=1)
+
+
+def _content_base(request: HttpRequest) -> str:
+    return request.build_absolute_uri(reverse("demo_tool:content", args=["x"])).removesuffix("x/")
+
+
+def _content_expiry() -> str:
+    return (timezone.now() + CONTENT_LINK_LIFETIME).isoformat()
+
+
+@never_cache
+def content(request: HttpRequest, item_id: str) -> HttpResponse:
+    """The demo tool's own content for pages: a page, an image, a text file."""
+    found = picker.content_body(item_id)
+    if found is None:
+        return _error(request, "No such content", "The demo tool has no such item.", status=404)
+    body, media_type = found
+    return HttpResponse(body, content_type=media_type)
 
 
 @never_cache
@@ -705,7 +736,7 @@ def lti11_content_item(request: HttpRequest) -> HttpResponse:
     )
     return _picker_page(
         request,
-        PickerForm(initial={"launch_id": selection_id}),
+        PickerForm(initial={"launch_id": selection_id}, accepts=picker.accepted_kinds_11(params)),
         version="1.1",
         settings=params,
     )
@@ -718,13 +749,13 @@ def lti11_content_item_respond(request: HttpRequest) -> HttpResponse:
     """The picker's answer to a Content-Item request: a signed ContentItemSelection form."""
     if request.method != "POST":
         return _method_not_allowed(request, "POST", "The picker posts the chosen items here.")
-    form = PickerForm(request.POST)
     selection_id = str(request.POST.get("launch_id", ""))[:255]
     record = _recalled_lti11(selection_id, LTI11_SELECTION_PREFIX)
     row = _lti11_registration(record) if record is not None else None
     if row is None:
         return _selection_expired(request)
     params = record.get("params") or {}
+    form = PickerForm(request.POST, accepts=picker.accepted_kinds_11(params))
     if not form.is_valid():
         return _picker_page(
             request,
@@ -741,6 +772,7 @@ def lti11_content_item_respond(request: HttpRequest) -> HttpResponse:
         )
     launch_url = request.build_absolute_uri(reverse("demo_tool:lti11_launch"))
     items = picker.content_items(form, launch_url)
+    items["@graph"] += picker.content_item_content(form, _content_base(request), _content_expiry())
     count = len(items["@graph"])
     fields = lti11.sign_content_item_selection(
         row,

@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.documents import urls as wagtaildocs_urls
 
 from wagtail_lti import urls as wagtail_lti_urls
 
@@ -12,5 +13,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("lti/", include(wagtail_lti_urls)),
     path("demo-tool/", include("demo_tool.urls")),
+    # Files a tool returns into a page are kept as Wagtail documents, served from here.
+    path("documents/", include(wagtaildocs_urls)),
     path("", include(wagtail_urls)),
 ]

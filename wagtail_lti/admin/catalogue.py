@@ -208,6 +208,9 @@ class LtiProviderViewSet(OrganizationOwnedViewSet):
                         [FieldPanel("send_name"), FieldPanel("send_email")],
                         heading=_("Privacy"),
                     ),
+                    MultiFieldPanel(
+                        [FieldPanel("trusted_for_embeds")], heading=_("Content from the tool")
+                    ),
                     MultiFieldPanel([FieldPanel("debug_launches")], heading=_("Troubleshooting")),
                 ],
                 heading=_("Details"),

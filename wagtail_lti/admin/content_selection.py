@@ -207,6 +207,94 @@ class SelectContentResultView(WagtailAdminTemplateMixin, TemplateView):
         return context
 
 
+# --- Content for a page: "Insert from a tool" (rich text) and the "Tool content" block --------------
+
+TOOL_CONTENT_URL_NAME = "wagtail_lti_tool_content"
+TOOL_CONTENT_DONE_URL_NAME = "wagtail_lti_tool_content_done"
+PAGE_PLACES = ("rich_text", "block")
+
+
+class ToolContentView(SelectContentView):
+    """Choose a tool for content in a page (opened in a window of its own by the rich-text
+    control or the block); ``?place=rich_text|block&organization=<pk>`` (the page's)."""
+
+    template_name = "wagtail_lti/admin/content_selection/tool_content_start.html"
+
+    @cached_property
+    def place(self) -> str:
+        place = self.request.GET.get("place", "")
+        return place if place in PAGE_PLACES else "rich_text"
+
+    def get_page_title(self):
+        return _("Insert content from a tool")
+
+    def get_breadcrumbs_items(self):
+        return []
+
+    def get_initial(self):
+        initial = super().get_initial()
+        raw = self.request.GET.get("organization", "")
+        if raw.isdigit():
+            initial["organization"] = int(raw)
+        return initial
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "place": self.place}
+
+    def form_valid(self, form):
+        from ..content_selection.service import start_content_item, start_deep_linking
+
+        provider = form.cleaned_data["provider"]
+        organization = form.cleaned_data["organization"]
+        try:
+            selection, data = service.start(self.request, provider, organization, place=self.place)
+            start = start_deep_linking if provider.is_lti13 else start_content_item
+            return start(
+                self.request,
+                selection,
+                data,
+                title=_("Content for a page of %(organization)s") % {"organization": organization},
+                text=_("Choose the content to insert into the page."),
+            )
+        except service.SelectionRefused as exc:
+            form.add_error(None, exc.message)
+            return self.form_invalid(form)
+
+
+class ToolContentDoneView(SelectContentResultView):
+    """What the tool returned for a page: handed to the editor's page (``postMessage`` to the
+    window that opened this one, same origin only), then this window closes."""
+
+    template_name = "wagtail_lti/admin/content_selection/tool_content_done.html"
+
+    def get_page_title(self):
+        return _("Content from %(tool)s") % {"tool": self.selection.provider.name}
+
+    def get_breadcrumbs_items(self):
+        return []
+
+    def get_context_data(self, **kwargs):
+        from ..content_selection.tool_content import preview
+        from ..models import ToolContent
+
+        context = super().get_context_data(**kwargs)
+        contents = ToolContent.objects.filter(
+            pk__in=self.selection.created_content_ids, created_by=self.request.user
+        ).order_by("pk")
+        items = [preview(content) for content in contents]
+        context.update(
+            {
+                "items": items,
+                "message": {
+                    "type": "wagtail-lti-tool-content",
+                    "place": self.selection.place,
+                    "items": items,
+                },
+            }
+        )
+        return context
+
+
 # --- Entry points ---------------------------------------------------------------------------------
 
 
@@ -225,6 +313,12 @@ def register_content_selection_urls():
         path("lti/select-content/", SelectContentView.as_view(), name=START_URL_NAME),
         path(
             "lti/select-content/<int:pk>/", SelectContentResultView.as_view(), name=RESULT_URL_NAME
+        ),
+        path("lti/tool-content/", ToolContentView.as_view(), name=TOOL_CONTENT_URL_NAME),
+        path(
+            "lti/tool-content/<int:pk>/",
+            ToolContentDoneView.as_view(),
+            name=TOOL_CONTENT_DONE_URL_NAME,
         ),
     ]
 

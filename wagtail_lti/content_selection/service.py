@@ -41,7 +41,7 @@ from ..lti.context import LaunchContext
 from ..lti.custom_params import parse_custom_parameters
 from ..lti.deep_linking import ResourceLinkItem, custom_parameters_text
 from ..lti.errors import CustomParameterError
-from ..models import ContentSelection, LtiProvider, LtiResourceLink, Organization
+from ..models import ContentSelection, LtiProvider, LtiResourceLink, Organization, ToolContent
 
 
 logger = logging.getLogger(__name__)
@@ -151,9 +151,16 @@ def _session_secret(request: HttpRequest, *, create: bool) -> str | None:
 
 
 def start(
-    request: HttpRequest, provider: LtiProvider, organization: Organization
+    request: HttpRequest,
+    provider: LtiProvider,
+    organization: Organization,
+    *,
+    place: str = "resource_links",
 ) -> tuple[ContentSelection, str]:
-    """Record a selection for ``request.user`` (checked here again); returns it and its ``data``."""
+    """Record a selection for ``request.user`` (checked here again); returns it and its ``data``.
+
+    ``place``: where the editor came from (``lti.content_items.Place``), which decides what the
+    tool is asked for and may return."""
     check_can_select(request.user, provider, organization)
     secret = _session_secret(request, create=True)
     if secret is None:  # pragma: no cover - the admin always has sessions
@@ -171,6 +178,7 @@ def start(
             organization=organization,
             lti_version=provider.lti_version,
             deployment_id=provider.deployment_id if provider.is_lti13 else "",
+            place=place,
             expires_at=now + timedelta(seconds=lti_settings.CONTENT_SELECTION_TTL),
         )
     return selection, data
@@ -318,64 +326,133 @@ def link_fields(
 def create_links(
     request: HttpRequest,
     selection: ContentSelection,
-    items: list[ResourceLinkItem],
+    items: list,
     *,
     default_url: str,
     tool_message: str = "",
     tool_error_message: str = "",
     use_nonce=None,
 ) -> list[LtiResourceLink]:
-    """Add one resource link per item, owned by the selection's organization; mark it used.
+    """Add one resource link per LTI resource link item, owned by the selection's organization;
+    for a selection from a page (rich text, the "Tool content" block) also one
+    :class:`~wagtail_lti.models.ToolContent` per item of any type
+    (``content_selection/tool_content.py``); mark the selection used.
 
     Re-checks that the editor may still add links from the provider to the organization. Every
-    item is checked before anything is written; ``use_nonce()`` (the answer's replay check,
-    returning False on a replay) runs last, inside the transaction, so a refused answer records
-    nothing. Existing links are never changed.
+    item is checked (and every file fetched) before anything is written; ``use_nonce()`` (the
+    answer's replay check, returning False on a replay) runs last, inside the transaction, so a
+    refused answer records nothing. Existing links are never changed.
     """
     from wagtail.log_actions import log
 
+    from . import tool_content
+
     provider = selection.provider
     check_can_select(request.user, provider, selection.organization)
-    prepared = [
-        link_fields(item, provider, default_url=default_url, number=number)
-        for number, item in enumerate(items, start=1)
-    ]
-    links: list[LtiResourceLink] = []
-    with transaction.atomic():
-        if use_nonce is not None and not use_nonce():
-            raise SelectionRefused(
-                _("The tool's answer was already received once (its nonce was used). Start again.")
-            )
-        now = timezone.now()
-        marked = ContentSelection.objects.filter(
-            pk=selection.pk, used_at__isnull=True, expires_at__gt=now
-        ).update(used_at=now)
-        if marked != 1:
-            raise SelectionRefused(
-                _(
-                    "This content selection was already completed; each can be completed once. "
-                    "Start again to add more."
+    in_page = selection.place != "resource_links"
+    prepared: list[tuple[str, object]] = []
+    stored_files: list = []
+    try:
+        for number, item in enumerate(items, start=1):
+            if isinstance(item, ResourceLinkItem):
+                fields = link_fields(item, provider, default_url=default_url, number=number)
+                prepared.append(("link", fields))
+            elif not in_page:  # pragma: no cover - read_response refuses them
+                raise SelectionRefused(_("Only LTI resource links can be added here."))
+            else:
+                content = tool_content.prepare(
+                    item,
+                    provider=provider,
+                    organization=selection.organization,
+                    number=number,
+                    user=request.user,
                 )
-            )
-        for fields in prepared:
-            link = LtiResourceLink(organization=selection.organization, **fields)
-            try:
-                link.full_clean()
-            except ValidationError as exc:
+                stored_files.extend(f for f in (content.image, content.document) if f)
+                prepared.append(("content", content))
+    except tool_content.ContentRefused as exc:
+        _discard(stored_files)
+        raise SelectionRefused(str(exc)) from None
+    except SelectionRefused:
+        _discard(stored_files)
+        raise
+    links: list[LtiResourceLink] = []
+    contents = []
+    try:
+        with transaction.atomic():
+            if use_nonce is not None and not use_nonce():
                 raise SelectionRefused(
-                    _("“%(item)s” cannot be stored: %(reason)s")
-                    % {"item": link.name, "reason": " ".join(exc.messages)}
-                ) from None
-            link.save()
-            revision = link.save_revision(user=request.user, log_action=False, clean=False)
-            log(link, "wagtail.create", user=request.user, revision=revision)
-            links.append(link)
-        selection.used_at = now
-        selection.created_link_ids = [link.pk for link in links]
-        selection.tool_message = tool_message
-        selection.tool_error_message = tool_error_message
-        selection.save(update_fields=["created_link_ids", "tool_message", "tool_error_message"])
+                    _(
+                        "The tool's answer was already received once (its nonce was used). "
+                        "Start again."
+                    )
+                )
+            now = timezone.now()
+            marked = ContentSelection.objects.filter(
+                pk=selection.pk, used_at__isnull=True, expires_at__gt=now
+            ).update(used_at=now)
+            if marked != 1:
+                raise SelectionRefused(
+                    _(
+                        "This content selection was already completed; each can be completed "
+                        "once. Start again to add more."
+                    )
+                )
+            for what, prepared_item in prepared:
+                if what == "content":
+                    prepared_item.save()
+                    contents.append(prepared_item)
+                    continue
+                link = LtiResourceLink(organization=selection.organization, **prepared_item)
+                try:
+                    link.full_clean()
+                except ValidationError as exc:
+                    raise SelectionRefused(
+                        _("“%(item)s” cannot be stored: %(reason)s")
+                        % {"item": link.name, "reason": " ".join(exc.messages)}
+                    ) from None
+                link.save()
+                revision = link.save_revision(user=request.user, log_action=False, clean=False)
+                log(link, "wagtail.create", user=request.user, revision=revision)
+                links.append(link)
+                if in_page:
+                    contents.append(
+                        ToolContent.objects.create(
+                            kind=ToolContent.Kind.RESOURCE_LINK,
+                            provider=provider,
+                            organization=selection.organization,
+                            title=link.name,
+                            text=link.description,
+                            resource_link=link,
+                            created_by=request.user,
+                        )
+                    )
+            selection.used_at = now
+            selection.created_link_ids = [link.pk for link in links]
+            selection.created_content_ids = [content.pk for content in contents]
+            selection.tool_message = tool_message
+            selection.tool_error_message = tool_error_message
+            selection.save(
+                update_fields=[
+                    "created_link_ids",
+                    "created_content_ids",
+                    "tool_message",
+                    "tool_error_message",
+                ]
+            )
+    except BaseException:
+        _discard(stored_files)
+        raise
     return links
+
+
+def _discard(stored_files) -> None:
+    """Delete the documents and images fetched for an answer that was refused."""
+    for stored in stored_files:
+        try:
+            stored.file.delete(save=False)
+            stored.delete()
+        except Exception:  # pragma: no cover - best effort
+            logger.exception("Could not delete a file fetched for a refused answer.")
 
 
 def purge_expired() -> int:
@@ -432,8 +509,10 @@ def start_deep_linking(
     provider, _url, ctx, return_url = _request_values(
         request, selection, "wagtail_lti:lti13_deep_linking_return"
     )
+    from .tool_content import place_of
+
     settings = deep_linking.deep_linking_settings(
-        return_url=return_url, data=data, title=title, text=text
+        return_url=return_url, data=data, title=title, text=text, place=place_of(selection.place)
     )
     started = start_message(
         request,
@@ -468,8 +547,15 @@ def start_content_item(
     provider, url, ctx, return_url = _request_values(
         request, selection, "wagtail_lti:lti11_content_item_return"
     )
+    from .tool_content import place_of
+
     params = content_item.build_request_params(
-        ctx, return_url=return_url, data=data, title=title, text=text
+        ctx,
+        return_url=return_url,
+        data=data,
+        title=title,
+        text=text,
+        place=place_of(selection.place),
     )
     params = {name: form_value(value) for name, value in params.items()}
     try:

@@ -88,7 +88,19 @@ def _refused(request, message: str, *, status: int = 400, tool_message: str = ""
 
 
 def result_url(selection: ContentSelection) -> str:
+    if selection.place != "resource_links":
+        return reverse("wagtail_lti_tool_content_done", args=[selection.pk])
     return reverse("wagtail_lti_select_content_result", args=[selection.pk])
+
+
+def _place(selection: ContentSelection | None):
+    """What the selection's place takes (``None``, resource links only, for the admin's "Add from
+    a tool" and for an answer matching no selection, which is refused later)."""
+    from .tool_content import place_of
+
+    if selection is None or selection.place == "resource_links":
+        return None
+    return place_of(selection.place)
 
 
 # --- Starting -----------------------------------------------------------------------------------
@@ -181,10 +193,12 @@ def _body_refused(request: HttpRequest) -> HttpResponse | None:
 
 
 def _log_added(request: HttpRequest, selection: ContentSelection, links: list) -> None:
+    contents = len(selection.created_content_ids or [])
     launch_log.note(
         request,
-        action=f"{_answer_name(request)}: {len(links)} resource link(s) added "
-        f"(selection {selection.pk})",
+        action=f"{_answer_name(request)}: {len(links)} resource link(s) added"
+        + (f", {contents} item(s) of content for a page" if contents else "")
+        + f" (selection {selection.pk})",
     )
 
 
@@ -228,7 +242,12 @@ def deep_linking_return(request: HttpRequest) -> HttpResponse:
                 % {"issuer": issuer}
             )
         claims = verify_tool_jwt(provider, token, audience=issuer)
-        answer = deep_linking.read_response(claims, deployment_id=provider.deployment_id)
+        pending = selection_service.find_selection(
+            claims.get(DATA_CLAIM) if isinstance(claims.get(DATA_CLAIM), str) else ""
+        )
+        answer = deep_linking.read_response(
+            claims, deployment_id=provider.deployment_id, place=_place(pending)
+        )
         tool_message = answer.errormsg
         if answer.log or answer.errorlog:
             logger.info(
@@ -342,7 +361,7 @@ def content_item_return(request: HttpRequest) -> HttpResponse:
         )
         verify_signed_request(request, body, provider)
         tool_message = (params.get("lti_errormsg") or "").strip()[:2000]
-        answer = content_item.read_selection(params)
+        answer = content_item.read_selection(params, place=_place(selection))
         if answer.log or answer.errorlog:
             logger.info(
                 "Content-Item answer of provider %s: log=%r errorlog=%r",

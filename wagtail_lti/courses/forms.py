@@ -7,7 +7,9 @@ checks, on every save, that:
   rule of ``wagtail_lti.courses.lti_changes``, judged against the page as it is now (so a revert
   to an older revision is judged too); an unchanged LTI part is anyone's page edit;
 * every course-activity block's resource link, and that link's provider, may be used by the
-  course's organization (the availability rule of ``wagtail_lti.scoping``).
+  course's organization (the availability rule of ``wagtail_lti.scoping``);
+* every item of content from a tool in its rich text and "Tool content" blocks is still
+  acceptable (``wagtail_lti.content_selection.tool_content.content_problem``).
 
 Errors are shown on the offending block and summarised at the top of the form, naming the block
 by its position and title; a resource link is named only if the editor may see it
@@ -17,6 +19,7 @@ by its position and title; a resource link is named only if the editor may see i
 from __future__ import annotations
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.forms.utils import ErrorList
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail.admin.forms.pages import WagtailAdminPageForm
@@ -58,7 +61,45 @@ class CoursePageFormMixin:
         if organization is None:
             organization = getattr(self.instance, self.organization_field, None)
         self._check_activity_blocks(cleaned_data, organization)
+        self._check_tool_content(cleaned_data, organization)
         return cleaned_data
+
+    def _check_tool_content(self, cleaned_data, organization) -> None:
+        """Every item of content from a tool in the page's rich text and "Tool content" blocks,
+        checked again by ``content_selection.tool_content.content_problem`` (the provider still
+        usable by the course's organization, the HTML still sanitised); each problem is an
+        error on its field."""
+        from ..content_selection.tool_content import (
+            content_fields,
+            content_problem,
+            contents_by_id,
+            ids_in_value,
+        )
+
+        for name in content_fields(self._meta.model):
+            if name not in self.fields or name not in cleaned_data:
+                continue
+            ids = ids_in_value(cleaned_data.get(name))
+            if not ids:
+                continue
+            found = contents_by_id(ids)
+            problems = []
+            for pk in ids:
+                problem = content_problem(found.get(pk), organization)
+                if problem and problem not in problems:
+                    problems.append(problem)
+            if not problems:
+                continue
+            for problem in problems:
+                self.add_error(None, problem)
+            if name in self.errors:
+                continue
+            if name in set(self._stream_fields()):
+                self.add_error(
+                    name, StreamBlockValidationError(non_block_errors=ErrorList(problems))
+                )
+            else:
+                self.add_error(name, ValidationError(problems))
 
     def _check_lti_change(self, cleaned_data) -> bool:
         """Ask the rule of ``wagtail_lti.courses.lti_changes`` whether the editor may take the
@@ -70,9 +111,15 @@ class CoursePageFormMixin:
             lti_change_refusal,
         )
 
+        from ..content_selection.tool_content import content_fields
+
         overrides = {
             name: cleaned_data[name]
-            for name in [self.organization_field, *self._stream_fields()]
+            for name in [
+                self.organization_field,
+                *self._stream_fields(),
+                *content_fields(self._meta.model),
+            ]
             if name in self.fields and name in cleaned_data
         }
         new = course_lti_state(self.instance, overrides)

@@ -3,7 +3,8 @@
 The *LTI part* of a course page (a page using ``CoursePageMixin``) is what decides whose course
 it is and what it launches: its organization (``course_organization``, which decides whose
 editors see its roster and results) and its course-activity blocks (each block's id, which
-identifies its placement, and its value: resource link, title). The rest of the page (title,
+identifies its placement, and its value: resource link, title), and the LTI resource links
+inserted from a tool into its rich text or "Tool content" blocks. The rest of the page (title,
 slug, course code, text, position in the tree) is ordinary page content under Wagtail's page
 permissions.
 
@@ -85,7 +86,31 @@ def course_lti_state(page, overrides: dict | None = None) -> CourseLtiState | No
         if isinstance(field, StreamField):
             value = overrides.get(field.name, getattr(page, field.name))
             activities += _activity_entries(field.name, value)
+    activities += _tool_activity_entries(page, overrides)
     return CourseLtiState(organization_id=organization_id, activities=tuple(activities))
+
+
+def _tool_activity_entries(page, overrides: dict) -> list[tuple[str, str | None, str]]:
+    """The LTI resource links inserted from a tool (rich text, "Tool content" blocks): each is an
+    activity of the course too (``content_selection.tool_content``), so part of its LTI state."""
+    from wagtail_lti.content_selection.tool_content import (
+        activity_block_id,
+        content_fields,
+        contents_by_id,
+        ids_in_value,
+    )
+
+    entries = []
+    for name in content_fields(type(page)):
+        ids = ids_in_value(overrides.get(name, getattr(page, name)))
+        found = contents_by_id(ids)
+        for pk in ids:
+            content = found.get(pk)
+            if content is None or content.kind != content.Kind.RESOURCE_LINK:
+                continue
+            value = json.dumps({"resource_link": content.resource_link_id})
+            entries.append((name, activity_block_id(content), value))
+    return entries
 
 
 def _organizations_not_managed(user, organization_ids: Iterable[int | None]):

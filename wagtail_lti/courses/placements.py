@@ -41,12 +41,16 @@ def placement_for(page, block_id: str) -> Placement:
 
 
 def activity_block_values(page) -> Iterator[tuple[str, Any]]:
-    """Yield ``(block_id, value)`` for each top-level course-activity block of ``page``.
+    """Yield ``(block_id, value)`` for each top-level course-activity block of ``page``, then for
+    each LTI resource link inserted from a tool (rich text, "Tool content" blocks), whose
+    ``block_id`` is ``tool-content-<id>`` (``content_selection.tool_content.activity_block_id``)
+    and whose value is that of an activity block.
 
     Looks through every ``StreamField`` of the page's (specific) model; blocks without an id and
     repeated ids are skipped.
     """
     from ..blocks import activity_blocks
+    from ..content_selection.tool_content import activity_block_id, contents_by_id, ids_on_page
 
     seen: set[str] = set()
     for field in page._meta.get_fields():
@@ -57,6 +61,14 @@ def activity_block_values(page) -> Iterator[tuple[str, Any]]:
                 continue
             seen.add(child.id)
             yield child.id, child.value
+    contents = contents_by_id(ids_on_page(page))
+    for content in contents.values():
+        if content.kind != content.Kind.RESOURCE_LINK or content.resource_link is None:
+            continue
+        block_id = activity_block_id(content)
+        if block_id not in seen:
+            seen.add(block_id)
+            yield block_id, {"resource_link": content.resource_link, "title": content.title}
 
 
 def block_title(value, link: LtiResourceLink | None) -> str:

@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .content_items import RESOURCE_LINKS, Place, is_lti_link, read_content_item
 from .context import LaunchContext
 from .deep_linking import (
     MAX_ITEMS,
@@ -72,7 +73,7 @@ class ContentItemSelection:
     """A checked ``ContentItemSelection``: its LTI link items and the tool's messages."""
 
     data: str
-    items: list[ResourceLinkItem]
+    items: list  # ResourceLinkItem, and with a place content_items' LinkItem, HtmlItem…
     msg: str = ""
     log: str = ""
     errormsg: str = ""
@@ -90,8 +91,12 @@ def build_request_params(
     title: str = "",
     text: str = "",
     accept_multiple: bool = True,
+    place: Place = RESOURCE_LINKS,
 ) -> dict[str, str]:
     """The unsigned form parameters of a ``ContentItemSelectionRequest`` (Content-Item §3.1).
+
+    ``accept_media_types``, the presentation targets and ``accept_multiple`` say what ``place``
+    (``content_items.Place``) can take: by default LTI links only.
 
     The person and platform parameters are those of a launch (``lti11.build_launch_params``:
     ``user_id``, ``roles``, the ``lis_person_*`` the provider may receive, ``tool_consumer_*``,
@@ -108,11 +113,11 @@ def build_request_params(
             "lti_message_type": REQUEST_MESSAGE_TYPE,
             "lti_version": LTI_VERSION,
             "content_item_return_url": return_url,
-            "accept_media_types": ",".join(ACCEPT_MEDIA_TYPES),
-            "accept_presentation_document_targets": ",".join(ACCEPT_PRESENTATION_TARGETS),
-            "accept_multiple": "true" if accept_multiple else "false",
+            "accept_media_types": ",".join(place.media_types),
+            "accept_presentation_document_targets": ",".join(place.presentation_targets),
+            "accept_multiple": "true" if accept_multiple and place.accept_multiple else "false",
             "accept_unsigned": "false",
-            "auto_create": "true",
+            "auto_create": "true" if place.auto_create else "false",
             "can_confirm": "false",
             "data": data,
         }
@@ -220,24 +225,20 @@ def _link_item(item: Mapping[str, Any], number: int) -> ResourceLinkItem:
     )
 
 
-def _is_lti_link(item: Mapping[str, Any]) -> bool:
-    item_type = item.get("@type")
-    media_type = item.get("mediaType")
-    if item_type == "LtiLinkItem":
-        return media_type in (None, LTI_LINK_MEDIA_TYPE)
-    # A generic ContentItem may still describe an LTI link by its media type.
-    return item_type == "ContentItem" and media_type == LTI_LINK_MEDIA_TYPE
+_is_lti_link = is_lti_link
 
 
 def read_selection(
-    params: Mapping[str, str], *, max_items: int = MAX_ITEMS
+    params: Mapping[str, str], *, max_items: int = MAX_ITEMS, place: Place | None = None
 ) -> ContentItemSelection:
     """Check a verified ``ContentItemSelection`` (its form parameters) and read its LTI links.
 
     Checked: ``lti_message_type`` is ``ContentItemSelection``; ``lti_version`` is ``LTI-1p0``;
     ``data`` is echoed; ``content_items`` (absent or empty: nothing was chosen) is JSON-LD with an
     ``@graph`` array in which every item is an LTI link (``LtiLinkItem``, media type
-    ``application/vnd.ims.lti.v1.ltilink``). Raises :class:`ContentItemError`.
+    ``application/vnd.ims.lti.v1.ltilink``), or, with a ``place``, an item that place takes
+    (``content_items.read_content_item``: links, HTML, images, files). Raises
+    :class:`ContentItemError`.
     """
     message_type = params.get("lti_message_type") or ""
     if message_type != RESPONSE_MESSAGE_TYPE:
@@ -277,16 +278,26 @@ def read_selection(
         raise ContentItemError(
             f"The tool returned {len(graph)} items; at most {max_items} can be added at once."
         )
+    if place is not None and len(graph) > 1 and not place.accept_multiple:
+        raise ContentItemError("The tool returned several items; only one was asked for.")
     for number, item in enumerate(graph, start=1):
         if not isinstance(item, Mapping):
             raise ContentItemError(f"Item {number} of the tool's answer is not a JSON object.")
-        if not _is_lti_link(item):
+        if not _is_lti_link(item) and place is None:
             kind = item.get("mediaType") or item.get("@type") or "unknown"
             raise ContentItemError(
                 f"The tool returned an item of type “{kind}” (item {number}); only LTI links "
                 f"(“{LTI_LINK_MEDIA_TYPE}”) can be added here. Nothing was added."
             )
-    items = [_link_item(item, number) for number, item in enumerate(graph, start=1)]
+    items = []
+    for number, item in enumerate(graph, start=1):
+        if _is_lti_link(item):
+            items.append(_link_item(item, number))
+            continue
+        try:
+            items.append(read_content_item(item, number, place=place))
+        except DeepLinkingError as exc:
+            raise ContentItemError(str(exc)) from None
     return ContentItemSelection(
         data=data,
         items=items,

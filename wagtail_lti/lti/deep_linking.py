@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from .content_items import RESOURCE_LINKS, Place, read_deep_linking_item
 from .errors import LtiError
 
 
@@ -89,7 +90,7 @@ class DeepLinkingResponse:
     nonce: str
     data: str
     deployment_id: str
-    items: list[ResourceLinkItem]
+    items: list  # ResourceLinkItem, and with a place content_items' LinkItem, HtmlItem…
     msg: str = ""
     log: str = ""
     errormsg: str = ""
@@ -106,24 +107,29 @@ def deep_linking_settings(
     title: str = "",
     text: str = "",
     accept_multiple: bool = True,
+    place: Place = RESOURCE_LINKS,
 ) -> dict[str, Any]:
     """The ``deep_linking_settings`` claim of an ``LtiDeepLinkingRequest`` (Deep Linking 2.0 §4.4).
 
-    Only LTI resource links are accepted, shown in an iframe or a new window, with their line
-    item (``accept_lineitem``). ``auto_create`` is true: the platform adds what the tool returns
-    at once, without another confirmation. ``data`` is echoed by the tool in its response.
+    What the ``place`` the editor came from can take (``content_items.Place``): by default LTI
+    resource links only, shown in an iframe or a new window, with their line item
+    (``accept_lineitem``); ``accept_media_types`` when the place takes files. ``auto_create`` is
+    true: the platform adds what the tool returns at once, without another confirmation. ``data``
+    is echoed by the tool in its response.
     """
     if not return_url or not data:
         raise ValueError("A deep linking request needs a return URL and a data value")
     settings: dict[str, Any] = {
         "deep_link_return_url": return_url,
-        "accept_types": list(ACCEPT_TYPES),
-        "accept_presentation_document_targets": list(ACCEPT_PRESENTATION_TARGETS),
-        "accept_multiple": bool(accept_multiple),
+        "accept_types": list(place.accept_types),
+        "accept_presentation_document_targets": list(place.presentation_targets),
+        "accept_multiple": bool(accept_multiple and place.accept_multiple),
         "accept_lineitem": True,
-        "auto_create": True,
+        "auto_create": place.auto_create,
         "data": data,
     }
+    if place.file_media_types:
+        settings["accept_media_types"] = ",".join(place.file_media_types)
     if title:
         settings["title"] = title
     if text:
@@ -281,11 +287,14 @@ def read_response(
     accept_types: Sequence[str] = ACCEPT_TYPES,
     accept_multiple: bool = True,
     max_items: int = MAX_ITEMS,
+    place: Place | None = None,
 ) -> DeepLinkingResponse:
     """Check a verified ``LtiDeepLinkingResponse`` and read its items (Deep Linking 2.0 §4.5).
 
     Checked: ``message_type`` is ``LtiDeepLinkingResponse``; ``version`` is ``1.3.0``;
-    ``deployment_id`` is the one the request was sent with; ``nonce`` and the ``data`` claim are
+    ``deployment_id`` is the one the request was sent with; with a ``place``, its accepted types
+    and ``accept_multiple`` replace the arguments, and its ``link``, ``html``, ``image`` and
+    ``file`` items are read too (``content_items.read_deep_linking_item``); ``nonce`` and the ``data`` claim are
     present (their single use and session binding are the caller's); ``content_items`` is an
     array (or absent: the tool returned nothing); every item's ``type`` is one of
     ``accept_types``; each ``ltiResourceLink`` item is well formed. The first problem is raised as
@@ -316,6 +325,9 @@ def read_response(
             "matched to your request."
         )
 
+    if place is not None:
+        accept_types = place.accept_types
+        accept_multiple = place.accept_multiple
     raw_items = claims.get(CONTENT_ITEMS_CLAIM)
     if raw_items is None:
         raw_items = []
@@ -335,12 +347,19 @@ def read_response(
             raise DeepLinkingError(
                 f"The tool returned an item of type “{item_type}” (item {number}); only "
                 + ", ".join(f"“{t}”" for t in accept_types)
-                + " items (LTI resource links) can be added here. Nothing was added."
+                + (
+                    " items (LTI resource links)"
+                    if tuple(accept_types) == ACCEPT_TYPES
+                    else " items"
+                )
+                + " can be added here. Nothing was added."
             )
     items = [
         _resource_link_item(item, number)
-        for number, item in enumerate(raw_items, start=1)
         if item.get("type") == RESOURCE_LINK_TYPE
+        else read_deep_linking_item(item, number, place=place)
+        for number, item in enumerate(raw_items, start=1)
+        if item.get("type") == RESOURCE_LINK_TYPE or place is not None
     ]
     return DeepLinkingResponse(
         nonce=nonce,

@@ -16,6 +16,7 @@ from .organizations import Organization, OrganizationMembership
 from .providers import LtiProvider, LtiResourceLink, OrganizationOwnedMixin
 from .registration import ToolRegistration
 from .security import AccessToken, PendingLaunch, PlatformKey, SingleUseValue
+from .tool_content import ToolContent
 
 
 __all__ = [
@@ -41,5 +42,6 @@ __all__ = [
     "Result",
     "ScoreEvent",
     "SingleUseValue",
+    "ToolContent",
     "ToolRegistration",
 ]

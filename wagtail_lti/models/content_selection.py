@@ -25,11 +25,15 @@ class ContentSelection(models.Model):
     provider = models.ForeignKey(LtiProvider, on_delete=models.CASCADE, related_name="+")
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     lti_version = models.CharField(max_length=8)
+    #: Where the editor came from, so what the tool may return (``lti.content_items.Place``):
+    #: ``resource_links`` (the admin's "Add from a tool"), ``rich_text`` or ``block``.
+    place = models.CharField(max_length=20, default="resource_links")
     deployment_id = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(db_index=True)
     used_at = models.DateTimeField(null=True, blank=True)
     created_link_ids = models.JSONField(default=list, blank=True)
+    created_content_ids = models.JSONField(default=list, blank=True)
     tool_message = models.TextField(blank=True)
     tool_error_message = models.TextField(blank=True)
 

@@ -95,6 +95,20 @@ class CoursePageMixin(models.Model):
         context["lti_course"] = course_view(request, self)
         return context
 
+    def serve(self, request, *args, **kwargs):
+        """Render the page with its context known to rich text's "content from a tool" embeds, so
+        an LTI resource link inserted in rich text renders its launch
+        (``content_selection/tool_content.py: rendering``)."""
+        from django.template.response import SimpleTemplateResponse
+
+        from ..content_selection.tool_content import rendering
+
+        response = super().serve(request, *args, **kwargs)
+        if isinstance(response, SimpleTemplateResponse) and not response.is_rendered:
+            with rendering(response.context_data):
+                response.render()
+        return response
+
     def copy_all_child_relations(self, target, exclude=None):
         """Wagtail copies every page through this (the admin's copy, ``Page.copy``, a copied
         subtree, a translation): the copy remembers its original until it is first saved, when

@@ -86,6 +86,15 @@ class LtiProvider(OrganizationOwnedMixin, RevisionMixin, index.Indexed, Clustera
     custom_parameters = models.TextField(_("custom parameters"), blank=True)
     send_name = models.BooleanField(_("send the learner's name"), default=True)
     send_email = models.BooleanField(_("send the learner's email"), default=False)
+    trusted_for_embeds = models.BooleanField(
+        _("trusted for embeds"),
+        default=False,
+        help_text=_(
+            "Keep the tool's own iframes (https, on the hosts of this provider's URLs) in the "
+            "HTML it inserts into pages. Other HTML from the tool is sanitised all the same; "
+            "iframes of other sites are always removed."
+        ),
+    )
     # The launch log keeps the exact parameters (1.1) or claims (1.3) sent while this is on.
     debug_launches = models.BooleanField(
         _("debug launches"),

@@ -486,3 +486,11 @@ class Command(BaseCommand):
             "LTI 1.3 activity, “Review in the demo tool” appears in Reports > LTI results "
             f"({report}) and, for learner1, on the course page"
         )
+        if demo.course is not None:
+            edit = demo.base_url + reverse("wagtailadmin_pages:edit", args=[demo.course.pk])
+            out.write(
+                "  Content from a tool in a page: edit the course page "
+                f"({edit}), type “/” in a paragraph and choose “Insert from a tool” (or add a "
+                "“Tool content” block), then pick a link, the fact box, the diagram or an "
+                "activity in the demo tool"
+            )
