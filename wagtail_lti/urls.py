@@ -6,6 +6,7 @@ The LTI 1.3 endpoint URLs are fixed here so editors can copy them into tools.
 from django.urls import path, re_path
 
 from .content_selection import views as content_selection
+from .courses import class_views
 from .launch import views as launch
 from .registration import views as registration
 from .services.views import ags, notices, nrps, outcomes, token
@@ -60,4 +61,12 @@ urlpatterns = [
     # Course activities: the learner's launch of a placement, and the tool's return URL.
     path("launch/<str:placement_id>/", launch.launch, name="launch"),
     path("launch/<str:placement_id>/return/", launch.launch_return, name="launch_return"),
+    # A course's class (its instructors, and editors of its organization): the grid and its
+    # export (``?export=csv`` / ``xlsx``), one learner's result on one activity and its override.
+    path("class/<int:course_id>/", class_views.class_view, name="class_view"),
+    path(
+        "class/<int:course_id>/<int:placement_id>/<int:learner_id>/",
+        class_views.class_cell,
+        name="class_cell",
+    ),
 ]
