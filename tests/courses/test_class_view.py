@@ -229,7 +229,7 @@ def test_the_grid_shows_status_score_source_and_grading_progress(client, world):
     assert "Kim Kay (kim)" in text and "Lee Learner (lee)" in text
     assert "Pending grading 40%" in text and "PendingManual" in text
     assert "Completed 90% Override" in text
-    assert "Instructor override" in text
+    assert "Instructor override" in text and "AGS (LTI 1.3)" in text
     assert "Tess" not in text.split("Learner", 1)[1]  # the instructor is no row
 
 

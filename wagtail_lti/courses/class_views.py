@@ -29,7 +29,8 @@ from . import progress
 class OverrideForm(forms.Form):
     score = forms.FloatField(label=gettext_lazy("Score"), min_value=0)
     comment = forms.CharField(
-        label=gettext_lazy("Comment (the learner sees it)"),
+        label=gettext_lazy("Comment"),
+        help_text=gettext_lazy("Kept with the score: in the history, the class and its export."),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),

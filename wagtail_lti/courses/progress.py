@@ -83,6 +83,18 @@ def source_label(source: str) -> str:
         return source
 
 
+SHORT_SOURCE_LABELS = {
+    ScoreEvent.Source.AGS.value: _("AGS (LTI 1.3)"),
+    ScoreEvent.Source.OUTCOMES.value: _("Basic Outcomes (LTI 1.1)"),
+    ScoreEvent.Source.INSTRUCTOR.value: _("Instructor override"),
+}
+
+
+def short_source_label(source: str) -> str:
+    """The short name of a score's source, for the grid's cells."""
+    return str(SHORT_SOURCE_LABELS.get(source, "")) or source_label(source)
+
+
 def percent(score: float | None) -> str:
     if score is None:
         return ""
@@ -139,6 +151,10 @@ class Cell:
     @property
     def source_label(self) -> str:
         return source_label(self.score_source)
+
+    @property
+    def short_source_label(self) -> str:
+        return short_source_label(self.score_source)
 
     @property
     def last_activity(self) -> datetime | None:
