@@ -302,7 +302,13 @@ def test_a_kept_override_stands_against_a_pylti1p3_score_until_cleared(client, w
     assert "stays until it is cleared" in page
 
     # The tool scores afterwards: AGS through PyLTI1p3, with a token from our token endpoint.
-    _ags(world).put_grade(_tool_grade(world["lee"], 3, 10))
+    ags = _ags(world)
+    ags.put_grade(_tool_grade(world["lee"], 3, 10))
+    # It reads back its own score, never the override.
+    grades = ags.get_grades()
+    assert [(g["userId"], g.get("resultScore")) for g in grades] == [
+        (opaque_user_id(world["lee"]), 3)
+    ]
     shown = _shown(world)
     assert (shown.score, shown.score_source) == (pytest.approx(0.95), "instructor")
     assert Result.objects.get(user=world["lee"]).score_given == 3
