@@ -13,6 +13,7 @@ import io
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.docs_screenshots import docs_shot
 from tests.browser.test_accessibility import WIDTHS, assert_no_axe_violations
 from tests.support.factories import enroll, make_course, make_learner, make_link, make_provider
 from wagtail_lti.models import Placement
@@ -112,6 +113,9 @@ def test_instructor_overrides_a_score_and_exports_the_class(
     page.get_by_label("Keep this score until I clear it").check()
     page.get_by_role("button", name="Override the score").click()
     expect(page.get_by_role("status")).to_have_text("Score overridden.")
+    # The form now holds the override, to change it.
+    expect(page.get_by_label("Score (out of 20)")).to_have_value("19.0")
+    expect(page.get_by_label("Keep this score until I clear it")).to_be_checked()
     expect(page.locator(".lti-class__override").first).to_have_text("Override")
     expect(page.locator(".lti-class__history tbody tr").first).to_contain_text(
         "Instructor override (Ivy Instructor)"
@@ -122,6 +126,7 @@ def test_instructor_overrides_a_score_and_exports_the_class(
     lena_row = page.locator("table.lti-class__grid tbody tr", has_text="Lena Learner")
     expect(lena_row).to_contain_text("Completed 95% Override")
     shot(page, "class-view-after-override-1280")
+    docs_shot(page, "class-view")
 
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Export CSV").click()

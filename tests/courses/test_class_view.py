@@ -454,3 +454,22 @@ def test_the_learner_sees_submitted_and_pending_grading(
     assert f">{label}<" in html
     assert ">Completed<" not in html
     assert _shown(world).status == "launched"
+
+
+def test_an_override_without_the_csrf_token_is_refused(world):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world["tess"])
+    response = client.post(cell_url(world), {"action": "override", "score": "9"})
+    assert response.status_code == 403
+    assert not Result.objects.exists()
+
+
+def test_the_override_form_holds_the_standing_override(client, world):
+    results.override_score(
+        world["line_item"], world["lee"], score_given=7, comment="Kept", keep=True, by=world["tess"]
+    )
+    as_user(client, world["tess"])
+    page = client.get(cell_url(world)).content.decode()
+    assert 'name="score" value="7.0"' in page and "checked" in page and ">\nKept</textarea>" in page

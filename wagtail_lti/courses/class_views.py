@@ -177,7 +177,15 @@ def class_cell(request, course_id: int, placement_id: int, learner_id: int):
     except progress.NotInClass:
         return _refused(request, _("This learner or activity is not in this course."), 404)
     maximum = detail.line_item.score_maximum if detail.line_item is not None else None
-    form = OverrideForm(maximum=maximum)
+    result = detail.result
+    initial = {}
+    if detail.override_stands:
+        initial = {
+            "score": result.override_score_given,
+            "comment": result.override_comment,
+            "keep": result.override_keep,
+        }
+    form = OverrideForm(initial=initial, maximum=maximum)
     status = 200
     if request.method == "POST":
         if not access.may_override:
