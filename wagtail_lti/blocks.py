@@ -330,7 +330,7 @@ def render_activity(activity, link, course) -> SafeString:
     show_status = state == "ready" or (state == "unavailable" and status != "not_started")
     hint = state == "ready" and bool(link) and status != "completed"
     markup = activity_markup(state, show_status, activity.embedded, hint)
-    label = texts.get(f"status:{status}")
+    label = texts.get(f"status:{activity.progress}")
     values = {
         "state": _escaped(state),
         "status": _escaped(status),

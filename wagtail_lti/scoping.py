@@ -436,3 +436,49 @@ def offerable_users(current_user_id: int | None = None) -> QuerySet:
     if current_user_id is not None:
         condition |= Q(pk=current_user_id)
     return users.filter(condition)
+
+
+# --- A course's class ---------------------------------------------------------------------------------
+# Who sees a course's class (learners × activities, scores and their history) and who may override
+# a score: asked by every door (the class view and its export, a cell's detail and its override
+# form, the course page's link, the results report's link).
+
+
+class ClassAccess:
+    """What one person may do with one course's class (:func:`class_access`)."""
+
+    __slots__ = ("may_see", "may_override", "as_instructor")
+
+    def __init__(self, may_see: bool = False, may_override: bool = False, as_instructor=False):
+        self.may_see = may_see
+        self.may_override = may_override
+        self.as_instructor = as_instructor
+
+    def __bool__(self) -> bool:
+        return self.may_see
+
+
+def class_access(user: User, course) -> ClassAccess:
+    """What ``user`` may do with the class of ``course`` (a course page).
+
+    * An instructor (an active ``Instructor`` enrollment in the course) sees the class and may
+      override scores.
+    * An editor of the course's organization (:func:`managed_courses`) sees it with the
+      permission to view learners' results (``wagtail_lti.view_learneractivity`` or
+      ``change_learneractivity``, as the results report asks) and overrides scores with
+      ``change_learneractivity``. Superusers may do both.
+    * Nobody else: learners, another course's instructors, editors of other organizations.
+    """
+    if course is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return ClassAccess()
+    if not hasattr(type(course), "course_organization"):
+        return ClassAccess()
+    if Enrollment.objects.filter(
+        course_id=course.pk, user=user, is_active=True, role=Enrollment.Role.INSTRUCTOR
+    ).exists():
+        return ClassAccess(True, True, as_instructor=True)
+    if not managed_courses(user).filter(pk=course.pk).exists():
+        return ClassAccess()
+    may_change = user.has_perm("wagtail_lti.change_learneractivity")
+    may_view = may_change or user.has_perm("wagtail_lti.view_learneractivity")
+    return ClassAccess(may_view, may_change)

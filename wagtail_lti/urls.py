@@ -7,6 +7,7 @@ from django.urls import path, re_path
 
 from .content_selection import views as content_selection
 from .courses import views as courses
+from .courses import class_views
 from .launch import views as launch
 from .registration import views as registration
 from .services.views import ags, notices, nrps, outcomes, token
@@ -65,4 +66,12 @@ urlpatterns = [
     path("review/<str:result_id>/", launch.review_submission, name="review_submission"),
     # A course page's activities: the learner's own status and scores, without a reload.
     path("course/<int:page_id>/status/", courses.course_status, name="course_status"),
+    # A course's class (its instructors, and editors of its organization): the grid and its
+    # export (``?export=csv`` / ``xlsx``), one learner's result on one activity and its override.
+    path("class/<int:course_id>/", class_views.class_view, name="class_view"),
+    path(
+        "class/<int:course_id>/<int:placement_id>/<int:learner_id>/",
+        class_views.class_cell,
+        name="class_cell",
+    ),
 ]

@@ -53,6 +53,9 @@ CSRF_PROTECTED = {
     "review_submission",
     # The course page's own status requests (GET, same-origin only).
     "course_status",
+    # The class view: an instructor's override form posts with the CSRF token.
+    "class_view",
+    "class_cell",
 }
 #: Exempt from the middleware because the view runs Django's CSRF check itself, to answer a
 #: learner with its own page (``wagtail_lti.launch.rules.check_launch_request``; see

@@ -8,22 +8,25 @@
   course page in the admin (its header's "More" menu and the page listing's "More" menu: "Enrollments"
   opens the listing filtered by that course, ``?course=<page id>``).
 * **LTI results** (menu "Reports" → "LTI results", URL name ``wagtail_lti_results_report``): one
-  row per learner and activity of the editor's courses, with status, score and dates, filters by
-  organization, course, activity and status, CSV and XLSX export. Requires the
-  ``wagtail_lti.view_learneractivity`` permission (or superuser). A row whose result the tool
-  declared reviewable (Submission Review 1.0) has a "Review submission" button (the include
-  ``wagtail_lti/courses/includes/result_actions.html``, the rule
-  ``services/submission_review.py: may_review``).
+  row per learner and activity of the editor's courses, with status (as
+  ``courses/progress.py: shown_progress`` calls it), score, its source (tool or instructor
+  override), the tool's grading and activity progress, the comment and dates, a link to each
+  course's class view (score history, overrides), filters by organization, course, activity and
+  status, CSV and XLSX export. Requires the ``wagtail_lti.view_learneractivity`` permission (or
+  superuser). A row whose result the tool declared reviewable (Submission Review 1.0) has a
+  "Review submission" button (the include ``wagtail_lti/courses/includes/result_actions.html``,
+  the rule ``services/submission_review.py: may_review``).
 """
 
 from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db.models import F, OuterRef, Q, Subquery, Value
+from django.db.models import F, OuterRef, Q, Subquery, TextField, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.filters import WagtailFilterSet
@@ -40,7 +43,7 @@ from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.permission_policies import ModelPermissionPolicy
 
 from .. import scoping
-from ..courses import copies, lti_changes
+from ..courses import copies, lti_changes, progress
 from ..models import Enrollment, LearnerActivity, Placement
 from ..models.courses import CoursePageMixin, get_course_page_models
 
@@ -316,6 +319,10 @@ def results_queryset(user):
                 _activity_subquery("status"), Value(LearnerActivity.Status.NOT_STARTED)
             ),
             score=_activity_subquery("score"),
+            score_source=Coalesce(_activity_subquery("score_source"), Value("")),
+            activity_progress=Coalesce(_activity_subquery("activity_progress"), Value("")),
+            grading_progress=Coalesce(_activity_subquery("grading_progress"), Value("")),
+            comment=Coalesce(_activity_subquery("comment"), Value(""), output_field=TextField()),
             launch_count=Coalesce(_activity_subquery("launch_count"), Value(0)),
             first_launched_at=_activity_subquery("first_launched_at"),
             last_launched_at=_activity_subquery("last_launched_at"),
@@ -388,9 +395,20 @@ def decorate_result_row(row):
     row.username = user.get_username()
     row.email = getattr(user, "email", "")
     row.course_title = row.course.title
-    row.status_label = LearnerActivity.Status(row.status).label
+    row.progress = progress.shown_progress(
+        row.status, row.score_source, row.activity_progress, row.grading_progress
+    )
+    row.status_label = progress.progress_label(row.progress)
     row.score_percent = round(row.score * 100, 2) if row.score is not None else None
     row.score_display = f"{row.score_percent:g}%" if row.score_percent is not None else ""
+    row.source_label = progress.source_label(row.score_source)
+    # The course's class view (score history, overrides): its editors may open it, as
+    # ``scoping.class_access`` allows whoever may read this report for a managed course.
+    row.class_link = format_html(
+        '<a href="{}">{}</a>',
+        reverse("wagtail_lti:class_view", args=[row.course_id]),
+        _("Class view"),
+    )
     return row
 
 
@@ -444,15 +462,20 @@ class ResultsReportView(ReportView):
         StatusTagColumn(
             "status_label",
             label=_("Status"),
-            primary=lambda row: row.status == LearnerActivity.Status.COMPLETED,
+            primary=lambda row: row.progress == LearnerActivity.Status.COMPLETED,
             sort_key="status",
         ),
         Column("score_display", label=_("Score"), sort_key="score"),
+        Column("source_label", label=_("Source"), sort_key="score_source"),
+        Column("grading_progress", label=_("Grading progress"), sort_key="grading_progress"),
+        Column("comment", label=_("Comment")),
         ReviewColumn("review", label=_("Review")),
         NumberColumn("launch_count", label=_("Launches"), sort_key="launch_count"),
         DateColumn("first_launched_at", label=_("First launched"), sort_key="first_launched_at"),
         DateColumn("last_launched_at", label=_("Last launched"), sort_key="last_launched_at"),
         DateColumn("completed_at", label=_("Completed"), sort_key="completed_at"),
+        DateColumn("scored_at", label=_("Scored"), sort_key="scored_at"),
+        Column("class_link", label=_("Class")),
     ]
     list_export = [
         "learner",
@@ -463,6 +486,11 @@ class ResultsReportView(ReportView):
         "activity_title",
         "status_label",
         "score_percent",
+        "source_label",
+        "grading_progress",
+        "activity_progress",
+        "comment",
+        "scored_at",
         "launch_count",
         "first_launched_at",
         "last_launched_at",
@@ -477,6 +505,11 @@ class ResultsReportView(ReportView):
         "activity_title": _("Activity"),
         "status_label": _("Status"),
         "score_percent": _("Score (%)"),
+        "source_label": _("Source"),
+        "grading_progress": _("Grading progress"),
+        "activity_progress": _("Activity progress"),
+        "comment": _("Comment"),
+        "scored_at": _("Scored"),
         "launch_count": _("Launches"),
         "first_launched_at": _("First launched"),
         "last_launched_at": _("Last launched"),

@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 from ..conf import lti_settings
 from ..models import Enrollment, LearnerActivity, LtiProvider, LtiResourceLink, Placement, Result
 from .platform_storage import provider_origins, tool_origins
+from .progress import PROGRESS_LABELS, progress_label, shown_progress
 
 
 _CACHE_ATTR = "_wagtail_lti_course_views"
@@ -68,6 +69,11 @@ class ActivityView:
     reason: str = ""
     status: str = LearnerActivity.Status.NOT_STARTED
     score: float | None = None
+    #: Where the score comes from and the tool's progress (``LearnerActivity``), for
+    #: :attr:`progress`.
+    score_source: str = ""
+    activity_progress: str = ""
+    grading_progress: str = ""
     launch_url: str = ""
     open_in: str = LtiResourceLink.OpenIn.EMBED
     login_url: str = ""
@@ -88,8 +94,16 @@ class ActivityView:
     review_result: Result | None = None
 
     @property
+    def progress(self) -> str:
+        """What the learner's progress is called (``courses/progress.py: shown_progress``):
+        the status, or "submitted", "pending" (grading), "failed" (grading)."""
+        return shown_progress(
+            self.status, self.score_source, self.activity_progress, self.grading_progress
+        )
+
+    @property
     def status_label(self) -> str:
-        return LearnerActivity.Status(self.status).label
+        return progress_label(self.progress)
 
     @property
     def score_percent(self) -> str:
@@ -127,6 +141,9 @@ class PlacementState(NamedTuple):
     #: The visitor's progress: ``LearnerActivity.status`` (not started without a record), score.
     status: str
     score: float | None
+    score_source: str
+    activity_progress: str
+    grading_progress: str
     #: Whether the course's organization may use the resource link, and its provider.
     link_usable: bool
     provider_usable: bool
@@ -215,6 +232,9 @@ class CourseView:
                 "resource_link__provider_id",
                 "progress__status",
                 "progress__score",
+                "progress__score_source",
+                "progress__activity_progress",
+                "progress__grading_progress",
                 "link_usable",
                 "provider_usable",
                 "resource_link__provider__login_url",
@@ -225,11 +245,20 @@ class CourseView:
         )
         not_started = LearnerActivity.Status.NOT_STARTED.value
         for row in rows:
-            pk, block_id, lti_id, link_id, provider_id, status, score, *usable, _, _, _, review = (
-                row
-            )
+            pk, block_id, lti_id, link_id, provider_id, status, score, *rest = row
+            source, activity_progress, grading_progress, *usable = rest[:5]
             self.placements[block_id] = PlacementState(
-                pk, lti_id, link_id, provider_id, status or not_started, score, *usable, review
+                pk,
+                lti_id,
+                link_id,
+                provider_id,
+                status or not_started,
+                score,
+                source or "",
+                activity_progress or "",
+                grading_progress or "",
+                *usable,
+                row[-1],  # review_result_id
             )
             if provider_id is not None and provider_id not in self._provider_origins:
                 login_url, launch_url, redirect_uris = row[-4:-1]
@@ -247,6 +276,16 @@ class CourseView:
             for tag in tags:
                 if tag.startswith("lti-placement-"):
                     self.messages.setdefault(tag.removeprefix("lti-placement-"), []).append(message)
+
+    @cached_property
+    def class_url(self) -> str:
+        """The class view's URL for an instructor of the course (``wagtail_lti:class_view``;
+        who may open it is ``scoping.class_access``), else empty. No query: the visitor's
+        enrollment is already loaded."""
+        enrollment = self.enrollment
+        if enrollment is None or enrollment.role != Enrollment.Role.INSTRUCTOR:
+            return ""
+        return reverse("wagtail_lti:class_view", args=[self.page.pk])
 
     def login_url(self) -> str:
         if self._login_url is None:
@@ -330,6 +369,9 @@ class CourseView:
             return view
         view.status = placement.status
         view.score = placement.score
+        view.score_source = placement.score_source
+        view.activity_progress = placement.activity_progress
+        view.grading_progress = placement.grading_progress
         view.messages = self.messages.get(placement.lti_id, [])
         if not placement.link_usable:
             view.reason = _("This activity is no longer available to this course.")
@@ -371,7 +413,7 @@ def activity_texts() -> dict[str, str]:
         "frame_new_window": _("Open in a new window"),
         "frame_full_screen": _("Full screen"),
         "frame_close": _("Close"),
-        **{f"status:{status.value}": str(status.label) for status in LearnerActivity.Status},
+        **{f"status:{key}": str(label) for key, label in PROGRESS_LABELS.items()},
     }
 
 

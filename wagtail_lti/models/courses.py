@@ -245,9 +245,17 @@ class LearnerActivity(models.Model):
     )
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NOT_STARTED)
-    # Latest score, normalised to 0.0-1.0; null when none.
+    # The score shown, normalised to 0.0-1.0; null when none: the instructor's override while
+    # one stands, else the tool's latest (``wagtail_lti.services.results``).
     score = models.FloatField(null=True, blank=True)
+    #: Where the shown score comes from: a ``ScoreEvent.Source`` value (``instructor`` for an
+    #: override); empty without a score.
     score_source = models.CharField(max_length=32, blank=True)
+    #: The tool's latest ``activityProgress`` and ``gradingProgress`` (AGS; Basic Outcomes'
+    #: ``replaceResult`` is ``Completed`` / ``FullyGraded``), and the comment shown with the score.
+    activity_progress = models.CharField(max_length=32, blank=True)
+    grading_progress = models.CharField(max_length=32, blank=True)
+    comment = models.TextField(blank=True)
     first_launched_at = models.DateTimeField(null=True, blank=True)
     last_launched_at = models.DateTimeField(null=True, blank=True)
     launch_count = models.PositiveIntegerField(default=0)
@@ -309,6 +317,22 @@ class Result(models.Model):
     # Timestamp the tool gave its latest accepted score (AGS: never overwrite with an older one).
     timestamp = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # An instructor's override (``wagtail_lti.services.results.override_score``): kept apart from
+    # the tool's score above, which tools read back; it stands while ``override_at`` is set.
+    override_score_given = models.FloatField(null=True, blank=True)
+    override_score_maximum = models.FloatField(null=True, blank=True)
+    override_comment = models.TextField(blank=True)
+    #: True: the override stands until an instructor clears it (later tool scores are recorded,
+    #: not shown). False: the tool's next score replaces it.
+    override_keep = models.BooleanField(default=False)
+    override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    override_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -320,11 +344,14 @@ class Result(models.Model):
 
 
 class ScoreEvent(models.Model):
-    """Every score a tool sent and we accepted: when, from where, what."""
+    """Every score a tool sent and we accepted, and every instructor override and its
+    clearing: when, from where, what."""
 
     class Source(models.TextChoices):
         OUTCOMES = "lti11_outcomes", _("LTI 1.1 Basic Outcomes")
         AGS = "ags", _("LTI 1.3 Assignment and Grade Services")
+        INSTRUCTOR = "instructor", _("Instructor override")
+        INSTRUCTOR_CLEARED = "instructor_cleared", _("Override cleared (the tool's score again)")
 
     result = models.ForeignKey(Result, on_delete=models.CASCADE, related_name="events")
     source = models.CharField(max_length=32, choices=Source.choices)
@@ -335,6 +362,12 @@ class ScoreEvent(models.Model):
     comment = models.TextField(blank=True)
     timestamp = models.DateTimeField(null=True, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
+    #: The instructor who overrode or cleared (``None`` for a tool's score).
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    #: A tool's score recorded while an instructor's override stood, so not shown.
+    held = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return f"{self.get_source_display()} score {self.score_given}/{self.score_maximum}"

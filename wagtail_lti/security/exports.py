@@ -12,7 +12,7 @@ never as a formula (``SpreadsheetExportMixin.generate_xlsx_row``).
 One override point for every export: :func:`install` (called once when the app is ready) wraps
 Wagtail's ``SpreadsheetExportMixin.preprocess_field_value``, which every admin CSV export goes
 through, for the plugin's views (its listings and reports: providers, resource links,
-organizations, memberships, enrollments, results, launch log) and Wagtail's "Site history"
+organizations, memberships, enrollments, results, launch log, a course's class view) and Wagtail's "Site history"
 report (which exports the plugin's audit log). Other apps' exports are left as they are.
 """
 

@@ -8,6 +8,12 @@
   one that requires a score is completed when a graded score (``FullyGraded`` with a score; every
   1.1 ``replaceResult``) is recorded on the placement's line item. Deleting or clearing that
   score makes it "launched" again.
+* Instructor overrides (:func:`override_score`, :func:`clear_override`): kept on the ``Result``
+  apart from the tool's score (which tools read back), each one a ``ScoreEvent`` of source
+  ``instructor``. While an override stands, the course page, the class view and the results
+  report show it. A later tool score is always recorded (``Result``, ``ScoreEvent``); an override
+  "kept until cleared" (``override_keep``) is not replaced by it (the event is marked ``held``),
+  any other override is. Clearing an override shows the tool's score again.
 
 Writers lock the rows they change (``select_for_update`` inside a transaction), so two scores for
 the same learner arriving at once are applied one after the other.
@@ -15,17 +21,25 @@ the same learner arriving at once are applied one after the other.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Case, F, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..models import LearnerActivity, LineItem, Placement, Result, ScoreEvent
 
 
 FULLY_GRADED = "FullyGraded"
+INSTRUCTOR = ScoreEvent.Source.INSTRUCTOR
+INSTRUCTOR_SOURCES = (ScoreEvent.Source.INSTRUCTOR, ScoreEvent.Source.INSTRUCTOR_CLEARED)
+
+
+class OverrideRefused(ValueError):
+    """An override that may not be recorded; ``str(exc)`` is a message for the instructor."""
 
 
 class StaleScore(Exception):
@@ -39,7 +53,7 @@ def _requires_score(placement: Placement) -> bool:
 
 
 def _locked_activity(placement: Placement, user) -> LearnerActivity:
-    activity, _ = LearnerActivity.objects.select_for_update().get_or_create(
+    activity, _created = LearnerActivity.objects.select_for_update().get_or_create(
         placement=placement, user=user
     )
     return activity
@@ -100,24 +114,50 @@ def normalised(score_given: float | None, score_maximum: float | None) -> float 
     return min(max(score_given / score_maximum, 0.0), 1.0)
 
 
+def _tool_source(result: Result) -> str:
+    """The source of the tool's latest score on ``result`` (``ags``, ``lti11_outcomes``)."""
+    return (
+        result.events.exclude(source__in=INSTRUCTOR_SOURCES)
+        .order_by("-pk")
+        .values_list("source", flat=True)
+        .first()
+        or ""
+    )
+
+
 def _update_activity(
-    line_item: LineItem, user, result: Result, *, graded: bool, source: str
+    line_item: LineItem, user, result: Result, *, source: str, touched: bool = True
 ) -> None:
+    """Make the learner's activity show ``result``: the override while one stands, else the
+    tool's score (``source``: where the tool's score came from). ``touched=False``: the shown
+    score did not change (a tool score held back by an override), its date is kept."""
     placement = line_item.placement
     if placement is None or line_item_for(placement) != line_item:
         # Only the placement's own line item drives what the course page shows.
         return
     now = timezone.now()
     activity = _locked_activity(placement, user)
-    activity.score = normalised(result.score_given, result.score_maximum)
-    activity.score_source = source if activity.score is not None else ""
-    activity.scored_at = now if activity.score is not None else None
+    if result.override_at is not None:
+        score = normalised(result.override_score_given, result.override_score_maximum)
+        graded = score is not None
+        activity.score_source = INSTRUCTOR if score is not None else ""
+        activity.comment = result.override_comment
+    else:
+        score = normalised(result.score_given, result.score_maximum)
+        graded = score is not None and result.grading_progress == FULLY_GRADED
+        activity.score_source = source if score is not None else ""
+        activity.comment = result.comment if score is not None else ""
+    activity.score = score
+    activity.activity_progress = result.activity_progress
+    activity.grading_progress = result.grading_progress
+    if touched or score is None:
+        activity.scored_at = now if score is not None else None
     if _requires_score(placement):
-        if graded and activity.score is not None:
+        if graded:
             if activity.status != LearnerActivity.Status.COMPLETED:
                 activity.status = LearnerActivity.Status.COMPLETED
                 activity.completed_at = now
-        elif activity.score is None and activity.status == LearnerActivity.Status.COMPLETED:
+        elif score is None and activity.status == LearnerActivity.Status.COMPLETED:
             activity.status = LearnerActivity.Status.LAUNCHED
             activity.completed_at = None
     activity.save()
@@ -141,11 +181,16 @@ def record_score(
     the tool's (AGS); when given it must be later than the last one on record, else
     :class:`StaleScore` is raised and nothing changes. ``source`` is a ``ScoreEvent.Source``
     value (``"ags"``, ``"lti11_outcomes"``).
+
+    While an instructor's override stands: one kept until cleared stays shown (the score is
+    recorded, its event marked ``held``); any other is replaced by this score.
     """
     if score_given is not None and score_maximum is None:
         raise ValueError("score_given needs score_maximum")
     with transaction.atomic():
-        result, _ = Result.objects.select_for_update().get_or_create(line_item=line_item, user=user)
+        result, _created = Result.objects.select_for_update().get_or_create(
+            line_item=line_item, user=user
+        )
         if timestamp is not None and result.timestamp is not None and timestamp <= result.timestamp:
             raise StaleScore("A score with the same or a later timestamp is already recorded.")
         result.score_given = score_given
@@ -155,6 +200,7 @@ def record_score(
         result.comment = comment or ""
         if timestamp is not None:
             result.timestamp = timestamp
+        held = _apply_tool_score_to_override(result)
         result.save()
         ScoreEvent.objects.create(
             result=result,
@@ -165,15 +211,30 @@ def record_score(
             grading_progress=grading_progress,
             comment=result.comment,
             timestamp=timestamp,
+            held=held,
         )
-        _update_activity(
-            line_item,
-            user,
-            result,
-            graded=score_given is not None and grading_progress == FULLY_GRADED,
-            source=source,
-        )
+        _update_activity(line_item, user, result, source=source, touched=not held)
     return result
+
+
+def _apply_tool_score_to_override(result: Result) -> bool:
+    """A tool's score arrives: whether an override kept until cleared holds it back (``True``);
+    an override not kept is ended (the tool's score is shown)."""
+    if result.override_at is None:
+        return False
+    if result.override_keep:
+        return True
+    _end_override(result)
+    return False
+
+
+def _end_override(result: Result) -> None:
+    result.override_score_given = None
+    result.override_score_maximum = None
+    result.override_comment = ""
+    result.override_keep = False
+    result.override_by = None
+    result.override_at = None
 
 
 def delete_score(line_item: LineItem, user, source: str) -> None:
@@ -187,6 +248,7 @@ def delete_score(line_item: LineItem, user, source: str) -> None:
         result.score_maximum = None
         result.grading_progress = ""
         result.comment = ""
+        held = _apply_tool_score_to_override(result)
         result.save()
         ScoreEvent.objects.create(
             result=result,
@@ -197,8 +259,73 @@ def delete_score(line_item: LineItem, user, source: str) -> None:
             grading_progress="",
             comment="",
             timestamp=None,
+            held=held,
         )
-        _update_activity(line_item, user, result, graded=False, source=source)
+        _update_activity(line_item, user, result, source=source, touched=not held)
+
+
+def override_score(
+    line_item: LineItem, user, *, score_given: float, comment: str = "", keep: bool, by
+) -> Result:
+    """Record an instructor's override of ``user``'s score on ``line_item``: ``score_given`` out
+    of the line item's ``score_maximum``, shown instead of the tool's score. ``keep``: it stands
+    until an instructor clears it (:func:`clear_override`); otherwise the tool's next score
+    replaces it. The tool's own score is left as it is (tools read it back). Raises
+    :class:`OverrideRefused` (nothing recorded) for a score out of range."""
+    maximum = line_item.score_maximum
+    if not maximum or maximum <= 0:
+        raise OverrideRefused(_("This activity has no maximum score, so it cannot be scored."))
+    if score_given is None or not math.isfinite(score_given):
+        raise OverrideRefused(_("Enter a score as a number."))
+    if not 0 <= score_given <= maximum:
+        raise OverrideRefused(
+            _("Enter a score between 0 and %(maximum)s.") % {"maximum": f"{maximum:g}"}
+        )
+    with transaction.atomic():
+        result, _created = Result.objects.select_for_update().get_or_create(
+            line_item=line_item, user=user
+        )
+        result.override_score_given = score_given
+        result.override_score_maximum = maximum
+        result.override_comment = comment or ""
+        result.override_keep = keep
+        result.override_by = by
+        result.override_at = timezone.now()
+        result.save()
+        ScoreEvent.objects.create(
+            result=result,
+            source=INSTRUCTOR,
+            score_given=score_given,
+            score_maximum=maximum,
+            grading_progress=FULLY_GRADED,
+            comment=result.override_comment,
+            by=by,
+        )
+        _update_activity(line_item, user, result, source=INSTRUCTOR)
+    return result
+
+
+def clear_override(line_item: LineItem, user, *, by) -> Result | None:
+    """Use the tool's score again: end the instructor's override of ``user``'s score on
+    ``line_item`` (recorded as a ``ScoreEvent``). ``None`` when there is no override."""
+    with transaction.atomic():
+        result = Result.objects.select_for_update().filter(line_item=line_item, user=user).first()
+        if result is None or result.override_at is None:
+            return None
+        _end_override(result)
+        result.save()
+        ScoreEvent.objects.create(
+            result=result,
+            source=ScoreEvent.Source.INSTRUCTOR_CLEARED,
+            score_given=result.score_given,
+            score_maximum=result.score_maximum,
+            activity_progress=result.activity_progress,
+            grading_progress=result.grading_progress,
+            comment=result.comment,
+            by=by,
+        )
+        _update_activity(line_item, user, result, source=_tool_source(result))
+    return result
 
 
 def current_score(line_item: LineItem, user) -> float | None:

@@ -20,8 +20,9 @@ The data, in the order of ``Command.steps``:
 - the demo tool's side of the registrations (consumer key and secret for 1.1; issuer, client ID,
   deployment ID, the platform's endpoints and the tool's key pair for 1.3).
 
-The summary also prints where to try "Add from a tool" (the demo tool answers Deep Linking and
-Content-Item requests), "Register a tool by URL" (the demo tool's Dynamic Registration URL) and
+The summary also prints the demo course's class view (the instructor's learners × activities, with
+score overrides and export), and where to try "Add from a tool" (the demo tool answers Deep Linking
+and Content-Item requests), "Register a tool by URL" (the demo tool's Dynamic Registration URL) and
 a submission review (the demo tool declares the line items it scores reviewable).
 
 Steps that need a part of the project that is not installed are skipped with a note.
@@ -51,7 +52,13 @@ COURSE_SLUG = "getting-started-with-lti"
 USERS = [
     ("admin", "admin", "Ada", "Admin", "superuser: everything"),
     ("editor", "editor", "Eddie", "Editor", f"editor, manages {ENGINEERING} ({COMPANY})"),
-    ("instructor", "instructor", "Ivy", "Instructor", "instructor of the demo course"),
+    (
+        "instructor",
+        "instructor",
+        "Ivy",
+        "Instructor",
+        "instructor of the demo course (its class view: progress, overrides, export)",
+    ),
     ("learner1", "learner1", "Lena", "Learner", "learner enrolled in the demo course"),
     ("learner2", "learner2", "Liam", "Learner", "learner enrolled in the demo course"),
 ]
@@ -455,6 +462,8 @@ class Command(BaseCommand):
         out.write(f"Admin: {demo.base_url}/admin/")
         if demo.course is not None:
             out.write(f"Course: {demo.base_url}{demo.course.url}")
+            class_view = reverse("wagtail_lti:class_view", args=[demo.course.pk])
+            out.write(f"Class view (instructor / instructor): {demo.base_url}{class_view}")
         out.write("Logins (username / password):")
         for username, password, _, _, description in USERS:
             out.write(f"  {username + ' / ' + password:<25} {description}")
