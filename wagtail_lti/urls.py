@@ -6,8 +6,8 @@ The LTI 1.3 endpoint URLs are fixed here so editors can copy them into tools.
 from django.urls import path, re_path
 
 from .content_selection import views as content_selection
-from .courses import views as courses
 from .courses import class_views
+from .courses import views as courses
 from .launch import views as launch
 from .registration import views as registration
 from .services.views import ags, notices, nrps, outcomes, token
