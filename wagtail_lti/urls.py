@@ -60,4 +60,7 @@ urlpatterns = [
     # Course activities: the learner's launch of a placement, and the tool's return URL.
     path("launch/<str:placement_id>/", launch.launch, name="launch"),
     path("launch/<str:placement_id>/return/", launch.launch_return, name="launch_return"),
+    # An editor's test launch (launch/test_launch.py) and its return URL.
+    path("test-launch/", launch.test_launch, name="test_launch"),
+    path("test-launch/return/", launch.test_launch_return, name="test_launch_return"),
 ]

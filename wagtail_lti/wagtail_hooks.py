@@ -10,6 +10,7 @@ from .admin import (  # noqa: F401
     launch_log,
     notices,
     registration,
+    test_launch,
 )
 from .courses.framing import course_page_framing
 

@@ -41,6 +41,7 @@ from . import organization_views as org_views
 from .notices import NoticesPanel
 from .panels import AvailabilityNotePanel, MovingFromLti11Panel, PlatformDetailsPanel
 from .registration import RegistrationReviewPanel
+from .test_launch import TryToolPanel
 
 
 CUSTOM_PARAMETERS_HELP = _(
@@ -208,7 +209,10 @@ class LtiProviderViewSet(OrganizationOwnedViewSet):
                         [FieldPanel("send_name"), FieldPanel("send_email")],
                         heading=_("Privacy"),
                     ),
-                    MultiFieldPanel([FieldPanel("debug_launches")], heading=_("Troubleshooting")),
+                    MultiFieldPanel(
+                        [TryToolPanel(), FieldPanel("debug_launches")],
+                        heading=_("Troubleshooting"),
+                    ),
                 ],
                 heading=_("Details"),
             ),
@@ -304,6 +308,7 @@ class LtiResourceLinkViewSet(OrganizationOwnedViewSet):
                         ),
                         FieldPanel("score_maximum"),
                         FieldPanel("open_in", widget=forms.RadioSelect),
+                        MultiFieldPanel([TryToolPanel()], heading=_("Try the tool")),
                     ],
                     heading=_("Details"),
                 ),

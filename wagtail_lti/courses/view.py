@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.messages import get_messages
-from django.db.models import Exists, FilteredRelation, OuterRef, Q, Value
+from django.db.models import Exists, FilteredRelation, OuterRef, Q, Subquery, Value
 from django.shortcuts import resolve_url
 from django.templatetags.static import static
 from django.urls import reverse
@@ -79,6 +79,9 @@ class ActivityView:
     #: The CSRF token the launch form posts (launching records progress: only this site's own
     #: pages may start it, see ``wagtail_lti.launch.rules.check_launch_request``).
     csrf_token: str = ""
+    #: For the course's editors (``launch.test_launch.may_test_course``): ``(label, url)`` of
+    #: each test launch of this activity (the admin's test launch page, in a new tab).
+    test_launch_urls: list = field(default_factory=list)
 
     @property
     def status_label(self) -> str:
@@ -144,6 +147,9 @@ class CourseView:
         self._login_url: str | None = None
         self._platform_storage_script: str | None = None
         self._csrf_token: str | None = None
+        #: For the course's editors: block id → placement ``lti_id`` (``None``: not an editor).
+        self._test_placements: dict[str, str] | None = None
+        self.may_test = False
         self._load()
 
     @cached_property
@@ -169,11 +175,13 @@ class CourseView:
             return
         if not self.is_authenticated or not self.is_course:
             return
-        self.enrollment = (
-            Enrollment.objects.filter(course_id=self.page.pk, user=self.user, is_active=True)
-            .order_by("pk")
-            .first()
-        )
+        self._load_enrollment()
+        if self.may_test:
+            self._test_placements = dict(
+                Placement.objects.filter(
+                    page_id=self.page.pk, is_active=True, resource_link__isnull=False
+                ).values_list("block_id", "lti_id")
+            )
         if self.enrollment is None:
             return
         rows = (
@@ -220,6 +228,62 @@ class CourseView:
             for tag in tags:
                 if tag.startswith("lti-placement-"):
                     self.messages.setdefault(tag.removeprefix("lti-placement-"), []).append(message)
+
+    def _load_enrollment(self) -> None:
+        """The visitor's enrollment and whether the visitor edits the course (may test-launch its
+        activities: ``launch.test_launch.may_test_course``'s rule, ``scoping.manages_expression``),
+        in one query."""
+        from ..models import Organization
+        from ..scoping import manages_expression
+
+        enrollments = Enrollment.objects.filter(
+            course_id=self.page.pk, user=self.user.pk, is_active=True
+        ).order_by("pk")
+        organization_id = getattr(self.page, "course_organization_id", None)
+        self.may_test = False
+        if organization_id is None:
+            self.enrollment = enrollments.first()
+            return
+        row = (
+            Organization.objects.filter(pk=organization_id)
+            .annotate(
+                enrollment_pk=Subquery(enrollments.values("pk")[:1]),
+                enrollment_role=Subquery(enrollments.values("role")[:1]),
+                manages=manages_expression(self.user),
+            )
+            .values_list("enrollment_pk", "enrollment_role", "manages")
+            .first()
+        )
+        if row is None:
+            self.enrollment = enrollments.first()
+            return
+        enrollment_pk, role, manages = row
+        self.may_test = bool(manages)
+        self.enrollment = None
+        if enrollment_pk is not None:
+            self.enrollment = Enrollment(
+                pk=enrollment_pk,
+                course_id=self.page.pk,
+                user=self.user,
+                role=role,
+                is_active=True,
+            )
+
+    def test_launch_urls(self, block_id: str, link) -> list[tuple[str, str]]:
+        """The test launches of one block for an editor: its placement's (published), else its
+        resource link's (a block of a draft, in the preview)."""
+        if self._test_placements is None or link is None:
+            return []
+        from ..launch.test_launch import INSTRUCTOR, LEARNER
+
+        lti_id = self._test_placements.get(block_id)
+        query = {"placement": lti_id} if lti_id else {"link": link.pk}
+        base = reverse("wagtail_lti_test_launch")
+        texts = self.texts()
+        return [
+            (texts[f"test_as_{role}"], f"{base}?{urlencode({**query, 'role': role})}")
+            for role in (INSTRUCTOR, LEARNER)
+        ]
 
     def login_url(self) -> str:
         if self._login_url is None:
@@ -287,6 +351,7 @@ class CourseView:
         if not self.is_course:
             view.reason = _("Activities can only be launched from a course page.")
             return view
+        view.test_launch_urls = self.test_launch_urls(view.block_id, link)
         if self.enrollment is None:
             view.state = ActivityState.UNENROLLED
             return view
@@ -329,6 +394,9 @@ def activity_texts() -> dict[str, str]:
         "hint_open": _("Completed once you open it."),
         "start": _("Start activity"),
         "again": _("Open activity again"),
+        "test_intro": _("You edit this course: try the activity first."),
+        "test_as_instructor": _("Test launch as instructor"),
+        "test_as_learner": _("Test launch as test learner"),
         **{f"status:{status.value}": str(status.label) for status in LearnerActivity.Status},
     }
 

@@ -8,6 +8,7 @@ from .courses import (
     Placement,
     Result,
     ScoreEvent,
+    TestLearner,
 )
 from .launch_log import LaunchLogEntry
 from .log_entries import LtiLogEntry
@@ -41,5 +42,6 @@ __all__ = [
     "Result",
     "ScoreEvent",
     "SingleUseValue",
+    "TestLearner",
     "ToolRegistration",
 ]
