@@ -21,7 +21,7 @@ The rules, all here:
   and set up (``rules.check_provider_ready``). Nothing else: no enrollment is needed.
 * **Who the tool sees** (:func:`person_for`): the editor (``Instructor``), or the editor's test
   learner (``Learner``): one user per editor and course (:func:`test_learner`, a ``TestLearner``
-  row; an inactive account that cannot log in), enrolled in the course as ``Via.TEST``, so the
+  row; an account without a password or email, so nobody logs in as it), enrolled in the course as ``Via.TEST``, so the
   tool's scores for it are accepted (AGS, Basic Outcomes) and recorded on its own rows, which the
   results report never counts (:func:`counted_enrollments`). What the tool learns of either person
   is the privacy rule's (``launch.privacy.launch_user``).
@@ -206,7 +206,8 @@ def test_learner(editor, course_id: int | None = None):
             user.first_name = _("Test learner")
         if hasattr(user, "last_name"):
             user.last_name = f"({(name or editor.get_username()).strip()})"[:150]
-        user.is_active = False  # never logs in: only a tool hears of it
+        # Never logs in (no password, no email for a reset): only a tool hears of it. Active, as
+        # the scores a tool sends are for active users (security/sourcedid.py, services/ags.py).
         user.set_unusable_password()
         try:
             with transaction.atomic():
