@@ -138,3 +138,22 @@ def test_a_test_launch_s_return_shows_the_editor_everything_and_is_recorded_as_a
     stranger.force_login(make_editor("sally", orgs["sales"]))
     refused = stranger.get(path_of(tool.build_return_url()))
     assert refused.status_code == 403 and b"context 1234" not in refused.content
+
+
+def test_a_test_launch_s_return_without_the_session_cookie_loads_itself_again(client, course):
+    """The tool navigated the frame from its own site, so the Lax session cookie was not sent:
+    the page loads the same URL again from this site (which sends it); still nobody signed in:
+    "log in", and nothing is shown or recorded from the first hop."""
+    (placement,) = placements_of(course)
+    url = (
+        reverse("wagtail_lti:test_launch_return")
+        + f"?placement={placement.lti_id}&role=learner&lti_errormsg=secret+detail"
+    )
+    first = client.get(url)
+    assert first.status_code == 200
+    html = first.content.decode()
+    assert "data-lti-follow" in html and "wagtail_lti_followed=1" in html
+    assert "secret detail" not in html and not LaunchLogEntry.objects.exists()
+    again = client.get(url + "&wagtail_lti_followed=1")
+    assert again.status_code == 403 and b"Log in" in again.content
+    assert LaunchLogEntry.objects.get().outcome == "error"

@@ -65,6 +65,12 @@ class TestLaunchView(WagtailAdminTemplateMixin, TemplateView):
     def get_page_subtitle(self):
         return self.test.title
 
+    def get_breadcrumbs_items(self):
+        return [
+            {"url": reverse("wagtailadmin_home"), "label": _("Home")},
+            {"url": "", "label": _("Test launch of “%(title)s”") % {"title": self.test.title}},
+        ]
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         query = self.test.query()
@@ -129,6 +135,18 @@ class ProviderCheckView(WagtailAdminTemplateMixin, TemplateView):
 
     def get_page_subtitle(self):
         return self.provider.name
+
+    def get_breadcrumbs_items(self):
+        viewset = LtiProvider.snippet_viewset
+        return [
+            {"url": reverse("wagtailadmin_home"), "label": _("Home")},
+            {"url": reverse(viewset.get_url_name("list")), "label": _("LTI providers")},
+            {
+                "url": reverse(viewset.get_url_name("edit"), args=[self.provider.pk]),
+                "label": self.provider.name,
+            },
+            {"url": "", "label": self.get_page_title()},
+        ]
 
     def post(self, request, pk, *args, **kwargs):
         from ..launch.provider_check import check_provider

@@ -29,6 +29,8 @@ refusal (a key or secret mismatch, most likely).
 
 from __future__ import annotations
 
+import html
+import re
 import secrets
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -84,8 +86,16 @@ class CheckReport:
         return not self.failed
 
 
+_TAG = re.compile(r"<[^>]*>")
+_HIDDEN_HTML = re.compile(r"<(head|script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+
+
 def _answer_text(response: outbound.OutboundResponse) -> str:
-    text = " ".join(response.content[: MAX_ANSWER * 4].decode("utf-8", "replace").split())
+    """The start of a tool's answer as text: an HTML page's visible words, not its markup."""
+    text = response.content[: MAX_ANSWER * 20].decode("utf-8", "replace")
+    if "html" in (response.headers.get("Content-Type") or "") or text.lstrip().startswith("<"):
+        text = html.unescape(_TAG.sub(" ", _HIDDEN_HTML.sub(" ", text)))
+    text = " ".join(text.split())
     return text[:MAX_ANSWER] + ("…" if len(text) > MAX_ANSWER else "")
 
 

@@ -116,6 +116,9 @@ def _clean_message(value: str) -> str:
     return value
 
 
+#: Marks a test launch's return URL loaded again from this site's own page (see below).
+FOLLOWED_PARAM = "wagtail_lti_followed"
+
 #: What a tool may say on the return URL (LTI 1.1 Implementation Guide §B; LTI Core 1.3 §6.1.2).
 TOOL_MESSAGES = ("lti_msg", "lti_errormsg", "lti_log", "lti_errorlog")
 
@@ -230,6 +233,17 @@ def test_launch_return(request: HttpRequest) -> HttpResponse:
     from . import test_launch as service
 
     launch_log.note(request, is_test=True)
+    if not request.user.is_authenticated and request.GET.get(FOLLOWED_PARAM) != "1":
+        # The tool navigated the frame from its own site: the Lax session cookie was not sent.
+        # Load the same URL again from this page (same-site, so the cookie comes along).
+        launch_log.note(request, skip=True)
+        query = request.GET.copy()
+        query[FOLLOWED_PARAM] = "1"
+        return render(
+            request,
+            "wagtail_lti/launch/follow.html",
+            {"url": f"{request.path}?{query.urlencode()}"},
+        )
     try:
         test = service.find_target(request.GET)
         role = service.role_of(request.GET)
