@@ -84,6 +84,12 @@ def test_editor_test_launches_from_the_preview_as_test_learner(
 
     course, placement = setup["course"], setup["placement"]
     login(page, live_server, "eddie")
+    # The published course page: the editor, not enrolled, is offered the test launches too.
+    page.goto(f"{live_server.url}{course.url}")
+    block = page.locator(f"#lti-activity-{placement.block_id}")
+    expect(block.locator("[data-lti-test-launch]")).to_be_visible()
+    assert_no_axe_violations(page, ".lti-activity")
+    shot(page, "test-launch-0-course-page-offers-test-launches")
     page.goto(f"{live_server.url}/admin/pages/{course.pk}/edit/")
     page.get_by_role("button", name="Toggle preview").click()
     # Wagtail loads the preview into a second iframe, then swaps it in: wait for the swap.

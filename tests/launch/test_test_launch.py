@@ -468,3 +468,15 @@ def test_the_learner_s_own_launch_is_unchanged(course, learner, client):
     tool = tool_accepts(the_form(response))
     assert tool.roles == ["Learner"] and tool.user_id == opaque_user_id(learner)
     assert not LaunchLogEntry.objects.filter(is_test=True).exists()
+
+
+def test_lti13_catalogue_test_launch_rechecks_the_provider(tool13, editor, editor_client):
+    """The provider is disabled between the login initiation and the id_token."""
+    tool, link = tool13
+    response = editor_client.get(test_launch_url(link=link.pk, role="learner"), headers=SAME_SITE)
+    init = the_form(response)["fields"]
+    login = pylti_login(init, tool_conf(tool), "https://tool.example/lti/launch/")
+    tool.provider.is_enabled = False
+    tool.provider.save()
+    fields = the_form(editor_client.get(login["Location"]))["fields"]
+    assert fields["error"] == "access_denied" and "id_token" not in fields

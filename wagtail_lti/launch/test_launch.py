@@ -337,7 +337,7 @@ def _not_set_up() -> LaunchRefused:
 def _start_lti13(request, test: TestTarget, role: str, person, ctx) -> HttpResponse:
     from . import lti13
 
-    keep = {"test": {"role": role, "person": person.pk}}
+    keep = {"test": {"role": role, "person": person.pk, "target": test.query()}}
     if test.target is not None:
         return lti13.start_login(request, test.placement, ctx, keep=keep)
     provider = test.provider
@@ -362,11 +362,12 @@ def _start_lti13(request, test: TestTarget, role: str, person, ctx) -> HttpRespo
 
 
 def recheck(user, test_data: dict, target: LaunchTarget | None) -> None:
-    """At the LTI 1.3 authorization step of a test launch of a course's activity: the editor may
-    still test-launch it (the test launch's rule, not a learner's enrollment)."""
-    if target is None:
-        return
-    test = TestTarget(provider=target.provider, link=target.link, target=target)
+    """At the LTI 1.3 authorization step of a test launch: the editor may still test-launch
+    what the launch was started for (the test launch's rule, not a learner's enrollment)."""
+    if target is not None:
+        test = TestTarget(provider=target.provider, link=target.link, target=target)
+    else:
+        test = find_target(test_data.get("target") or {})
     check_may_test_launch(user, test)
 
 

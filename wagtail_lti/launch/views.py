@@ -199,17 +199,17 @@ def authorize(request: HttpRequest) -> HttpResponse:
 # --- An editor's test launch (launch/test_launch.py) ---------------------------------------------
 
 
-@csrf_exempt  # checked by check_launch_request, which answers with the launch's own page
 @never_cache
 @frameable
-@require_http_methods(["GET", "POST"])
+@require_GET
 @launch_log.logged("launch", user_from_session=True)
 def test_launch(request: HttpRequest) -> HttpResponse:
     """An editor's test launch (``?placement=``, ``?link=`` or ``?provider=``, ``&role=``),
-    loaded into the test launch page's frame (``admin/test_launch.py``)."""
+    loaded into the test launch page's frame (``admin/test_launch.py``): a GET from this site's
+    own page (``check_launch_request``: ``Sec-Fetch-Site: same-origin``)."""
     from . import test_launch as service
 
-    params = request.POST if request.method == "POST" else request.GET
+    params = request.GET
     launch_log.note(request, is_test=True)
     try:
         test = service.find_target(params)
