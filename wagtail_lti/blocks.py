@@ -227,14 +227,21 @@ _FRAME = (
     '<script src="{platform_storage_script}" defer></script> </div> '
 )
 _NOTICE = '<p class="lti-activity__notice">{reason}</p> '
+_TEST_LAUNCH = (
+    '<div class="lti-activity__test" data-lti-test-launch> <p>{test_intro}</p> '
+    "<p>{test_links}</p> </div> "
+)
 _SECTION_END = "</section>\n"
 
 
 @functools.cache
-def activity_markup(state: str, show_status: bool, embedded: bool, hint: bool) -> str:
+def activity_markup(
+    state: str, show_status: bool, embedded: bool, hint: bool, test_launch: bool = False
+) -> str:
     """The activity template's markup for one shape of block, as a format string: the parts its
     ``{% if %}`` tags choose for ``state`` (``a.state``), ``show_status`` (the status line),
-    ``embedded`` (``a.embedded``) and ``hint`` (how it gets completed)."""
+    ``embedded`` (``a.embedded``), ``hint`` (how it gets completed) and ``test_launch`` (an
+    editor's test launches)."""
     parts = [_SECTION, _STATUS if show_status else "", _HEADER_END]
     if state == "anonymous":
         parts.append(_LOG_IN_PROMPT)
@@ -251,6 +258,8 @@ def activity_markup(state: str, show_status: bool, embedded: bool, hint: bool) -
         ]
     else:
         parts.append(_NOTICE)
+    if test_launch:
+        parts.append(_TEST_LAUNCH)
     parts.append(_SECTION_END)
     return "".join(parts)
 
@@ -329,7 +338,8 @@ def render_activity(activity, link, course) -> SafeString:
     state, status = activity.state, activity.status
     show_status = state == "ready" or (state == "unavailable" and status != "not_started")
     hint = state == "ready" and bool(link) and status != "completed"
-    markup = activity_markup(state, show_status, activity.embedded, hint)
+    test_launch = bool(activity.test_launch_urls)
+    markup = activity_markup(state, show_status, activity.embedded, hint, test_launch)
     label = texts.get(f"status:{activity.progress}")
     values = {
         "state": _escaped(state),
@@ -370,6 +380,17 @@ def render_activity(activity, link, course) -> SafeString:
         )
     else:
         values["reason"] = _escaped(activity.reason)
+    if test_launch:
+        values["test_intro"] = texts["test_intro"]
+        values["test_links"] = format_html_join(
+            " ",
+            '<a class="lti-button lti-button--secondary" href="{}" target="_blank" '
+            'rel="noopener">{}<span class="lti-visually-hidden"> {}</span></a>',
+            (
+                (url, mark_safe(label), mark_safe(texts["new_window"]))  # noqa: S308 - escaped
+                for label, url in activity.test_launch_urls
+            ),
+        )
     return SafeString(markup.format_map(values))
 
 

@@ -74,6 +74,15 @@ def _debug_value(provider, debug: Any) -> Any:
         return {"error": "The debug data could not be recorded."}
 
 
+def _tool_messages_value(tool_messages: Mapping[str, str] | None) -> dict[str, str] | None:
+    kept = {
+        str(name): _truncate(value, MAX_ERROR_LENGTH)
+        for name, value in (tool_messages or {}).items()
+        if value
+    }
+    return kept or None
+
+
 def _organization_value(organization, course, course_id):
     """The entry's ``organization_id``: the one given, else the course's organization.
 
@@ -112,11 +121,16 @@ def record(
     error: str = "",
     status: int | None = None,
     debug: Any = None,
+    is_test: bool = False,
+    tool_messages: Mapping[str, str] | None = None,
 ):
     """Write one log row; returns it, or ``None`` when the log is off or the write failed.
 
     ``organization``: whose data the row holds when there is no course (a content selection's
-    organization); with a course (or a placement), the course's organization.
+    organization); with a course (or a placement), the course's organization. ``is_test``: an
+    editor's test launch (``launch/test_launch.py``). ``tool_messages``: what the tool said
+    (``lti_msg``, ``lti_errormsg``, ``lti_log``, ``lti_errorlog``), each value cut to
+    ``MAX_ERROR_LENGTH``.
     """
     if not enabled():
         return None
@@ -148,6 +162,8 @@ def record(
                 course_id=course_id,
                 organization_id=organization_value,
                 debug_data=_debug_value(provider, debug),
+                is_test=bool(is_test),
+                tool_messages=_tool_messages_value(tool_messages),
             )
         if hasattr(organization_value, "resolve_expression"):
             # Computed by the database: read again when asked for.
@@ -162,7 +178,7 @@ def note(request, **fields: Any) -> None:
     """Remember facts about ``request`` for the row :func:`logged` writes after the view.
 
     Names: ``provider``, ``placement``, ``course``, ``organization``, ``user``, ``action``,
-    ``error``, ``debug``;
+    ``error``, ``debug``, ``is_test``, ``tool_messages``;
     ``skip=True`` writes no row (an intermediate step).
     """
     try:
@@ -260,6 +276,8 @@ def _record_response(kind: str, request, response, user_from_session: bool) -> N
         error=error,
         status=status,
         debug=notes.get("debug"),
+        is_test=notes.get("is_test", False),
+        tool_messages=notes.get("tool_messages"),
     )
 
 

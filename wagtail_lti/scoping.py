@@ -90,6 +90,26 @@ def user_manages(user: User, organization: Organization | None) -> bool:
     return any(organization.path.startswith(root) for root in roots)
 
 
+def manages_expression(user: User, path: str = "path"):
+    """:func:`user_manages` as an expression on a query of organizations (``path``: the field
+    holding the organization's path), for a page that must read it in a query it already makes
+    (a course page's editors, ``courses/view.py``). ``Value(True)`` for superusers."""
+    from django.db.models import BooleanField, CharField, ExpressionWrapper, F, OuterRef, Value
+    from django.db.models.lookups import StartsWith
+
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Value(False, output_field=BooleanField())
+    if user.is_superuser:
+        return Value(True, output_field=BooleanField())
+    outer_path = ExpressionWrapper(OuterRef(path), output_field=CharField())
+    memberships = OrganizationMembership.objects.filter(
+        StartsWith(outer_path, F("organization__path")),
+        user_id=user.pk,
+        role=OrganizationMembership.Role.MANAGER,
+    )
+    return Exists(memberships)
+
+
 def owned_by_managed(queryset: QuerySet, user: User) -> QuerySet:
     """Records (providers, resource links) whose owning organization the user manages."""
     roots = managed_root_paths(user)

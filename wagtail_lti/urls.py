@@ -74,4 +74,7 @@ urlpatterns = [
         class_views.class_cell,
         name="class_cell",
     ),
+    # An editor's test launch (launch/test_launch.py) and its return URL.
+    path("test-launch/", launch.test_launch, name="test_launch"),
+    path("test-launch/return/", launch.test_launch_return, name="test_launch_return"),
 ]

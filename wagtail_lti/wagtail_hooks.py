@@ -11,6 +11,7 @@ from .admin import (  # noqa: F401
     notices,
     registration,
     rich_text,
+    test_launch,
 )
 from .courses.framing import course_page_framing
 

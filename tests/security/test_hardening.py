@@ -56,6 +56,9 @@ CSRF_PROTECTED = {
     # The class view: an instructor's override form posts with the CSRF token.
     "class_view",
     "class_cell",
+    # An editor's test launch (GET from the platform's own page) and its return URL.
+    "test_launch",
+    "test_launch_return",
 }
 #: Exempt from the middleware because the view runs Django's CSRF check itself, to answer a
 #: learner with its own page (``wagtail_lti.launch.rules.check_launch_request``; see

@@ -41,6 +41,7 @@ from . import organization_views as org_views
 from .notices import NoticesPanel
 from .panels import AvailabilityNotePanel, MovingFromLti11Panel, PlatformDetailsPanel
 from .registration import RegistrationReviewPanel
+from .test_launch import TryToolPanel
 
 
 CUSTOM_PARAMETERS_HELP = _(
@@ -211,7 +212,10 @@ class LtiProviderViewSet(OrganizationOwnedViewSet):
                     MultiFieldPanel(
                         [FieldPanel("trusted_for_embeds")], heading=_("Content from the tool")
                     ),
-                    MultiFieldPanel([FieldPanel("debug_launches")], heading=_("Troubleshooting")),
+                    MultiFieldPanel(
+                        [TryToolPanel(), FieldPanel("debug_launches")],
+                        heading=_("Troubleshooting"),
+                    ),
                 ],
                 heading=_("Details"),
             ),
@@ -307,6 +311,7 @@ class LtiResourceLinkViewSet(OrganizationOwnedViewSet):
                         ),
                         FieldPanel("score_maximum"),
                         FieldPanel("open_in", widget=forms.RadioSelect),
+                        MultiFieldPanel([TryToolPanel()], heading=_("Try the tool")),
                     ],
                     heading=_("Details"),
                 ),

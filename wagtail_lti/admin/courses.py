@@ -44,6 +44,7 @@ from wagtail.permission_policies import ModelPermissionPolicy
 
 from .. import scoping
 from ..courses import copies, lti_changes, progress
+from ..launch.test_launch import counted_enrollments
 from ..models import Enrollment, LearnerActivity, Placement
 from ..models.courses import CoursePageMixin, get_course_page_models
 
@@ -302,12 +303,14 @@ def results_queryset(user):
     A row is an ``Enrollment`` annotated with its course's placement (``placement_id``,
     ``activity_title``) and the learner's progress on it (``status``, ``score``, dates); learners
     who have not started an activity appear as "not started". Activities removed from their page
-    appear only for learners who started them.
+    appear only for learners who started them. Editors' test learners are never counted
+    (``launch/test_launch.py: counted_enrollments``).
     """
+    enrollments = Enrollment.objects.filter(
+        role=Enrollment.Role.LEARNER, course__in=scoping.managed_courses(user)
+    )
     return (
-        Enrollment.objects.filter(
-            role=Enrollment.Role.LEARNER, course__in=scoping.managed_courses(user)
-        )
+        counted_enrollments(enrollments)  # never the editors' test learners
         .annotate(
             placement_id=F("course__lti_placements__id"),
             activity_title=F("course__lti_placements__title"),

@@ -66,6 +66,8 @@ def _activity(entry) -> str:
 
 def decorate_entry(entry):
     entry.kind_label = entry.get_kind_display()
+    if entry.is_test:  # an editor's test launch (launch/test_launch.py), or a provider check
+        entry.kind_label = _("%(kind)s (test)") % {"kind": entry.kind_label}
     entry.outcome_label = entry.get_outcome_display()
     entry.provider_name = entry.provider.name if entry.provider is not None else ""
     shows_details = getattr(entry, "shows_details", False)
@@ -86,10 +88,11 @@ class LaunchLogFilterSet(WagtailFilterSet):
         label=_("Outcome"), choices=LaunchLogEntry.Outcome.choices
     )
     created_at = django_filters.DateFromToRangeFilter(label=_("Date"))
+    is_test = django_filters.BooleanFilter(label=_("Editors' test launches and checks"))
 
     class Meta:
         model = LaunchLogEntry
-        fields = ["provider", "kind", "outcome", "created_at"]
+        fields = ["provider", "kind", "outcome", "created_at", "is_test"]
 
 
 def _detail_url(entry) -> str:
@@ -205,6 +208,10 @@ class LaunchLogEntryView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Temp
         context.update(
             {
                 "entry": entry,
+                # What the tool said on the return URL: the person's, shown with the person only.
+                "tool_messages": sorted((entry.tool_messages or {}).items())
+                if entry.shows_details
+                else [],
                 "debug": debug,
                 "debug_json": json.dumps(debug, indent=2, ensure_ascii=False) if debug else "",
             }

@@ -101,6 +101,10 @@ class ActivityView:
             self.status, self.score_source, self.activity_progress, self.grading_progress
         )
 
+    #: For the course's editors (``launch.test_launch.may_test_course``): ``(label, url)`` of
+    #: each test launch of this activity (the admin's test launch page, in a new tab).
+    test_launch_urls: list = field(default_factory=list)
+
     @property
     def status_label(self) -> str:
         return progress_label(self.progress)
@@ -174,6 +178,9 @@ class CourseView:
         self._platform_storage_script: str | None = None
         self._csrf_token: str | None = None
         self._status_url: str | None = None
+        #: For the course's editors: block id → placement ``lti_id`` (``None``: not an editor).
+        self._test_placements: dict[str, str] | None = None
+        self.may_test = False
         self._load()
 
     @cached_property
@@ -199,11 +206,13 @@ class CourseView:
             return
         if not self.is_authenticated or not self.is_course:
             return
-        self.enrollment = (
-            Enrollment.objects.filter(course_id=self.page.pk, user=self.user, is_active=True)
-            .order_by("pk")
-            .first()
-        )
+        self._load_enrollment()
+        if self.may_test:
+            self._test_placements = dict(
+                Placement.objects.filter(
+                    page_id=self.page.pk, is_active=True, resource_link__isnull=False
+                ).values_list("block_id", "lti_id")
+            )
         if self.enrollment is None:
             return
         rows = (
@@ -287,6 +296,62 @@ class CourseView:
             return ""
         return reverse("wagtail_lti:class_view", args=[self.page.pk])
 
+    def _load_enrollment(self) -> None:
+        """The visitor's enrollment and whether the visitor edits the course (may test-launch its
+        activities: ``launch.test_launch.may_test_course``'s rule, ``scoping.manages_expression``),
+        in one query."""
+        from ..models import Organization
+        from ..scoping import manages_expression
+
+        enrollments = Enrollment.objects.filter(
+            course_id=self.page.pk, user=self.user.pk, is_active=True
+        ).order_by("pk")
+        organization_id = getattr(self.page, "course_organization_id", None)
+        self.may_test = False
+        if organization_id is None:
+            self.enrollment = enrollments.first()
+            return
+        row = (
+            Organization.objects.filter(pk=organization_id)
+            .annotate(
+                enrollment_pk=Subquery(enrollments.values("pk")[:1]),
+                enrollment_role=Subquery(enrollments.values("role")[:1]),
+                manages=manages_expression(self.user),
+            )
+            .values_list("enrollment_pk", "enrollment_role", "manages")
+            .first()
+        )
+        if row is None:
+            self.enrollment = enrollments.first()
+            return
+        enrollment_pk, role, manages = row
+        self.may_test = bool(manages)
+        self.enrollment = None
+        if enrollment_pk is not None:
+            self.enrollment = Enrollment(
+                pk=enrollment_pk,
+                course_id=self.page.pk,
+                user=self.user,
+                role=role,
+                is_active=True,
+            )
+
+    def test_launch_urls(self, block_id: str, link) -> list[tuple[str, str]]:
+        """The test launches of one block for an editor: its placement's (published), else its
+        resource link's (a block of a draft, in the preview)."""
+        if self._test_placements is None or link is None:
+            return []
+        from ..launch.test_launch import INSTRUCTOR, LEARNER
+
+        lti_id = self._test_placements.get(block_id)
+        query = {"placement": lti_id} if lti_id else {"link": link.pk}
+        base = reverse("wagtail_lti_test_launch")
+        texts = self.texts()
+        return [
+            (texts[f"test_as_{role}"], f"{base}?{urlencode({**query, 'role': role})}")
+            for role in (INSTRUCTOR, LEARNER)
+        ]
+
     def login_url(self) -> str:
         if self._login_url is None:
             url = resolve_url(settings.LOGIN_URL)
@@ -359,6 +424,7 @@ class CourseView:
         if not self.is_course:
             view.reason = _("Activities can only be launched from a course page.")
             return view
+        view.test_launch_urls = self.test_launch_urls(view.block_id, link)
         if self.enrollment is None:
             view.state = ActivityState.UNENROLLED
             return view
@@ -413,6 +479,9 @@ def activity_texts() -> dict[str, str]:
         "frame_new_window": _("Open in a new window"),
         "frame_full_screen": _("Full screen"),
         "frame_close": _("Close"),
+        "test_intro": _("You edit this course: try the activity first."),
+        "test_as_instructor": _("Test launch as instructor"),
+        "test_as_learner": _("Test launch as test learner"),
         **{f"status:{key}": str(label) for key, label in PROGRESS_LABELS.items()},
     }
 

@@ -57,11 +57,16 @@ def custom_parameters(placement: Placement) -> dict[str, str]:
     Raises :class:`LaunchRefused` when the stored text cannot be parsed (it is validated when
     edited, so this means the data was changed behind the admin's back).
     """
-    link = placement.resource_link
+    return tool_custom_parameters(placement.resource_link.provider, placement.resource_link)
+
+
+def tool_custom_parameters(provider, link=None) -> dict[str, str]:
+    """:func:`custom_parameters` of a provider and, when given, one of its links (the link wins):
+    a placement's, or an editor's test launch from the catalogue (``launch.test_launch``)."""
     try:
         return merge_custom_parameters(
-            parse_custom_parameters(link.provider.custom_parameters),
-            parse_custom_parameters(link.custom_parameters),
+            parse_custom_parameters(provider.custom_parameters),
+            parse_custom_parameters(link.custom_parameters if link is not None else ""),
         )
     except CustomParameterError:
         raise LaunchRefused(
@@ -78,16 +83,23 @@ def return_url(request: HttpRequest, placement: Placement) -> str:
 
 
 def build_launch_context(
-    request: HttpRequest, target: LaunchTarget, enrollment: Enrollment
+    request: HttpRequest,
+    target: LaunchTarget,
+    enrollment: Enrollment,
+    *,
+    person=None,
+    return_to: str = "",
 ) -> LaunchContext:
     """The :class:`LaunchContext` of ``request.user`` launching ``target``'s placement.
 
     ``enrollment`` is what :func:`check_can_launch` returned. The user id is
     ``wagtail_lti.security.identifiers.opaque_user_id``; roles come from the
     enrollment (learner: ``Learner``, instructor: ``Instructor``); the name, username and email
-    as the privacy rule allows (``launch.privacy.launch_user``).
+    as the privacy rule allows (``launch.privacy.launch_user``). An editor's test launch
+    (``launch.test_launch``) names the ``person`` the tool is told about (the editor, or the
+    editor's test learner) and its own return URL (``return_to``).
     """
-    user = request.user
+    user = person if person is not None else request.user
     placement = target.placement
     link = placement.resource_link
     provider = link.provider
@@ -109,7 +121,7 @@ def build_launch_context(
         custom=custom_parameters(placement),
         document_target="iframe" if embedded else "window",
         locale=request_locale(),
-        return_url=return_url(request, placement),
+        return_url=return_to or return_url(request, placement),
         height=lti_settings.IFRAME_HEIGHT if embedded else None,
         resource_link_id_history=placement.lti_id_history,
         # Targets kept before the history existed have no such attribute: read as "not a copy".

@@ -183,11 +183,14 @@ def start_message(
     return StartedMessage(pending, response)
 
 
-def start_login(request: HttpRequest, placement: Placement, ctx: LaunchContext) -> HttpResponse:
+def start_login(
+    request: HttpRequest, placement: Placement, ctx: LaunchContext, *, keep: dict | None = None
+) -> HttpResponse:
     """Start an LTI 1.3 launch of ``placement`` for ``request.user`` (already checked by the caller).
 
     An ``LtiResourceLinkRequest`` started by :func:`start_message` (submitted by a script, or by a
-    button without JavaScript), after checking that the provider can be reached.
+    button without JavaScript), after checking that the provider can be reached. ``keep``: more
+    for the authorization step (an editor's test launch: ``{"test": ...}``, ``launch.test_launch``).
     """
     link = placement.resource_link
     provider = link.provider if link is not None else None
@@ -217,7 +220,7 @@ def start_login(request: HttpRequest, placement: Placement, ctx: LaunchContext) 
         provider,
         dataclasses.replace(ctx, target_url=target_link_uri),
         message_type=RESOURCE_LINK_REQUEST,
-        keep={"placement_id": placement.pk},
+        keep={**(keep or {}), "placement_id": placement.pk},
         deployment_id=provider.deployment_id,
         title=ctx.resource_link_title or provider.name,
         message=_("Opening the activity…"),
@@ -321,18 +324,29 @@ def _issue(
     target = _target_for_launch(pending, provider)
     placement = target.placement if target is not None else None
     launch_log.note(request, placement=placement)
-    if target is not None:
-        from .rules import LaunchRefused, check_can_launch
+    # An editor's test launch: its own rule instead of a learner's enrollment (launch.test_launch).
+    test = pending.data.get("test")
+    if test:
+        launch_log.note(request, is_test=True)
+    from .rules import LaunchRefused
 
-        try:
+    try:
+        if test:
+            from .test_launch import recheck
+
+            recheck(request.user, test, target)
+        elif target is not None:
+            from .rules import check_can_launch
+
             check_can_launch(request.user, target, request)
-        except LaunchRefused as refused:
-            raise oidc.AccessDenied(str(refused)) from refused
-    from ..services.submission_review import ReviewRefused, recheck
+    except LaunchRefused as refused:
+        raise oidc.AccessDenied(str(refused)) from refused
+    from ..services.submission_review import ReviewRefused
+    from ..services.submission_review import recheck as recheck_review
 
     try:
         # A submission review (services/submission_review.py): the rule is asked again.
-        review = recheck(request.user, pending.data)
+        review = recheck_review(request.user, pending.data)
     except ReviewRefused as refused:
         raise oidc.AccessDenied(refused.message) from refused
     if review is not None:
@@ -356,10 +370,15 @@ def _issue(
             from ..services.notices import pns_claim
 
             extra.update(pns_claim(request, provider))
-            if target is not None:
+            learner = request.user
+            if test:
+                from .test_launch import progress_of
+
+                learner = progress_of(test, request.user)
+            if target is not None and learner is not None:
                 from ..services.results import record_launch
 
-                record_launch(placement, request.user)
+                record_launch(placement, learner)
             from ..security.platform_keys import get_signing_key
 
             kid, private_key = get_signing_key()

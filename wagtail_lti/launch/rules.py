@@ -183,7 +183,20 @@ def check_can_launch(
             % {"course": course.title},
             code="not_enrolled",
         )
-    organization = course.organization
+    check_tool_usable(target)
+    return enrollment
+
+
+def check_tool_usable(target: LaunchTarget) -> None:
+    """Raise :class:`LaunchRefused` unless the course's organization may still use the
+    placement's resource link and its provider, and the provider is set up for its LTI version.
+
+    The last part of :func:`check_can_launch`, shared with an editor's test launch
+    (``launch.test_launch``).
+    """
+    placement = target.placement
+    link = placement.resource_link
+    organization = target.course.organization
     if not target.link_usable:
         raise LaunchRefused(
             _("“%(activity)s” is no longer available to %(organization)s.")
@@ -197,6 +210,12 @@ def check_can_launch(
             % {"activity": placement.title or link.name, "organization": organization},
             code="provider_unavailable",
         )
+    check_provider_ready(provider)
+
+
+def check_provider_ready(provider) -> None:
+    """Raise :class:`LaunchRefused` unless ``provider`` is enabled and set up for its LTI
+    version (an LTI 1.1 key and secret)."""
     if not provider.is_enabled:
         raise LaunchRefused(
             _(
@@ -213,7 +232,6 @@ def check_can_launch(
             ),
             code="provider_incomplete",
         )
-    return enrollment
 
 
 # --- Context ----------------------------------------------------------------------------------

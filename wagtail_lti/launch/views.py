@@ -116,9 +116,40 @@ def _clean_message(value: str) -> str:
     return value
 
 
+#: Marks a test launch's return URL loaded again from this site's own page (see below).
+FOLLOWED_PARAM = "wagtail_lti_followed"
+
+#: What a tool may say on the return URL (LTI 1.1 Implementation Guide §B; LTI Core 1.3 §6.1.2).
+TOOL_MESSAGES = ("lti_msg", "lti_errormsg", "lti_log", "lti_errorlog")
+
+
+def tool_said(request: HttpRequest, about: str) -> dict[str, str]:
+    """What the tool said on the return URL (cleaned, cut), noted for the launch log's row
+    (``tool_messages``; an ``lti_errormsg`` or ``lti_errorlog`` makes the row an error) and its
+    logs written to the server log."""
+    said = {
+        name: _clean_message(request.GET.get(name, ""))
+        for name in TOOL_MESSAGES
+        if request.GET.get(name, "").strip()
+    }
+    for name in ("lti_log", "lti_errorlog"):
+        if name in said:
+            level = logging.WARNING if name == "lti_errorlog" else logging.INFO
+            logger.log(level, "Tool %s for %s: %s", name, about, said[name])
+    error = said.get("lti_errormsg") or said.get("lti_errorlog") or ""
+    launch_log.note(request, action="Tool returned", tool_messages=said, error=error)
+    return said
+
+
+def _provider_of(placement: Placement):
+    link = placement.resource_link
+    return link.provider if link is not None else None
+
+
 @never_cache
 @frameable
 @require_GET
+@launch_log.logged("launch", user_from_session=True)
 def launch_return(request: HttpRequest, placement_id: str) -> HttpResponse:
     """The ``launch_presentation_return_url`` of a placement (LTI 1.1 §B, LTI Core 1.3 §6.1.2)."""
     placement = _placement(placement_id)
@@ -139,22 +170,14 @@ def launch_return(request: HttpRequest, placement_id: str) -> HttpResponse:
         # The tool navigated the activity's iframe. Leave the frame by loading this same URL in
         # the top window: a navigation our own page starts, so the browser treats it as same-site
         # (cookies, and the message stored below, are kept even when the tool is on another site).
+        launch_log.note(request, skip=True)  # recorded when the top window loads it
         return render(
             request, "wagtail_lti/launch/return_frame.html", {"top_url": request.get_full_path()}
         )
 
-    msg = _clean_message(request.GET.get("lti_msg", ""))
-    errormsg = _clean_message(request.GET.get("lti_errormsg", ""))
-    for name in ("lti_log", "lti_errorlog"):
-        if request.GET.get(name):
-            level = logging.WARNING if name == "lti_errorlog" else logging.INFO
-            logger.log(
-                level,
-                "Tool %s for placement %s: %s",
-                name,
-                placement.lti_id,
-                _clean_message(request.GET[name]),
-            )
+    said = tool_said(request, f"placement {placement.lti_id}")
+    launch_log.note(request, placement=placement, provider=_provider_of(placement))
+    msg, errormsg = said.get("lti_msg", ""), said.get("lti_errormsg", "")
     tags = message_tags_for(placement)
     if errormsg:
         messages.error(request, errormsg, extra_tags=tags, fail_silently=True)
@@ -206,3 +229,71 @@ def review_submission(request: HttpRequest, result_id: str) -> HttpResponse:
             {"message": refused.message, "code": refused.code},
             status=refused.status,
         )
+
+
+# --- An editor's test launch (launch/test_launch.py) ---------------------------------------------
+
+
+@never_cache
+@frameable
+@require_GET
+@launch_log.logged("launch", user_from_session=True)
+def test_launch(request: HttpRequest) -> HttpResponse:
+    """An editor's test launch (``?placement=``, ``?link=`` or ``?provider=``, ``&role=``),
+    loaded into the test launch page's frame (``admin/test_launch.py``): a GET from this site's
+    own page (``check_launch_request``: ``Sec-Fetch-Site: same-origin``)."""
+    from . import test_launch as service
+
+    params = request.GET
+    launch_log.note(request, is_test=True)
+    try:
+        test = service.find_target(params)
+        launch_log.note(request, provider=test.provider, placement=test.placement)
+        role = service.role_of(params)
+        service.check_may_test_launch(request.user, test)
+        check_launch_request(request)
+        return service.start(request, test, role)
+    except LaunchRefused as refused:
+        launch_log.note(request, error=f"{refused.code}: {refused.message}")
+        return _refused(request, refused, None)
+
+
+@never_cache
+@frameable
+@require_GET
+@launch_log.logged("launch", user_from_session=True)
+def test_launch_return(request: HttpRequest) -> HttpResponse:
+    """The return URL of an editor's test launch: what the tool said, recorded in the launch log
+    and shown to the editor (its logs too: the editor is trying the tool, not learning)."""
+    from . import test_launch as service
+
+    launch_log.note(request, is_test=True)
+    if not request.user.is_authenticated and request.GET.get(FOLLOWED_PARAM) != "1":
+        # The tool navigated the frame from its own site: the Lax session cookie was not sent.
+        # Load the same URL again from this page (same-site, so the cookie comes along).
+        launch_log.note(request, skip=True)
+        query = request.GET.copy()
+        query[FOLLOWED_PARAM] = "1"
+        return render(
+            request,
+            "wagtail_lti/launch/follow.html",
+            {"url": f"{request.path}?{query.urlencode()}"},
+        )
+    try:
+        test = service.find_target(request.GET)
+        role = service.role_of(request.GET)
+        service.check_may_test_launch(request.user, test)
+    except LaunchRefused as refused:
+        launch_log.note(request, error=f"{refused.code}: {refused.message}")
+        return _refused(request, refused, None)
+    launch_log.note(request, provider=test.provider, placement=test.placement)
+    said = tool_said(request, f"a test launch of {test.title}")
+    return render(
+        request,
+        "wagtail_lti/launch/test_return.html",
+        {
+            "title": test.title,
+            "role": service.role_label(role),
+            "said": said,
+        },
+    )

@@ -8,6 +8,7 @@ from .courses import (
     Placement,
     Result,
     ScoreEvent,
+    TestLearner,
 )
 from .launch_log import LaunchLogEntry
 from .log_entries import LtiLogEntry
@@ -43,5 +44,6 @@ __all__ = [
     "ScoreEvent",
     "SingleUseValue",
     "ToolContent",
+    "TestLearner",
     "ToolRegistration",
 ]

@@ -138,6 +138,8 @@ class Enrollment(models.Model):
     class Via(models.TextChoices):
         CLASS = "class", _("Class enrollment")
         SELF_PACED = "self_paced", _("Self-paced course assignment")
+        #: An editor's test learner (``launch/test_launch.py``): never counted in results.
+        TEST = "test", _("Test learner of an editor")
 
     course = models.ForeignKey(PAGE_MODEL, on_delete=models.CASCADE, related_name="lti_enrollments")
     user = models.ForeignKey(
@@ -159,6 +161,38 @@ class Enrollment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.course} ({self.get_role_display()})"
+
+
+class TestLearner(models.Model):
+    """The test learner of one editor in one course: the person an editor's test launch "as a
+    learner" sends to the tool (``wagtail_lti.launch.test_launch``), so the tool's scores for it
+    are kept apart from learners' and never counted in the results report. ``course`` is empty for
+    the test learner of launches from the admin's catalogue (no course, so no scores)."""
+
+    course = models.ForeignKey(
+        PAGE_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    editor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lti_test_learners"
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lti_test_learner_of"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    __test__ = False  # not a test, whatever pytest thinks of the name
+
+    class Meta:
+        verbose_name = _("test learner")
+        verbose_name_plural = _("test learners")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["course", "editor"], name="wagtail_lti_unique_test_learner"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Test learner of {self.editor} in {self.course_id}"
 
 
 class Placement(models.Model):

@@ -88,6 +88,11 @@ class LaunchLogEntry(models.Model):
         related_name="+",
         verbose_name=_("organization"),
     )
+    # An editor's test launch (``launch/test_launch.py``), and what follows from it.
+    is_test = models.BooleanField(_("test launch"), default=False)
+    # What the tool said when it sent the person back (``lti_msg``, ``lti_errormsg``, ``lti_log``,
+    # ``lti_errorlog`` on the launch's return URL), or answered a provider check.
+    tool_messages = models.JSONField(_("what the tool said"), null=True, blank=True)
     # Only for providers with the debug switch on: the parameters (1.1) or claims (1.3) sent.
     debug_data = models.JSONField(_("debug data"), null=True, blank=True)
 

@@ -79,3 +79,13 @@ def context_id(course) -> str:
         derived_key(CONTEXT_ID), f"context:{course.pk}".encode(), hashlib.sha256
     ).hexdigest()
     return digest[:OPAQUE_ID_LENGTH]
+
+
+def test_launch_id(kind: str, pk) -> str:
+    """An opaque id of an editor's test launch from the catalogue (``launch.test_launch``): the
+    test ``context_id`` of an editor (``kind="context"``), the test resource link id of a link or
+    a provider. Stable, and never the id of a real course or placement."""
+    digest = hmac.new(
+        derived_key(CONTEXT_ID), f"test-{kind}:{pk}".encode(), hashlib.sha256
+    ).hexdigest()
+    return digest[:OPAQUE_ID_LENGTH]

@@ -348,6 +348,7 @@ def fetch(
     headers: Mapping[str, str] | None = None,
     ok_statuses: tuple[int, ...] = (200,),
     cache_failures: bool = True,
+    answer_redirects: bool = False,
 ) -> OutboundResponse:
     """Request ``url`` under the rules of this module; the answer or :class:`OutboundError`.
 
@@ -355,6 +356,9 @@ def fetch(
     ``ok_statuses``: the HTTP statuses that are a success (any other one is a failure; 3xx
     answers are never followed). ``cache_failures``: a failure is remembered for
     ``OUTBOUND_FAILURE_CACHE_SECONDS`` and the same request fails at once until then.
+    ``answer_redirects``: a 3xx answer is returned (with its ``Location``), still not followed,
+    when its status is in ``ok_statuses`` (the provider check reports where a tool sends a
+    browser).
     """
     method = method.upper()
     if cache_failures:
@@ -374,6 +378,7 @@ def fetch(
             content_type=content_type,
             headers=headers,
             ok_statuses=ok_statuses,
+            answer_redirects=answer_redirects,
         )
     except OutboundError as exc:
         exc.url = url
@@ -405,6 +410,7 @@ def _fetch(
     content_type: str,
     headers: Mapping[str, str] | None,
     ok_statuses: tuple[int, ...],
+    answer_redirects: bool = False,
 ) -> OutboundResponse:
     check_url(url)
     request_headers = {"Accept": accept, **(headers or {})}
@@ -425,7 +431,8 @@ def _fetch(
                 allow_redirects=False,
                 stream=True,
             )
-            if response.is_redirect or 300 <= response.status_code < 400:
+            redirect = response.is_redirect or 300 <= response.status_code < 400
+            if redirect and not (answer_redirects and response.status_code in ok_statuses):
                 raise OutboundError(
                     f"Answered HTTP {response.status_code} (a redirect, which is not followed)."
                 )

@@ -94,6 +94,12 @@ def _key_from_jwk(jwk: dict[str, Any]) -> RSAPublicKey | None:
     return key
 
 
+def usable_signing_key(jwk: dict[str, Any]) -> RSAPublicKey | None:
+    """The public key of ``jwk`` when this platform can verify a tool's signature with it (RSA,
+    RS256, ``use`` sig, at least the minimum size); else ``None``. (The provider check.)"""
+    return _key_from_jwk(jwk)
+
+
 def find_key(keyset: dict[str, Any], kid: str | None) -> RSAPublicKey | None:
     """The RS256 signing key with ``kid``; without a ``kid``, the keyset's only such key."""
     if kid is None:

@@ -10,4 +10,9 @@
   if (back) {
     window.top.location.href = back.href;
   }
+  // Load a page again from this site's own page, in the same frame (a test launch's return).
+  var follow = document.querySelector("a[data-lti-follow]");
+  if (follow) {
+    window.location.replace(follow.href);
+  }
 })();
