@@ -90,3 +90,34 @@ def test_editor_form_saving_a_registered_tool_enabled_ends_its_review(client, su
     assert response.status_code == 302, text(response)
     provider.refresh_from_db()
     assert provider.is_enabled and not provider.awaiting_review
+
+
+@pytest.mark.parametrize(
+    ("awaiting_review", "words"),
+    [(True, "Review and enable"), (False, "has since been disabled")],
+)
+def test_review_panel_tells_a_waiting_registration_from_a_disabled_tool(
+    client, superuser, orgs, awaiting_review, words
+):
+    from django.utils import timezone
+
+    from wagtail_lti.models import ToolRegistration
+
+    provider = make_provider(
+        orgs["acme"], version="1.3", key="", is_enabled=False, awaiting_review=awaiting_review
+    )
+    ToolRegistration.objects.create(
+        token_hash="x" * 64,
+        user=superuser,
+        organization=orgs["acme"],
+        tool_url="https://tool.example/register",
+        expires_at=timezone.now(),
+        used_at=timezone.now(),
+        provider=provider,
+    )
+    client.force_login(superuser)
+    page = client.get(url(LtiProvider, "edit", provider.pk)).content.decode()
+    review = page[page.index("data-registration-review") :]
+    review = review[: review.index("</div>")]
+    assert words in review
+    assert ("Review and enable" in review) is awaiting_review
