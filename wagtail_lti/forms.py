@@ -22,7 +22,7 @@ from . import scoping
 from .lti.custom_params import parse_custom_parameters
 from .lti.errors import CustomParameterError
 from .lti.keys import MIN_KEY_SIZE, KeyFormatError, load_public_key
-from .models import LtiProvider, Organization, OrganizationMembership
+from .models import LtiProvider, LtiResourceLink, Organization, OrganizationMembership
 from .security.encryption import open_typed_secret, seal_typed_secret
 
 
@@ -425,7 +425,9 @@ class LtiProviderForm(OrganizationOwnedForm):
 
 
 class LtiResourceLinkForm(OrganizationOwnedForm):
-    """The LTI Resource Link form: the provider must be usable by the link's organization."""
+    """The LTI Resource Link form: the provider must be usable by the link's organization; the
+    maximum score is required only when the link requires a score (left empty otherwise, the
+    stored value or the default is kept)."""
 
     url = HttpUrlField(label=_("Resource link URL"))
 
@@ -438,6 +440,13 @@ class LtiResourceLinkForm(OrganizationOwnedForm):
                 "Choose an LTI provider that an organization you manage may use."
             )
             show_only_allowed_choices(field)
+        if "score_maximum" in self.fields:
+            # Needed only when the link requires a score (see clean).
+            self.fields["score_maximum"].required = False
+            self.fields["score_maximum"].help_text = _(
+                "Needed when this resource requires a score: the score the tool's best result is "
+                "out of."
+            )
 
     def clean_score_maximum(self):
         value = self.cleaned_data.get("score_maximum")
@@ -445,8 +454,24 @@ class LtiResourceLinkForm(OrganizationOwnedForm):
             raise ValidationError(_("The maximum score must be greater than zero."))
         return value
 
+    def _clean_score_maximum(self, cleaned):
+        if "score_maximum" not in self.fields or "score_maximum" in self.errors:
+            return
+        if cleaned.get("score_maximum") is not None:
+            return
+        if cleaned.get("requires_score"):
+            self.add_error(
+                "score_maximum",
+                _("Enter the maximum score: this resource requires a score for completion."),
+            )
+        else:
+            field = LtiResourceLink._meta.get_field("score_maximum")
+            kept = self.instance.score_maximum if self.instance.pk else None
+            cleaned["score_maximum"] = kept if kept is not None else field.get_default()
+
     def clean(self):
         cleaned = super().clean()
+        self._clean_score_maximum(cleaned)
         organization = cleaned.get("organization")
         provider = cleaned.get("provider")
         if organization is not None and provider is not None:
