@@ -23,5 +23,17 @@ class Migration(migrations.Migration):
             name='awaiting_review',
             field=models.BooleanField(default=False, editable=False),
         ),
+        migrations.AlterField(
+            model_name="ltiprovider",
+            name="is_enabled",
+            field=models.BooleanField(
+                default=True,
+                help_text=(
+                    "Learners can launch this tool, and the tool can send scores and use the "
+                    "services allowed on this form, only while this is on."
+                ),
+                verbose_name="enabled",
+            ),
+        ),
         migrations.RunPython(mark_registrations_awaiting_review, migrations.RunPython.noop),
     ]

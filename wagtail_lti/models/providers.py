@@ -111,8 +111,8 @@ class LtiProvider(OrganizationOwnedMixin, RevisionMixin, index.Indexed, Clustera
         _("enabled"),
         default=True,
         help_text=_(
-            "Learners can launch this tool and it can use the services allowed above only while "
-            "this is on."
+            "Learners can launch this tool, and the tool can send scores and use the services "
+            "allowed on this form, only while this is on."
         ),
     )
     # Set for a provider made by Dynamic Registration; cleared for good the first time it is
