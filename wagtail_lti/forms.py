@@ -602,3 +602,37 @@ class MembershipForm(WagtailAdminModelForm):
         self.fields["user"].queryset = scoping.offerable_users(self.instance.user_id).order_by(
             User.USERNAME_FIELD
         )
+
+
+class LtiResourceLinkCreationForm(LtiResourceLinkForm):
+    """ "Create new" inside the resource link chooser (a course page's activity block): the
+    Details of :class:`LtiResourceLinkForm`, with the same checks, as plain fields (a chooser
+    cannot open inside the chooser's modal). Availability is set later on the link's own form."""
+
+    class Meta:
+        model = LtiResourceLink
+        fields = [
+            "name",
+            "organization",
+            "provider",
+            "url",
+            "description",
+            "requires_score",
+            "score_maximum",
+            "open_in",
+        ]
+        widgets = {
+            "organization": forms.Select,
+            "provider": forms.Select,
+            "open_in": forms.RadioSelect,
+        }
+        labels = {"requires_score": _("This resource requires a score for completion")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        base_depth = min((org.depth for org in self.managed_organizations), default=1)
+        self.fields["organization"].label_from_instance = lambda org: indented_name(org, base_depth)
+        self.fields["provider"].label_from_instance = LtiProvider.label_with_version
+        self.fields["provider"].help_text = _(
+            "Only providers the organization above may use can be saved."
+        )
