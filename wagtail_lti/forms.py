@@ -607,7 +607,8 @@ class MembershipForm(WagtailAdminModelForm):
 class LtiResourceLinkCreationForm(LtiResourceLinkForm):
     """ "Create new" inside the resource link chooser (a course page's activity block): the
     Details of :class:`LtiResourceLinkForm`, with the same checks, as plain fields (a chooser
-    cannot open inside the chooser's modal). Availability is set later on the link's own form."""
+    cannot open inside the chooser's modal). Availability is set later on the link's own form.
+    ``course_organization``: the pk of the course page's organization, offered first."""
 
     class Meta:
         model = LtiResourceLink
@@ -628,8 +629,12 @@ class LtiResourceLinkCreationForm(LtiResourceLinkForm):
         }
         labels = {"requires_score": _("This resource requires a score for completion")}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, course_organization=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if course_organization is not None and not self.is_bound:
+            # The course page's organization first, when the editor manages it.
+            if self.managed_organizations.filter(pk=course_organization).exists():
+                self.initial["organization"] = course_organization
         base_depth = min((org.depth for org in self.managed_organizations), default=1)
         self.fields["organization"].label_from_instance = lambda org: indented_name(org, base_depth)
         self.fields["provider"].label_from_instance = LtiProvider.label_with_version

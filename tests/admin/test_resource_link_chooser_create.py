@@ -57,12 +57,20 @@ def modal(response) -> dict:
 
 
 def test_chooser_offers_a_create_new_tab_scoped_to_the_editor(client_alice, orgs, providers):
-    query = f"organization={orgs['engineering'].pk}"
+    query = f"organization={orgs['platform'].pk}"
     html = modal(client_alice.get(chooser_url(LtiResourceLink, query=query)))["html"]
     assert "Create new" in html and "Create and choose" in html
     assert "Engineering tool (LTI 1.1)" in html
     assert "Partner's private tool" not in html
     # The course page's organization is the form's first choice.
+    assert f'<option value="{orgs["platform"].pk}" selected>' in html
+
+
+def test_an_organization_the_editor_does_not_manage_is_not_offered_first(client_alice, orgs):
+    html = modal(
+        client_alice.get(chooser_url(LtiResourceLink, query=f"organization={orgs['sales'].pk}"))
+    )["html"]
+    assert f'value="{orgs["sales"].pk}"' not in html
     assert f'<option value="{orgs["engineering"].pk}" selected>' in html
 
 

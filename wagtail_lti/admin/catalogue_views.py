@@ -276,8 +276,8 @@ class ResourceLinkCreationMixin:
         kwargs = super().get_creation_form_kwargs()
         kwargs["for_user"] = self.request.user
         raw = self.request.GET.get("organization", "")
-        if raw.isdigit() and scoping.managed_organizations(self.request.user).filter(pk=raw):
-            kwargs["initial"] = {"organization": int(raw)}
+        if raw.isdigit():
+            kwargs["course_organization"] = int(raw)
         return kwargs
 
     def save_form(self, form):
