@@ -198,13 +198,14 @@ _LAUNCH_INTO_FRAME = (
     '<form class="lti-activity__launch" method="post" action="{launch_url}" '
     'target="{frame_name}" data-lti-launch="{dom_id}-frame"> '
     '<input type="hidden" name="csrfmiddlewaretoken" value="{csrf_token}"> '
-    '<button type="submit" class="lti-button">{launch_label}</button> </form> '
+    '<button type="submit" class="lti-button">{launch_label}'
+    '<span class="lti-visually-hidden">: {title}</span></button> </form> '
 )
 _LAUNCH_IN_NEW_WINDOW = (
     '<form class="lti-activity__launch" method="post" action="{launch_url}" target="_blank"> '
     '<input type="hidden" name="csrfmiddlewaretoken" value="{csrf_token}"> '
     '<button type="submit" class="lti-button">{launch_label}'
-    '<span class="lti-visually-hidden"> {new_window}</span> '
+    '<span class="lti-visually-hidden">: {title} {new_window}</span> '
     '<span aria-hidden="true">↗</span></button> </form> '
 )
 #: The include ``wagtail_lti/courses/includes/result_actions.html`` ("Review my submission").

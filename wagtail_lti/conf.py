@@ -133,6 +133,13 @@ DEFAULTS: dict[str, Any] = {
     "TOOL_CONTENT_IMPORT_IMAGES": False,
     # --- Presentation.
     "IFRAME_HEIGHT": 600,  # default height, in pixels, of embedded activities
+    # The site's base template that the page of a refused launch (not enrolled, tool disabled...)
+    # extends when the browser shows it in a window of its own (Sec-Fetch-Dest: document), so it
+    # carries the site's header and styles. It
+    # must have the blocks "title" and "content" (and may have "extra_css", where the page adds
+    # its stylesheet). Inside an activity's frame, and when the template does not exist or this
+    # is empty, it uses wagtail-lti's own plain page (wagtail_lti.launch.pages).
+    "PAGE_BASE_TEMPLATE": "base.html",
     # --- Framing (wagtail_lti.courses.framing).
     # Origins such as "https://lms.example.com" that may show course pages and the launch pages in
     # a frame, besides this site itself. Empty: only this site. Every other page, the admin

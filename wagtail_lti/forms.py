@@ -13,6 +13,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 from wagtail.admin.forms import WagtailAdminModelForm
@@ -21,7 +22,8 @@ from . import scoping
 from .lti.custom_params import parse_custom_parameters
 from .lti.errors import CustomParameterError
 from .lti.keys import MIN_KEY_SIZE, KeyFormatError, load_public_key
-from .models import LtiProvider, Organization, OrganizationMembership
+from .models import LtiProvider, LtiResourceLink, Organization, OrganizationMembership
+from .security.encryption import open_typed_secret, seal_typed_secret
 
 
 # --- Field helpers ------------------------------------------------------------------------------
@@ -158,6 +160,26 @@ class LtiVersionWidget(forms.RadioSelect):
         js = ["wagtail_lti/js/provider-form.js"]
 
 
+class SecretInput(forms.PasswordInput):
+    """A password input that never shows its value. ``kept`` (set by the form after a validation
+    error) is the typed secret sealed by ``security.encryption.seal_typed_secret``, sent back in a
+    hidden ``<name>-kept`` input so that the next submission saves it."""
+
+    KEPT_SUFFIX = "-kept"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, render_value=False)
+        self.kept = ""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        html = super().render(name, value, attrs=attrs, renderer=renderer)
+        if not self.kept:
+            return html
+        return html + format_html(
+            '<input type="hidden" name="{}" value="{}">', name + self.KEPT_SUFFIX, self.kept
+        )
+
+
 # --- Providers and resource links ------------------------------------------------------------
 
 
@@ -232,7 +254,7 @@ class LtiProviderForm(OrganizationOwnedForm):
         label=_("LTI secret"),
         required=False,
         strip=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        widget=SecretInput(attrs={"autocomplete": "new-password"}),
     )
     login_url = HttpUrlField(label=_("OIDC login initiation URL"), required=False)
     launch_url = HttpUrlField(label=_("Target link URL"), required=False)
@@ -257,8 +279,18 @@ class LtiProviderForm(OrganizationOwnedForm):
         self.offers_lti11_move = bool(self.instance.consumer_key and self.instance.has_secret)
         if not self.offers_lti11_move:
             self.fields.pop("keep_lti11", None)
+        # A secret typed before a validation error, kept by the page encrypted (SecretInput).
+        self.typed_secret = ""
+        if "secret" in self.fields and self.is_bound:
+            token = self.data.get(self.add_prefix("secret") + SecretInput.KEPT_SUFFIX, "")
+            self.typed_secret = open_typed_secret(token, self._editor_pk())
         if "secret" in self.fields:
-            if self.instance.has_secret:
+            if self.typed_secret:
+                self.fields["secret"].help_text = _(
+                    "The secret you typed is kept (it is never shown). Leave blank to save it; "
+                    "type a new one to replace it."
+                )
+            elif self.instance.has_secret:
                 self.fields["secret"].help_text = _(
                     "A secret is set (it is never shown). Leave blank to keep it; "
                     "type a new one to replace it."
@@ -267,6 +299,32 @@ class LtiProviderForm(OrganizationOwnedForm):
                 self.fields["secret"].help_text = _(
                     "No secret is set yet. Enter the tool's LTI client secret."
                 )
+
+    def _editor_pk(self):
+        return getattr(self.for_user, "pk", None)
+
+    @sensitive_variables("value")
+    def clean_secret(self):
+        # Typed now, or typed before a validation error (its encrypted copy in the page).
+        value = self.cleaned_data.get("secret") or ""
+        return value or self.typed_secret
+
+    @sensitive_variables("secret")
+    def full_clean(self):
+        """After a validation error, the page keeps the secret the editor typed: encrypted for
+        this editor (``SecretInput.kept``), never written into the page as typed."""
+        super().full_clean()
+        if "secret" not in self.fields or not self._errors or self._editor_pk() is None:
+            return
+        secret = (getattr(self, "cleaned_data", None) or {}).get("secret") or ""
+        if secret:
+            self.fields["secret"].widget.kept = seal_typed_secret(secret, self._editor_pk())
+            self.fields["secret"].help_text = _(
+                "The secret you typed is kept (it is never shown). Leave blank to save it; "
+                "type a new one to replace it."
+            )
+            # A bound field made before validation (the panels) would show the old help text.
+            self._bound_fields_cache.pop("secret", None)
 
     def clean_redirect_uris(self):
         text = self.cleaned_data.get("redirect_uris", "")
@@ -367,7 +425,9 @@ class LtiProviderForm(OrganizationOwnedForm):
 
 
 class LtiResourceLinkForm(OrganizationOwnedForm):
-    """The LTI Resource Link form: the provider must be usable by the link's organization."""
+    """The LTI Resource Link form: the provider must be usable by the link's organization; the
+    maximum score is required only when the link requires a score (left empty otherwise, the
+    stored value or the default is kept)."""
 
     url = HttpUrlField(label=_("Resource link URL"))
 
@@ -380,6 +440,13 @@ class LtiResourceLinkForm(OrganizationOwnedForm):
                 "Choose an LTI provider that an organization you manage may use."
             )
             show_only_allowed_choices(field)
+        if "score_maximum" in self.fields:
+            # Needed only when the link requires a score (see clean).
+            self.fields["score_maximum"].required = False
+            self.fields["score_maximum"].help_text = _(
+                "Needed when this resource requires a score: the score the tool's best result is "
+                "out of."
+            )
 
     def clean_score_maximum(self):
         value = self.cleaned_data.get("score_maximum")
@@ -387,8 +454,24 @@ class LtiResourceLinkForm(OrganizationOwnedForm):
             raise ValidationError(_("The maximum score must be greater than zero."))
         return value
 
+    def _clean_score_maximum(self, cleaned):
+        if "score_maximum" not in self.fields or "score_maximum" in self.errors:
+            return
+        if cleaned.get("score_maximum") is not None:
+            return
+        if cleaned.get("requires_score"):
+            self.add_error(
+                "score_maximum",
+                _("Enter the maximum score: this resource requires a score for completion."),
+            )
+        else:
+            field = LtiResourceLink._meta.get_field("score_maximum")
+            kept = self.instance.score_maximum if self.instance.pk else None
+            cleaned["score_maximum"] = kept if kept is not None else field.get_default()
+
     def clean(self):
         cleaned = super().clean()
+        self._clean_score_maximum(cleaned)
         organization = cleaned.get("organization")
         provider = cleaned.get("provider")
         if organization is not None and provider is not None:
@@ -518,4 +601,43 @@ class MembershipForm(WagtailAdminModelForm):
         )
         self.fields["user"].queryset = scoping.offerable_users(self.instance.user_id).order_by(
             User.USERNAME_FIELD
+        )
+
+
+class LtiResourceLinkCreationForm(LtiResourceLinkForm):
+    """ "Create new" inside the resource link chooser (a course page's activity block): the
+    Details of :class:`LtiResourceLinkForm`, with the same checks, as plain fields (a chooser
+    cannot open inside the chooser's modal). Availability is set later on the link's own form.
+    ``course_organization``: the pk of the course page's organization, offered first."""
+
+    class Meta:
+        model = LtiResourceLink
+        fields = [
+            "name",
+            "organization",
+            "provider",
+            "url",
+            "description",
+            "requires_score",
+            "score_maximum",
+            "open_in",
+        ]
+        widgets = {
+            "organization": forms.Select,
+            "provider": forms.Select,
+            "open_in": forms.RadioSelect,
+        }
+        labels = {"requires_score": _("This resource requires a score for completion")}
+
+    def __init__(self, *args, course_organization=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if course_organization is not None and not self.is_bound:
+            # The course page's organization first, when the editor manages it.
+            if self.managed_organizations.filter(pk=course_organization).exists():
+                self.initial["organization"] = course_organization
+        base_depth = min((org.depth for org in self.managed_organizations), default=1)
+        self.fields["organization"].label_from_instance = lambda org: indented_name(org, base_depth)
+        self.fields["provider"].label_from_instance = LtiProvider.label_with_version
+        self.fields["provider"].help_text = _(
+            "Only providers the organization above may use can be saved."
         )

@@ -187,6 +187,20 @@ def note(request, **fields: Any) -> None:
         logger.exception("Could not note launch log facts")
 
 
+def score_action(operation: str, score_given: float | None, score_maximum: float | None) -> str:
+    """The action of a row that records a score: the operation and the score the tool sent,
+    e.g. "replaceResult: 0.85 (85%)" (LTI 1.1 Basic Outcomes, out of 1) or "…: 8 / 10 (80%)"
+    (a score with its own maximum); "…: cleared" when the tool sent none."""
+    if score_given is None:
+        return f"{operation}: cleared"
+    given = f"{score_given:g}"
+    if score_maximum is None or score_maximum == 1:
+        percent = f"{round(score_given * 100, 1):g}%"
+        return f"{operation}: {given} ({percent})"
+    percent = f"{round(score_given / score_maximum * 100, 1):g}%" if score_maximum else ""
+    return f"{operation}: {given} / {score_maximum:g}" + (f" ({percent})" if percent else "")
+
+
 def _error_from_response(response) -> str:
     status = getattr(response, "status_code", 500)
     content_type = response.get("Content-Type", "") if hasattr(response, "get") else ""

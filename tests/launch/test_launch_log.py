@@ -270,7 +270,7 @@ def test_outcomes_are_logged_and_a_bad_signature_is_an_error(orgs, client):
     assert send(client, forged).status_code == 401
 
     ok, refused = entries()
-    assert (ok.kind, ok.outcome, ok.action) == ("outcomes", "ok", "replaceResult")
+    assert (ok.kind, ok.outcome, ok.action) == ("outcomes", "ok", "replaceResult: 0.5 (50%)")
     assert ok.provider == setup.provider and ok.user == setup.learner
     assert ok.placement == setup.placement
     assert (refused.outcome, refused.provider, refused.http_status) == (

@@ -391,7 +391,7 @@ def test_catalogue_change_made_by_one_process_is_seen_by_the_others(world, serve
     for server in (a, b):
         refused = browser.get(server.url(path), headers=SAME_ORIGIN, timeout=30)
         assert refused.status_code == 403, refused.text[:2000]
-        assert "has not been enabled yet" in refused.text
+        assert "has been disabled" in refused.text
 
     provider.is_enabled = True
     provider.save()

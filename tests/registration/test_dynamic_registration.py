@@ -206,7 +206,7 @@ def test_registration_end_to_end_then_launch_after_review(editor_client, orgs, s
     page = editor_client.get(response["Location"]).content.decode()
     assert "Review and enable" in page and "Send scores" in page
     listing = editor_client.get(url(LtiProvider, "list")).content.decode()
-    assert "Review and enable" in listing and "Register a tool by URL" in listing
+    assert "Waiting for review" in listing and "Register a tool by URL" in listing
 
     # While disabled: no launch, no token.
     from courses.models import CoursePage

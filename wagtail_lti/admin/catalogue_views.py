@@ -261,6 +261,42 @@ class ResourceLinkChooseResultsView(ResourceLinkChooseMixin, snippet_chooser.Cho
     pass
 
 
+class ResourceLinkCreationMixin:
+    """ "Create new" in the resource link chooser: ``forms.LtiResourceLinkCreationForm`` for the
+    editor (organizations they manage, providers they may use, checked on save); the organization
+    of the course page's form (``?organization=``) is the initial one when the editor manages it.
+    Saved as the snippet's create view saves: a first revision and the "created" history entry."""
+
+    def get_creation_form_class(self):
+        from ..forms import LtiResourceLinkCreationForm
+
+        return LtiResourceLinkCreationForm
+
+    def get_creation_form_kwargs(self):
+        kwargs = super().get_creation_form_kwargs()
+        kwargs["for_user"] = self.request.user
+        raw = self.request.GET.get("organization", "")
+        if raw.isdigit():
+            kwargs["course_organization"] = int(raw)
+        return kwargs
+
+    def save_form(self, form):
+        from wagtail.log_actions import log
+
+        instance = form.save()
+        revision = instance.save_revision(user=self.request.user, log_action=False)
+        log(instance=instance, action="wagtail.create", revision=revision, content_changed=True)
+        return instance
+
+
+class ResourceLinkCreateChooserView(ResourceLinkCreationMixin, snippet_chooser.SnippetCreateView):
+    pass
+
+
+class ResourceLinkChooseWithCreationView(ResourceLinkCreationMixin, ResourceLinkChooseView):
+    pass
+
+
 class ScopedChosenView(ScopedChosenMixin, snippet_chooser.SnippetChosenView):
     pass
 
@@ -278,8 +314,11 @@ class ProviderChooserViewSet(SnippetChooserViewSet):
 
 
 class ResourceLinkChooserViewSet(SnippetChooserViewSet):
-    choose_view_class = ResourceLinkChooseView
+    choose_view_class = ResourceLinkChooseWithCreationView
     choose_results_view_class = ResourceLinkChooseResultsView
+    create_view_class = ResourceLinkCreateChooserView
+    creation_tab_label = _("Create new")
+    create_action_label = _("Create and choose")
     chosen_view_class = ScopedChosenView
     chosen_multiple_view_class = ScopedChosenMultipleView
     preserve_url_parameters = ["multiple", "organization"]

@@ -36,7 +36,7 @@ RESULT_URL_NAME = "wagtail_lti_select_content_result"
 
 class ProviderChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: LtiProvider) -> str:
-        return f"{obj.name} ({obj.get_lti_version_display()})"
+        return obj.label_with_version()
 
 
 class SelectContentForm(forms.Form):
@@ -299,12 +299,13 @@ class ToolContentDoneView(SelectContentResultView):
 
 
 def select_content_header_button(user) -> HeaderButton | None:
-    """The "Add from a tool" button of the resource links listing, for editors who may add."""
+    """The "Add from a tool" button of the resource links listing, for editors who may add.
+
+    Without an icon: with one, the header's buttons left too little room for the listing's title
+    ("LTI resource links" was cut off at 1280 pixels)."""
     if not service.may_add_links(user):
         return None
-    return HeaderButton(
-        _("Add from a tool"), url=reverse(START_URL_NAME), icon_name="link-external", priority=20
-    )
+    return HeaderButton(_("Add from a tool"), url=reverse(START_URL_NAME), priority=20)
 
 
 @hooks.register("register_admin_urls")

@@ -34,7 +34,7 @@ from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail.admin.ui.menus.pages import PageMenuItem
-from wagtail.admin.ui.tables import Column, DateColumn, NumberColumn, StatusTagColumn
+from wagtail.admin.ui.tables import Column, DateColumn, NumberColumn
 from wagtail.admin.views import generic
 from wagtail.admin.views.generic.history import HistoryView
 from wagtail.admin.views.generic.usage import UsageView
@@ -178,7 +178,12 @@ class EnrollmentViewSet(ModelViewSet):
         Column("course", label=_("Course"), sort_key="course__title"),
         "role",
         "via",
-        "is_active",
+        Column(
+            "is_active",
+            label=_("Active"),
+            accessor=lambda enrollment: _("Yes") if enrollment.is_active else _("No"),
+            sort_key="is_active",
+        ),
         DateColumn("created_at", label=_("Enrolled"), sort_key="created_at"),
     ]
     list_export = [
@@ -391,6 +396,23 @@ class ResultsFilterSet(WagtailFilterSet):
         fields["activity"].label_from_instance = lambda p: f"{p.title or p.lti_id} — {p.page.title}"
 
 
+class ResultStatusColumn(Column):
+    """A learner's status on an activity as a tag coloured by status (``results.css``): a
+    completed activity stands out from one not started or only launched."""
+
+    cell_template_name = "wagtail_lti/admin/tables/result_status_cell.html"
+
+    class Media:
+        css = {"all": ["wagtail_lti/css/results.css"]}
+
+    def get_cell_context_data(self, instance, parent_context):
+        context = super().get_cell_context_data(instance, parent_context)
+        # What the progress is called (``courses/progress.py: shown_progress``): completed,
+        # pending grading, submitted... each coloured apart.
+        context["status"] = getattr(instance, "progress", instance.status)
+        return context
+
+
 def decorate_result_row(row):
     """Add display values to one report row (an annotated ``Enrollment``), in place."""
     user = row.user
@@ -462,19 +484,14 @@ class ResultsReportView(ReportView):
         Column("course_title", label=_("Course"), sort_key="course__title"),
         Column("organization_name", label=_("Organization"), sort_key="organization_name"),
         Column("activity_title", label=_("Activity"), sort_key="activity_title"),
-        StatusTagColumn(
-            "status_label",
-            label=_("Status"),
-            primary=lambda row: row.progress == LearnerActivity.Status.COMPLETED,
-            sort_key="status",
-        ),
+        ResultStatusColumn("status_label", label=_("Status"), sort_key="status"),
         Column("score_display", label=_("Score"), sort_key="score"),
         Column("source_label", label=_("Source"), sort_key="score_source"),
         Column("grading_progress", label=_("Grading progress"), sort_key="grading_progress"),
         Column("comment", label=_("Comment")),
         ReviewColumn("review", label=_("Review")),
         NumberColumn("launch_count", label=_("Launches"), sort_key="launch_count"),
-        DateColumn("first_launched_at", label=_("First launched"), sort_key="first_launched_at"),
+        # "First launched" is in the exports only: with it the table was wider than the screen.
         DateColumn("last_launched_at", label=_("Last launched"), sort_key="last_launched_at"),
         DateColumn("completed_at", label=_("Completed"), sort_key="completed_at"),
         DateColumn("scored_at", label=_("Scored"), sort_key="scored_at"),

@@ -32,6 +32,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from ..conf import lti_settings
+from ..launch.rules import availability_refusal
 from ..models import Enrollment, LearnerActivity, LtiProvider, LtiResourceLink, Placement, Result
 from .platform_storage import provider_origins, tool_origins
 from .progress import PROGRESS_LABELS, progress_label, shown_progress
@@ -153,6 +154,8 @@ class PlacementState(NamedTuple):
     provider_usable: bool
     #: The visitor's result on a line item of the placement with a submission review declaration.
     review_result_id: int | None = None
+    #: The provider with the fields ``launch.rules.availability_refusal`` reads (not loaded again).
+    provider: LtiProvider | None = None
 
 
 class CourseView:
@@ -246,6 +249,11 @@ class CourseView:
                 "progress__grading_progress",
                 "link_usable",
                 "provider_usable",
+                "resource_link__provider__is_enabled",
+                "resource_link__provider__awaiting_review",
+                "resource_link__provider__lti_version",
+                "resource_link__provider__consumer_key",
+                "resource_link__provider__secret_encrypted",
                 "resource_link__provider__login_url",
                 "resource_link__provider__launch_url",
                 "resource_link__provider__redirect_uris",
@@ -254,8 +262,46 @@ class CourseView:
         )
         not_started = LearnerActivity.Status.NOT_STARTED.value
         for row in rows:
-            pk, block_id, lti_id, link_id, provider_id, status, score, *rest = row
-            source, activity_progress, grading_progress, *usable = rest[:5]
+            (
+                pk,
+                block_id,
+                lti_id,
+                link_id,
+                provider_id,
+                status,
+                score,
+                source,
+                activity_progress,
+                grading_progress,
+                link_usable,
+                provider_usable,
+                enabled,
+                awaiting_review,
+                version,
+                key,
+                secret,
+                login_url,
+                launch_url,
+                redirect_uris,
+                review_result_id,
+            ) = row
+            provider = None
+            if provider_id is not None:
+                # Only the fields ``provider_origins`` and ``availability_refusal`` read: the
+                # provider is not loaded again.
+                provider = LtiProvider(
+                    pk=provider_id,
+                    is_enabled=enabled,
+                    awaiting_review=awaiting_review,
+                    lti_version=version,
+                    consumer_key=key,
+                    secret_encrypted=secret,
+                    login_url=login_url,
+                    launch_url=launch_url,
+                    redirect_uris=redirect_uris,
+                )
+                if provider_id not in self._provider_origins:
+                    self._provider_origins[provider_id] = provider_origins(provider)
             self.placements[block_id] = PlacementState(
                 pk,
                 lti_id,
@@ -266,16 +312,11 @@ class CourseView:
                 source or "",
                 activity_progress or "",
                 grading_progress or "",
-                *usable,
-                row[-1],  # review_result_id
+                link_usable,
+                provider_usable,
+                review_result_id,
+                provider,
             )
-            if provider_id is not None and provider_id not in self._provider_origins:
-                login_url, launch_url, redirect_uris = row[-4:-1]
-                # Only the fields ``provider_origins`` reads: the provider is not loaded again.
-                provider = LtiProvider(
-                    login_url=login_url, launch_url=launch_url, redirect_uris=redirect_uris
-                )
-                self._provider_origins[provider_id] = provider_origins(provider)
         if not self.read_messages:
             return
         for message in get_messages(self.request):
@@ -439,11 +480,15 @@ class CourseView:
         view.activity_progress = placement.activity_progress
         view.grading_progress = placement.grading_progress
         view.messages = self.messages.get(placement.lti_id, [])
-        if not placement.link_usable:
-            view.reason = _("This activity is no longer available to this course.")
-            return view
-        if not placement.provider_usable:
-            view.reason = _("The tool behind this activity is no longer available to this course.")
+        refusal = availability_refusal(
+            view.title,
+            self.organization,
+            link_usable=placement.link_usable,
+            provider_usable=placement.provider_usable,
+            provider=placement.provider,
+        )
+        if refusal is not None:
+            view.reason = course_page_reason(refusal)
             return view
         view.state = ActivityState.READY
         view.launch_url = self.launch_url(placement.lti_id)
@@ -455,6 +500,17 @@ class CourseView:
 
             view.review_result = find_result(placement.review_result_id)
         return view
+
+
+def course_page_reason(refusal) -> str:
+    """What the course page says instead of a launch button for a ``LaunchRefused`` of
+    ``launch.rules.availability_refusal``: its message, except for the two availability refusals,
+    said of "this course" (the launch page names the organization)."""
+    if refusal.code == "link_unavailable":
+        return _("This activity is no longer available to this course.")
+    if refusal.code == "provider_unavailable":
+        return _("The tool behind this activity is no longer available to this course.")
+    return refusal.message
 
 
 def activity_texts() -> dict[str, str]:

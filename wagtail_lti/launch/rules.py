@@ -130,6 +130,73 @@ def passes_view_restrictions(request: HttpRequest | None, course) -> bool:
     return all(restriction.accept_request(request) for restriction in restrictions)
 
 
+def availability_refusal(
+    activity: str,
+    organization,
+    *,
+    link_usable: bool,
+    provider_usable: bool,
+    provider,
+) -> LaunchRefused | None:
+    """Whether an activity can be launched now as far as the catalogue goes, for everyone: the
+    :class:`LaunchRefused` that says why not, or ``None``.
+
+    The one rule of "is this activity launchable" shared by the launch (:func:`check_can_launch`)
+    and the course page (``courses/view.py``, which shows the refusal instead of a launch button):
+    the course's organization may use the resource link (``link_usable``) and its provider
+    (``provider_usable``), the provider is enabled (its ``status``: switched off by an editor, or a
+    Dynamic Registration waiting for review) and set up for its LTI version (an LTI 1.1 provider
+    has its key and secret). ``provider`` needs only ``is_enabled``, ``awaiting_review``,
+    ``lti_version``, ``consumer_key`` and ``secret_encrypted``.
+    """
+    if not link_usable:
+        return LaunchRefused(
+            _("“%(activity)s” is no longer available to %(organization)s.")
+            % {"activity": activity, "organization": organization},
+            code="link_unavailable",
+        )
+    if not provider_usable:
+        return LaunchRefused(
+            _("The tool behind “%(activity)s” is no longer available to %(organization)s.")
+            % {"activity": activity, "organization": organization},
+            code="provider_unavailable",
+        )
+    return provider_refusal(provider)
+
+
+def provider_refusal(provider) -> LaunchRefused | None:
+    """The part of :func:`availability_refusal` about the provider alone: enabled (not switched
+    off by an editor, not a Dynamic Registration waiting for review) and set up for its LTI
+    version. Also what an editor's test launch of a catalogue record asks
+    (:func:`check_provider_ready`)."""
+    status = provider.status
+    if status == provider.Status.AWAITING_REVIEW:
+        return LaunchRefused(
+            _(
+                "The tool behind this activity has not been enabled yet (a new registration is "
+                "waiting for review). Please tell the course's administrator."
+            ),
+            code="provider_awaiting_review",
+        )
+    if status == provider.Status.DISABLED:
+        return LaunchRefused(
+            _(
+                "The tool behind this activity has been disabled, so the activity cannot be "
+                "started at the moment. Please tell the course's administrator."
+            ),
+            code="provider_disabled",
+        )
+    if not provider.is_lti13 and not (provider.consumer_key and provider.has_secret):
+        return LaunchRefused(
+            _(
+                "The tool behind this activity is not fully set up (its LTI key or secret is "
+                "missing). Please tell the course's administrator."
+            ),
+            code="provider_incomplete",
+        )
+    return None
+
+
 def check_can_launch(
     user, target: LaunchTarget | None, request: HttpRequest | None = None
 ) -> Enrollment:
@@ -141,8 +208,9 @@ def check_can_launch(
     activity is still on its course page and the page is live; the page is a course with an
     organization; the page's view restrictions accept the request (:func:`passes_view_restrictions`,
     the same as for seeing the page); the user has an active enrollment (read now, on every
-    launch); the resource link and its provider may still be used by the course's organization;
-    the provider is set up for its LTI version. Returns the user's enrollment.
+    launch); then :func:`availability_refusal` (the resource link and its provider may still be
+    used by the course's organization, the provider is enabled and set up for its LTI version).
+    Returns the user's enrollment.
     """
     if target is None:
         raise LaunchRefused(
@@ -188,50 +256,28 @@ def check_can_launch(
 
 
 def check_tool_usable(target: LaunchTarget) -> None:
-    """Raise :class:`LaunchRefused` unless the course's organization may still use the
-    placement's resource link and its provider, and the provider is set up for its LTI version.
-
-    The last part of :func:`check_can_launch`, shared with an editor's test launch
-    (``launch.test_launch``).
-    """
+    """Raise :class:`LaunchRefused` unless the activity can be launched as far as the catalogue
+    goes (:func:`availability_refusal`). The last part of :func:`check_can_launch`, shared with
+    an editor's test launch (``launch.test_launch``)."""
     placement = target.placement
     link = placement.resource_link
-    organization = target.course.organization
-    if not target.link_usable:
-        raise LaunchRefused(
-            _("“%(activity)s” is no longer available to %(organization)s.")
-            % {"activity": placement.title or link.name, "organization": organization},
-            code="link_unavailable",
-        )
-    provider = link.provider
-    if not target.provider_usable:
-        raise LaunchRefused(
-            _("The tool behind “%(activity)s” is no longer available to %(organization)s.")
-            % {"activity": placement.title or link.name, "organization": organization},
-            code="provider_unavailable",
-        )
-    check_provider_ready(provider)
+    refusal = availability_refusal(
+        placement.title or link.name,
+        target.course.organization,
+        link_usable=target.link_usable,
+        provider_usable=target.provider_usable,
+        provider=link.provider,
+    )
+    if refusal is not None:
+        raise refusal
 
 
 def check_provider_ready(provider) -> None:
     """Raise :class:`LaunchRefused` unless ``provider`` is enabled and set up for its LTI
-    version (an LTI 1.1 key and secret)."""
-    if not provider.is_enabled:
-        raise LaunchRefused(
-            _(
-                "The tool behind this activity has not been enabled yet (a new registration is "
-                "waiting for review). Please tell the course's administrator."
-            ),
-            code="provider_disabled",
-        )
-    if not provider.is_lti13 and not (provider.consumer_key and provider.has_secret):
-        raise LaunchRefused(
-            _(
-                "The tool behind this activity is not fully set up (its LTI key or secret is "
-                "missing). Please tell the course's administrator."
-            ),
-            code="provider_incomplete",
-        )
+    version (:func:`provider_refusal`)."""
+    refusal = provider_refusal(provider)
+    if refusal is not None:
+        raise refusal
 
 
 # --- Context ----------------------------------------------------------------------------------

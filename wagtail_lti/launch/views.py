@@ -37,6 +37,7 @@ from ..courses.view import message_tags_for
 from ..models import Placement
 from .context import build_launch_context
 from .lti11 import launch_form as lti11_launch_form
+from .pages import base_template, in_frame
 from .rules import LaunchRefused, check_can_launch, check_launch_request, course_of
 from .targets import launch_target
 
@@ -72,6 +73,7 @@ def _refused(request: HttpRequest, refused: LaunchRefused, placement: Placement 
         request,
         "wagtail_lti/launch/refused.html",
         {
+            "base_template": base_template(request),
             "message": refused.message,
             "code": refused.code,
             "course_url": course_url,
@@ -162,11 +164,15 @@ def launch_return(request: HttpRequest, placement_id: str) -> HttpResponse:
         return render(
             request,
             "wagtail_lti/launch/refused.html",
-            {"message": _("This activity does not exist (any more)."), "code": "not_found"},
+            {
+                "base_template": base_template(request),
+                "message": _("This activity does not exist (any more)."),
+                "code": "not_found",
+            },
             status=404,
         )
 
-    if request.headers.get("Sec-Fetch-Dest") in {"iframe", "frame"}:
+    if in_frame(request):
         # The tool navigated the activity's iframe. Leave the frame by loading this same URL in
         # the top window: a navigation our own page starts, so the browser treats it as same-site
         # (cookies, and the message stored below, are kept even when the tool is on another site).

@@ -47,6 +47,14 @@ class LtiProvider(OrganizationOwnedMixin, RevisionMixin, index.Indexed, Clustera
         LTI_1P1 = "1.1", _("LTI 1.1")
         LTI_1P3 = "1.3", _("LTI 1.3")
 
+    class Status(models.TextChoices):
+        """What an editor sees of a provider (``status``): on, switched off by an editor, or made
+        by Dynamic Registration and not yet reviewed (enabled) by one."""
+
+        ENABLED = "enabled", _("Enabled")
+        DISABLED = "disabled", _("Disabled")
+        AWAITING_REVIEW = "awaiting_review", _("Waiting for review")
+
     name = models.CharField(_("name"), max_length=255)
     lti_version = models.CharField(
         _("LTI version"), max_length=8, choices=Version.choices, default=Version.LTI_1P1
@@ -112,10 +120,13 @@ class LtiProvider(OrganizationOwnedMixin, RevisionMixin, index.Indexed, Clustera
         _("enabled"),
         default=True,
         help_text=_(
-            "Learners can launch this tool and it can use the services allowed above only while "
-            "this is on."
+            "Learners can launch this tool, and the tool can send scores and use the services "
+            "allowed on this form, only while this is on."
         ),
     )
+    # Set for a provider made by Dynamic Registration; cleared for good the first time it is
+    # saved enabled (``save``). Only tells "waiting for review" from "disabled" (``status``).
+    awaiting_review = models.BooleanField(default=False, editable=False)
 
     search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
 
@@ -126,10 +137,20 @@ class LtiProvider(OrganizationOwnedMixin, RevisionMixin, index.Indexed, Clustera
 
     #: Not content: credentials and identifiers issued to the tool. Revisions neither store nor
     #: restore them, so reverting to an earlier revision never brings back a rotated secret.
-    REVISION_EXCLUDED_FIELDS = ("secret_encrypted", "client_id", "deployment_id")
+    #: ``awaiting_review`` is state, not content: a revision made before the review never brings
+    #: it back.
+    REVISION_EXCLUDED_FIELDS = ("secret_encrypted", "client_id", "deployment_id", "awaiting_review")
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        if self.is_enabled:
+            self.awaiting_review = False
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None and "is_enabled" in update_fields:
+                kwargs["update_fields"] = {*update_fields, "awaiting_review"}
+        super().save(*args, **kwargs)
 
     def serializable_data(self):
         """The revision content (Wagtail's ``RevisionMixin``): without the credentials."""
@@ -178,8 +199,26 @@ class LtiProvider(OrganizationOwnedMixin, RevisionMixin, index.Indexed, Clustera
         return Lti11Credentials(consumer_key=self.consumer_key, secret=self.secret)
 
     @property
+    def status(self) -> Status:
+        """The one rule of a provider's status label (listings, the review panel, the launch
+        refusal): enabled; waiting for review (made by Dynamic Registration, never enabled yet);
+        or disabled by an editor."""
+        if self.is_enabled:
+            return self.Status.ENABLED
+        if self.awaiting_review:
+            return self.Status.AWAITING_REVIEW
+        return self.Status.DISABLED
+
+    @property
     def status_label(self) -> str:
-        return str(_("Enabled") if self.is_enabled else _("Review and enable"))
+        return str(self.status.label)
+
+    def label_with_version(self) -> str:
+        """The name followed by the LTI version ("Quiz (LTI 1.3)"), unless the name says it."""
+        version = str(self.get_lti_version_display())
+        if version.casefold() in self.name.casefold():
+            return self.name
+        return f"{self.name} ({version})"
 
     def get_redirect_uris(self) -> list[str]:
         return [line.strip() for line in self.redirect_uris.splitlines() if line.strip()]

@@ -241,6 +241,7 @@ def register(token: str, data: Any) -> dict[str, Any]:
             send_name=tool.wants_name,
             send_email=tool.wants_email,
             is_enabled=False,
+            awaiting_review=True,
         )
         provider.save()
         record.provider = provider

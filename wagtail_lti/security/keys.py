@@ -24,6 +24,7 @@ SECRETS_AT_REST = b"secrets-at-rest"
 USER_ID = b"lti-user-id"
 CONTEXT_ID = b"lti-context-id"
 SOURCEDID = b"lis_result_sourcedid"
+FORM_SECRET = b"form-typed-secret"
 
 
 def key_material() -> str:

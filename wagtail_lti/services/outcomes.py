@@ -119,6 +119,7 @@ def handle_outcome_request(request: HttpRequest, body: bytes) -> OutcomeDone:
             score = pox.parse_score(message)
         except pox.InvalidScore as exc:
             raise OutcomeRefused(str(exc), **ids) from exc
+        launch_log.note(request, action=launch_log.score_action(message.operation, float(score), 1))
         results.record_score(
             line_item,
             user,
