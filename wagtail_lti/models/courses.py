@@ -290,6 +290,9 @@ class Result(models.Model):
     comment = models.TextField(blank=True)
     # Timestamp the tool gave its latest accepted score (AGS: never overwrite with an older one).
     timestamp = models.DateTimeField(null=True, blank=True)
+    #: The current score arrived outside the resource link's submission dates
+    #: (``services.results.submission_rule``); shown to instructors as "late".
+    late = models.BooleanField(_("late"), default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -316,6 +319,8 @@ class ScoreEvent(models.Model):
     grading_progress = models.CharField(max_length=32, blank=True)
     comment = models.TextField(blank=True)
     timestamp = models.DateTimeField(null=True, blank=True)
+    #: Received outside the resource link's submission dates.
+    late = models.BooleanField(default=False)
     received_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
