@@ -312,6 +312,25 @@ class LtiResourceLink(OrganizationOwnedMixin, RevisionMixin, index.Indexed, Clus
     def __str__(self) -> str:
         return self.name
 
+    def clean(self):
+        """The dates' rule, for the admin form and links made from a tool's answer alike: each
+        window ends after it starts."""
+        from django.core.exceptions import ValidationError
+
+        super().clean()
+        errors = {}
+        for start, end in (
+            ("available_start", "available_end"),
+            ("submission_start", "submission_end"),
+        ):
+            begins, ends = getattr(self, start), getattr(self, end)
+            if begins is not None and ends is not None and ends <= begins:
+                errors[end] = _("This must be later than “%(start)s”.") % {
+                    "start": self._meta.get_field(start).verbose_name
+                }
+        if errors:
+            raise ValidationError(errors)
+
     @property
     def line_item_score_maximum(self) -> float:
         """The maximum of the line item a placement of this link gets: ``score_maximum`` (one
