@@ -190,7 +190,7 @@ _STATUS = (
     '<span class="lti-visually-hidden">{status_text}</span> '
     '<span class="lti-badge lti-badge--{status}">{status_label}</span> {score} </p> '
 )
-_HEADER_END = "</header> {description} {messages} "
+_HEADER_END = "</header> {due} {description} {messages} "
 _LOG_IN_PROMPT = '<p class="lti-activity__prompt">{log_in}</p> '
 _UNENROLLED_PROMPT = '<p class="lti-activity__prompt">{unenrolled}</p> '
 _ACTIONS = '<div class="lti-activity__actions"> '
@@ -201,7 +201,8 @@ _LAUNCH_INTO_FRAME = (
     '<button type="submit" class="lti-button">{launch_label}</button> </form> '
 )
 _LAUNCH_IN_NEW_WINDOW = (
-    '<form class="lti-activity__launch" method="post" action="{launch_url}" target="_blank"> '
+    '<form class="lti-activity__launch" method="post" action="{launch_url}" '
+    'target="{window_target}"> '
     '<input type="hidden" name="csrfmiddlewaretoken" value="{csrf_token}"> '
     '<button type="submit" class="lti-button">{launch_label}'
     '<span class="lti-visually-hidden"> {new_window}</span> '
@@ -211,7 +212,7 @@ _HINT = '<p class="lti-activity__hint">{hint}</p> '
 _ACTIONS_END = "</div> "
 _FRAME = (
     '<div class="lti-activity__frame" id="{dom_id}-frame" data-lti-frame> '
-    '<iframe name="{frame_name}" title="{title}" height="{frame_height}" '
+    '<iframe name="{frame_name}" title="{title}" height="{frame_height}"{frame_width} '
     'allow="fullscreen; clipboard-write" allowfullscreen data-lti-tool-origins="{tool_origins}">'
     "</iframe> "
     '<script src="{platform_storage_script}" defer></script> </div> '
@@ -315,6 +316,9 @@ def render_activity(activity, link, course) -> SafeString:
         "status_text": texts["status"],
         "status_label": _escaped(activity.status_label) if label is None else label,
         "score": _score(activity, texts) if show_status else "",
+        "due": format_html('<p class="lti-activity__due">{}</p>', activity.due_label)
+        if activity.due_label
+        else "",
         "description": _description(activity),
         "messages": _messages(activity, texts),
     }
@@ -335,6 +339,10 @@ def render_activity(activity, link, course) -> SafeString:
             else "",
             frame_name=_escaped(activity.frame_name),
             frame_height=_escaped(activity.frame_height),
+            frame_width=format_html(' width="{}"', activity.frame_width)
+            if activity.frame_width
+            else "",
+            window_target=_escaped(activity.window_target),
             tool_origins=_escaped(activity.tool_origins),
             platform_storage_script=_escaped(course.platform_storage_script()),
         )

@@ -32,6 +32,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from ..conf import lti_settings
+from ..launch.rules import launch_window, moment_label
+from ..lti.deep_linking import window_name
 from ..models import Enrollment, LearnerActivity, LtiProvider, LtiResourceLink, Placement
 from .platform_storage import provider_origins, tool_origins
 
@@ -72,6 +74,13 @@ class ActivityView:
     open_in: str = LtiResourceLink.OpenIn.EMBED
     login_url: str = ""
     frame_height: int = 600
+    #: The frame's width in pixels when the link sets one (``iframe_width``), else the page's.
+    frame_width: int | None = None
+    #: The browser window a new-window activity opens in: the link's ``window_target_name``,
+    #: else ``_blank`` (a new window each time).
+    window_target: str = "_blank"
+    #: "Due 5 Dec 17:00" when the link has a submission end (``submission_end``).
+    due_label: str = ""
     messages: list = field(default_factory=list)
     #: Space-separated origins of the tool's URLs: the only senders whose platform storage
     #: messages the course page answers for this activity's frame.
@@ -280,6 +289,12 @@ class CourseView:
             open_in=(link.open_in if link is not None else LtiResourceLink.OpenIn.EMBED),
             frame_height=self.frame_height,
         )
+        if link is not None:
+            view.frame_height = link.iframe_height or self.frame_height
+            view.frame_width = link.iframe_width
+            view.window_target = window_name(link.window_target_name) or "_blank"
+            if link.submission_end is not None:
+                view.due_label = _("Due %(moment)s") % {"moment": moment_label(link.submission_end)}
         if not self.is_authenticated:
             view.state = ActivityState.ANONYMOUS
             view.login_url = self.login_url()
@@ -303,6 +318,11 @@ class CourseView:
             return view
         if not placement.provider_usable:
             view.reason = _("The tool behind this activity is no longer available to this course.")
+            return view
+        window = launch_window(link, self.enrollment.role)
+        if not window.is_open:
+            # The same rule as the launch (``launch.rules.launch_window``), said before it.
+            view.reason = window.refusal()
             return view
         view.state = ActivityState.READY
         view.launch_url = self.launch_url(placement.lti_id)
