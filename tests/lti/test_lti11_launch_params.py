@@ -257,7 +257,9 @@ def test_custom_parameters_are_merged_and_substituted():
         "custom_spaced": "ctx-81c3",
     }
     assert {k: v for k, v in signed.items() if k.startswith("custom_")} == expected
-    assert len(VARIABLES) == 17  # the four window variables ($ResourceLink.available.*, .submission.*)
+    assert (
+        len(VARIABLES) == 17
+    )  # the four window variables ($ResourceLink.available.*, .submission.*)
 
 
 def test_membership_role_in_lti13_vocabulary():

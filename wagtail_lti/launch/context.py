@@ -7,7 +7,7 @@ the person is the privacy rule's (``launch.privacy.launch_user``). Shared by LTI
 
 from __future__ import annotations
 
-from datetime import timezone as dt_timezone
+from datetime import UTC
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -136,7 +136,7 @@ def presentation(link: LtiResourceLink) -> dict:
 def _iso(moment) -> str:
     if moment is None:
         return ""
-    return moment.astimezone(dt_timezone.utc).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def link_windows(link: LtiResourceLink) -> dict[str, str]:
