@@ -19,6 +19,7 @@ from wagtail.admin.forms import WagtailAdminModelForm
 
 from . import scoping
 from .lti.custom_params import parse_custom_parameters
+from .lti.deep_linking import window_name
 from .lti.errors import CustomParameterError
 from .lti.keys import MIN_KEY_SIZE, KeyFormatError, load_public_key
 from .models import LtiProvider, Organization, OrganizationMembership
@@ -385,6 +386,18 @@ class LtiResourceLinkForm(OrganizationOwnedForm):
         value = self.cleaned_data.get("score_maximum")
         if value is not None and value <= 0:
             raise ValidationError(_("The maximum score must be greater than zero."))
+        return value
+
+    def clean_window_target_name(self):
+        value = (self.cleaned_data.get("window_target_name") or "").strip()
+        if value and window_name(value) != value:
+            raise ValidationError(
+                _(
+                    "Use letters, digits, “-” and “_” only, starting with a letter or digit "
+                    "(for example “%(example)s”)."
+                )
+                % {"example": window_name(value) or "tool-window"}
+            )
         return value
 
     def clean(self):

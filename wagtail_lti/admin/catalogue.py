@@ -303,7 +303,39 @@ class LtiResourceLinkViewSet(OrganizationOwnedViewSet):
                             heading=_("This resource requires a score for completion"),
                         ),
                         FieldPanel("score_maximum"),
+                        MultiFieldPanel(
+                            [
+                                FieldPanel(
+                                    "line_item_label",
+                                    help_text=_("Empty: the activity's title in the course."),
+                                ),
+                                FieldPanel("line_item_resource_id"),
+                                FieldPanel("line_item_tag"),
+                                FieldPanel("line_item_grades_released"),
+                            ],
+                            heading=_("Gradebook column"),
+                            help_text=_(
+                                "The line item each course placing this link gets, as the tool "
+                                "reads it through Assignment and Grade Services."
+                            ),
+                        ),
                         FieldPanel("open_in", widget=forms.RadioSelect),
+                        MultiFieldPanel(
+                            [
+                                FieldPanel("available_start"),
+                                FieldPanel("available_end"),
+                                FieldPanel("submission_start"),
+                                FieldPanel("submission_end"),
+                                FieldPanel("late_submissions", widget=forms.RadioSelect),
+                                FieldPanel("iframe_width"),
+                                FieldPanel("iframe_height"),
+                                FieldPanel("window_target_name"),
+                                FieldPanel("window_width"),
+                                FieldPanel("window_height"),
+                                FieldPanel("window_features"),
+                            ],
+                            heading=_("Dates and presentation"),
+                        ),
                     ],
                     heading=_("Details"),
                 ),
