@@ -312,11 +312,11 @@ _WINDOW_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
 def window_name(value: str) -> str:
     """A tool's ``targetName`` as a safe browser window name: letters, digits, ``-`` and ``_``
-    (other characters become ``_``), at most :data:`MAX_WINDOW_NAME_LENGTH`; names a browser
-    treats specially (``_blank``, ``_self``, ``_parent``, ``_top``) and empty names give ``""``
-    (a new window each time)."""
+    (other characters become ``_``), at most :data:`MAX_WINDOW_NAME_LENGTH`; a name starting
+    with ``_`` or ``-`` (``_blank``, ``_self``, ``_parent``, ``_top``: names a browser treats
+    specially) and an empty name give ``""`` (a new window each time)."""
     cleaned = re.sub(r"[^A-Za-z0-9_-]", "_", (value or "").strip())[:MAX_WINDOW_NAME_LENGTH]
-    cleaned = cleaned.lstrip("_-")
+    # A name starting with "_" is a browser keyword (or one): a new window each time.
     return cleaned if _WINDOW_NAME.fullmatch(cleaned) else ""
 
 
