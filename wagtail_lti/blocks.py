@@ -202,7 +202,7 @@ _LAUNCH_INTO_FRAME = (
 )
 _LAUNCH_IN_NEW_WINDOW = (
     '<form class="lti-activity__launch" method="post" action="{launch_url}" '
-    'target="{window_target}"> '
+    'target="{window_target}"{window_features}> '
     '<input type="hidden" name="csrfmiddlewaretoken" value="{csrf_token}"> '
     '<button type="submit" class="lti-button">{launch_label}'
     '<span class="lti-visually-hidden"> {new_window}</span> '
@@ -343,6 +343,9 @@ def render_activity(activity, link, course) -> SafeString:
             if activity.frame_width
             else "",
             window_target=_escaped(activity.window_target),
+            window_features=format_html(' data-lti-window-features="{}"', activity.window_features)
+            if activity.window_features
+            else "",
             tool_origins=_escaped(activity.tool_origins),
             platform_storage_script=_escaped(course.platform_storage_script()),
         )

@@ -16,6 +16,9 @@ CASES = {
         due_label="Due 5 Dec 17:00", frame_height=640, frame_width=800
     ),
     "new window with a name": ready(open_in="window", window_target="quiz-window"),
+    "new window with features": ready(
+        open_in="window", window_features='width=900,height=700,menubar="no"&'
+    ),
     "not open yet, with a due date": ActivityView(
         block_id=BLOCK_ID,
         title="Quiz",
@@ -23,6 +26,17 @@ CASES = {
         due_label="Due <9 Dec> & later",
     ),
 }
+
+
+def test_window_features_of_a_link():
+    from wagtail_lti.courses.view import window_features_of
+    from wagtail_lti.models import LtiResourceLink
+
+    link = LtiResourceLink(
+        window_width=900, window_height=700, window_features="menubar=no, noopener,resizable"
+    )
+    assert window_features_of(link) == "width=900,height=700,menubar=no,resizable"
+    assert window_features_of(LtiResourceLink()) == ""
 
 
 @pytest.mark.parametrize("case", list(CASES))

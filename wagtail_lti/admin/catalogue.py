@@ -311,7 +311,14 @@ class LtiResourceLinkViewSet(OrganizationOwnedViewSet):
                                 ),
                                 FieldPanel("line_item_resource_id"),
                                 FieldPanel("line_item_tag"),
-                                FieldPanel("line_item_grades_released"),
+                                FieldPanel(
+                                    "line_item_grades_released",
+                                    widget=grades_released_widget(),
+                                    help_text=_(
+                                        "Whether learners may see the grades of this column "
+                                        "(the line item's gradesReleased)."
+                                    ),
+                                ),
                             ],
                             heading=_("Gradebook column"),
                             help_text=_(
@@ -343,6 +350,13 @@ class LtiResourceLinkViewSet(OrganizationOwnedViewSet):
             ],
             base_form_class=LtiResourceLinkForm,
         ).bind_to_model(LtiResourceLink)
+
+
+def grades_released_widget() -> forms.NullBooleanSelect:
+    """Yes, no, or not said (the tool's line item then has no ``gradesReleased``)."""
+    widget = forms.NullBooleanSelect()
+    widget.choices = [("unknown", _("Not set")), ("true", _("Yes")), ("false", _("No"))]
+    return widget
 
 
 # --- Organizations and memberships ----------------------------------------------------------------

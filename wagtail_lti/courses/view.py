@@ -79,6 +79,9 @@ class ActivityView:
     #: The browser window a new-window activity opens in: the link's ``window_target_name``,
     #: else ``_blank`` (a new window each time).
     window_target: str = "_blank"
+    #: The features the new window opens with (``window.open``): the link's window size and
+    #: ``window_features``; empty: the browser's own (``window_features_of``).
+    window_features: str = ""
     #: "Due 5 Dec 17:00" when the link has a submission end (``submission_end``).
     due_label: str = ""
     messages: list = field(default_factory=list)
@@ -293,6 +296,7 @@ class CourseView:
             view.frame_height = link.iframe_height or self.frame_height
             view.frame_width = link.iframe_width
             view.window_target = window_name(link.window_target_name) or "_blank"
+            view.window_features = window_features_of(link)
             if link.submission_end is not None:
                 view.due_label = _("Due %(moment)s") % {"moment": moment_label(link.submission_end)}
         if not self.is_authenticated:
@@ -329,6 +333,22 @@ class CourseView:
         view.csrf_token = self.csrf_token()
         view.tool_origins = tool_origins(link, self._provider_origins.get(placement.provider_id))
         return view
+
+
+def window_features_of(link: LtiResourceLink) -> str:
+    """The ``window.open`` features of a new-window activity: ``width``/``height`` from the
+    link's window size, then its ``window_features`` (Deep Linking's ``windowFeatures``), without
+    ``noopener``/``noreferrer`` (the launch form must reach the window it opened)."""
+    parts = []
+    if link.window_width:
+        parts.append(f"width={link.window_width}")
+    if link.window_height:
+        parts.append(f"height={link.window_height}")
+    for part in (link.window_features or "").split(","):
+        part = part.strip()
+        if part and part.split("=")[0].strip().lower() not in {"noopener", "noreferrer"}:
+            parts.append(part)
+    return ",".join(parts)
 
 
 def activity_texts() -> dict[str, str]:
