@@ -88,6 +88,13 @@ def _ensure_line_item(page, placement: Placement, link: LtiResourceLink) -> Line
         return LineItem.objects.create(
             provider_id=link.provider_id, course_id=page.pk, placement=placement, **values
         )
+    # On an existing line item, what the link leaves empty is not written: a tool may have set
+    # it through AGS (its resourceId, tag, dates), and a republish must not undo that.
+    values = {
+        name: value
+        for name, value in values.items()
+        if name in ("label", "score_maximum") or value not in (None, "")
+    }
     changed = [name for name, value in values.items() if getattr(item, name) != value]
     for name in changed:
         setattr(item, name, values[name])
