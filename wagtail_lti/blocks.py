@@ -190,7 +190,7 @@ _STATUS = (
     '<span class="lti-visually-hidden">{status_text}</span> '
     '<span class="lti-badge lti-badge--{status}">{status_label}</span> {score} </p> '
 )
-_HEADER_END = "</header> {description} {messages} "
+_HEADER_END = "</header> {due} {description} {messages} "
 _LOG_IN_PROMPT = '<p class="lti-activity__prompt">{log_in}</p> '
 _UNENROLLED_PROMPT = '<p class="lti-activity__prompt">{unenrolled}</p> '
 _ACTIONS = '<div class="lti-activity__actions" data-lti-status="{status_url}"> '
@@ -202,7 +202,8 @@ _LAUNCH_INTO_FRAME = (
     '<span class="lti-visually-hidden">: {title}</span></button> </form> '
 )
 _LAUNCH_IN_NEW_WINDOW = (
-    '<form class="lti-activity__launch" method="post" action="{launch_url}" target="_blank"> '
+    '<form class="lti-activity__launch" method="post" action="{launch_url}" '
+    'target="{window_target}"{window_features}> '
     '<input type="hidden" name="csrfmiddlewaretoken" value="{csrf_token}"> '
     '<button type="submit" class="lti-button">{launch_label}'
     '<span class="lti-visually-hidden">: {title} {new_window}</span> '
@@ -222,7 +223,7 @@ _FRAME = (
     "{frame_full_screen}</button> "
     '<button type="button" class="lti-frame-button" data-lti-frame-action="close">'
     "{frame_close}</button> </div> "
-    '<iframe name="{frame_name}" title="{title}" height="{frame_height}" '
+    '<iframe name="{frame_name}" title="{title}" height="{frame_height}"{frame_width} '
     'allow="fullscreen; clipboard-write" allowfullscreen data-lti-tool-origins="{tool_origins}">'
     "</iframe> "
     '<script src="{platform_storage_script}" defer></script> </div> '
@@ -350,6 +351,9 @@ def render_activity(activity, link, course) -> SafeString:
         "status_text": texts["status"],
         "status_label": _escaped(activity.status_label) if label is None else label,
         "score": _score(activity, texts) if show_status else "",
+        "due": format_html('<p class="lti-activity__due">{}</p>', activity.due_label)
+        if activity.due_label
+        else "",
         "description": _description(activity),
         "messages": _messages(activity, texts),
     }
@@ -376,6 +380,13 @@ def render_activity(activity, link, course) -> SafeString:
             else "",
             frame_name=_escaped(activity.frame_name),
             frame_height=_escaped(activity.frame_height),
+            frame_width=format_html(' width="{}"', activity.frame_width)
+            if activity.frame_width
+            else "",
+            window_target=_escaped(activity.window_target),
+            window_features=format_html(' data-lti-window-features="{}"', activity.window_features)
+            if activity.window_features
+            else "",
             tool_origins=_escaped(activity.tool_origins),
             platform_storage_script=_escaped(course.platform_storage_script()),
         )

@@ -20,6 +20,7 @@ from wagtail.admin.forms import WagtailAdminModelForm
 
 from . import scoping
 from .lti.custom_params import parse_custom_parameters
+from .lti.deep_linking import window_name
 from .lti.errors import CustomParameterError
 from .lti.keys import MIN_KEY_SIZE, KeyFormatError, load_public_key
 from .models import LtiProvider, LtiResourceLink, Organization, OrganizationMembership
@@ -468,6 +469,18 @@ class LtiResourceLinkForm(OrganizationOwnedForm):
             field = LtiResourceLink._meta.get_field("score_maximum")
             kept = self.instance.score_maximum if self.instance.pk else None
             cleaned["score_maximum"] = kept if kept is not None else field.get_default()
+
+    def clean_window_target_name(self):
+        value = (self.cleaned_data.get("window_target_name") or "").strip()
+        if value and window_name(value) != value:
+            raise ValidationError(
+                _(
+                    "Use letters, digits, “-” and “_” only, starting with a letter or digit "
+                    "(for example “%(example)s”)."
+                )
+                % {"example": window_name(value) or "tool-window"}
+            )
+        return value
 
     def clean(self):
         cleaned = super().clean()

@@ -147,7 +147,7 @@ def test_every_required_and_recommended_parameter_is_sent():
     assert params["lis_person_name_family"] == "Martin"
     assert params["lis_person_contact_email_primary"] == "alice@example.com"
     assert params["context_id"] == "ctx-81c3"
-    assert params["context_type"] == "CourseSection"
+    assert params["context_type"] == "CourseOffering"
     assert params["context_title"] == "Safety at work"
     assert params["context_label"] == "SAF-101"
     assert params["launch_presentation_document_target"] == "iframe"
@@ -257,7 +257,9 @@ def test_custom_parameters_are_merged_and_substituted():
         "custom_spaced": "ctx-81c3",
     }
     assert {k: v for k, v in signed.items() if k.startswith("custom_")} == expected
-    assert len(VARIABLES) == 13
+    assert (
+        len(VARIABLES) == 17
+    )  # the four window variables ($ResourceLink.available.*, .submission.*)
 
 
 def test_membership_role_in_lti13_vocabulary():

@@ -71,6 +71,7 @@ def link_post(organization, provider, **overrides) -> dict:
         "custom_parameters": "",
         "score_maximum": "100",
         "open_in": "embed",
+        "late_submissions": "accept",
         "available_to": [],
     }
     data.update(overrides)

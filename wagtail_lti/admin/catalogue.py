@@ -310,7 +310,46 @@ class LtiResourceLinkViewSet(OrganizationOwnedViewSet):
                             heading=_("This resource requires a score for completion"),
                         ),
                         FieldPanel("score_maximum"),
+                        MultiFieldPanel(
+                            [
+                                FieldPanel(
+                                    "line_item_label",
+                                    help_text=_("Empty: the activity's title in the course."),
+                                ),
+                                FieldPanel("line_item_resource_id"),
+                                FieldPanel("line_item_tag"),
+                                FieldPanel(
+                                    "line_item_grades_released",
+                                    widget=grades_released_widget(),
+                                    help_text=_(
+                                        "Whether learners may see the grades of this column "
+                                        "(the line item's gradesReleased)."
+                                    ),
+                                ),
+                            ],
+                            heading=_("Gradebook column"),
+                            help_text=_(
+                                "The line item each course placing this link gets, as the tool "
+                                "reads it through Assignment and Grade Services."
+                            ),
+                        ),
                         FieldPanel("open_in", widget=forms.RadioSelect),
+                        MultiFieldPanel(
+                            [
+                                FieldPanel("available_start"),
+                                FieldPanel("available_end"),
+                                FieldPanel("submission_start"),
+                                FieldPanel("submission_end"),
+                                FieldPanel("late_submissions", widget=forms.RadioSelect),
+                                FieldPanel("iframe_width"),
+                                FieldPanel("iframe_height"),
+                                FieldPanel("window_target_name"),
+                                FieldPanel("window_width"),
+                                FieldPanel("window_height"),
+                                FieldPanel("window_features"),
+                            ],
+                            heading=_("Dates and presentation"),
+                        ),
                         MultiFieldPanel([TryToolPanel()], heading=_("Try the tool")),
                     ],
                     heading=_("Details"),
@@ -319,6 +358,13 @@ class LtiResourceLinkViewSet(OrganizationOwnedViewSet):
             ],
             base_form_class=LtiResourceLinkForm,
         ).bind_to_model(LtiResourceLink)
+
+
+def grades_released_widget() -> forms.NullBooleanSelect:
+    """Yes, no, or not said (the tool's line item then has no ``gradesReleased``)."""
+    widget = forms.NullBooleanSelect()
+    widget.choices = [("unknown", _("Not set")), ("true", _("Yes")), ("false", _("No"))]
+    return widget
 
 
 # --- Organizations and memberships ----------------------------------------------------------------

@@ -320,7 +320,33 @@ def link_fields(
     if item.score_maximum is not None:
         fields["requires_score"] = True
         fields["score_maximum"] = item.score_maximum
+        # The line item each placement of the link gets (``courses.placements``); an empty
+        # label: the activity's title there.
+        fields["line_item_label"] = item.line_item_label
+        fields["line_item_resource_id"] = item.line_item_resource_id
+        fields["line_item_tag"] = item.line_item_tag
+        fields["line_item_grades_released"] = item.line_item_grades_released
+    for name in PRESENTATION_AND_DATES:
+        value = getattr(item, name)
+        if value not in (None, ""):
+            fields[name] = value
     return fields
+
+
+#: The item's fields copied as they are onto the resource link (Deep Linking 2.0 §3.4.1
+#: ``available``, ``submission``, ``window``, ``iframe``; Content-Item's ``placementAdvice``).
+PRESENTATION_AND_DATES = (
+    "available_start",
+    "available_end",
+    "submission_start",
+    "submission_end",
+    "window_target_name",
+    "window_width",
+    "window_height",
+    "window_features",
+    "iframe_width",
+    "iframe_height",
+)
 
 
 def create_links(

@@ -76,24 +76,40 @@ def block_title(value, link: LtiResourceLink | None) -> str:
     return (value.get("title") or "").strip() or (link.name if link is not None else "")
 
 
+def line_item_values(placement: Placement, link: LtiResourceLink) -> dict:
+    """What the placement's automatic line item says, from its resource link: the link's line
+    item label (from a tool's Deep Linking ``lineItem`` or the form) else the activity's title,
+    the maximum score, the ``resourceId``, ``tag`` and ``gradesReleased``, and the submission
+    window as ``startDateTime``/``endDateTime`` (AGS 2.0 line item properties)."""
+    return {
+        "label": link.line_item_label or placement.title or link.name,
+        "score_maximum": link.score_maximum,
+        "resource_id": link.line_item_resource_id,
+        "tag": link.line_item_tag,
+        "grades_released": link.line_item_grades_released,
+        "start_date_time": link.submission_start,
+        "end_date_time": link.submission_end,
+    }
+
+
 def _ensure_line_item(page, placement: Placement, link: LtiResourceLink) -> LineItem:
     """The placement's automatic line item (``results.line_item_for``), created or updated."""
+    values = line_item_values(placement, link)
     item = line_item_for(placement)
     if item is None:
         return LineItem.objects.create(
-            provider_id=link.provider_id,
-            course_id=page.pk,
-            placement=placement,
-            label=placement.title or link.name,
-            score_maximum=link.score_maximum,
+            provider_id=link.provider_id, course_id=page.pk, placement=placement, **values
         )
-    changed = []
-    if item.label != (placement.title or link.name):
-        item.label = placement.title or link.name
-        changed.append("label")
-    if item.score_maximum != link.score_maximum:
-        item.score_maximum = link.score_maximum
-        changed.append("score_maximum")
+    # On an existing line item, what the link leaves empty is not written: a tool may have set
+    # it through AGS (its resourceId, tag, dates), and a republish must not undo that.
+    values = {
+        name: value
+        for name, value in values.items()
+        if name in ("label", "score_maximum") or value not in (None, "")
+    }
+    changed = [name for name, value in values.items() if getattr(item, name) != value]
+    for name in changed:
+        setattr(item, name, values[name])
     if changed:
         item.save(update_fields=changed)
     return item

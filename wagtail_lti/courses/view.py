@@ -32,7 +32,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from ..conf import lti_settings
-from ..launch.rules import availability_refusal
+from ..launch.rules import availability_refusal, launch_window, moment_label
+from ..lti.deep_linking import window_name
 from ..models import Enrollment, LearnerActivity, LtiProvider, LtiResourceLink, Placement, Result
 from .platform_storage import provider_origins, tool_origins
 from .progress import PROGRESS_LABELS, progress_label, shown_progress
@@ -79,6 +80,16 @@ class ActivityView:
     open_in: str = LtiResourceLink.OpenIn.EMBED
     login_url: str = ""
     frame_height: int = 600
+    #: The frame's width in pixels when the link sets one (``iframe_width``), else the page's.
+    frame_width: int | None = None
+    #: The browser window a new-window activity opens in: the link's ``window_target_name``,
+    #: else ``_blank`` (a new window each time).
+    window_target: str = "_blank"
+    #: The features the new window opens with (``window.open``): the link's window size and
+    #: ``window_features``; empty: the browser's own (``window_features_of``).
+    window_features: str = ""
+    #: "Due 5 Dec 17:00" when the link has a submission end (``submission_end``).
+    due_label: str = ""
     messages: list = field(default_factory=list)
     #: Space-separated origins of the tool's URLs: the only senders whose platform storage
     #: messages the course page answers for this activity's frame.
@@ -458,6 +469,13 @@ class CourseView:
             open_in=(link.open_in if link is not None else LtiResourceLink.OpenIn.EMBED),
             frame_height=self.frame_height,
         )
+        if link is not None:
+            view.frame_height = link.iframe_height or self.frame_height
+            view.frame_width = link.iframe_width
+            view.window_target = window_name(link.window_target_name) or "_blank"
+            view.window_features = window_features_of(link)
+            if link.submission_end is not None:
+                view.due_label = _("Due %(moment)s") % {"moment": moment_label(link.submission_end)}
         if not self.is_authenticated:
             view.state = ActivityState.ANONYMOUS
             view.login_url = self.login_url()
@@ -490,6 +508,11 @@ class CourseView:
         if refusal is not None:
             view.reason = course_page_reason(refusal)
             return view
+        window = launch_window(link, self.enrollment.role)
+        if not window.is_open:
+            # The same rule as the launch (``launch.rules.launch_window``), said before it.
+            view.reason = window.refusal()
+            return view
         view.state = ActivityState.READY
         view.launch_url = self.launch_url(placement.lti_id)
         view.csrf_token = self.csrf_token()
@@ -511,6 +534,22 @@ def course_page_reason(refusal) -> str:
     if refusal.code == "provider_unavailable":
         return _("The tool behind this activity is no longer available to this course.")
     return refusal.message
+
+
+def window_features_of(link: LtiResourceLink) -> str:
+    """The ``window.open`` features of a new-window activity: ``width``/``height`` from the
+    link's window size, then its ``window_features`` (Deep Linking's ``windowFeatures``), without
+    ``noopener``/``noreferrer`` (the launch form must reach the window it opened)."""
+    parts = []
+    if link.window_width:
+        parts.append(f"width={link.window_width}")
+    if link.window_height:
+        parts.append(f"height={link.window_height}")
+    for part in (link.window_features or "").split(","):
+        part = part.strip()
+        if part and part.split("=")[0].strip().lower() not in {"noopener", "noreferrer"}:
+            parts.append(part)
+    return ",".join(parts)
 
 
 def activity_texts() -> dict[str, str]:

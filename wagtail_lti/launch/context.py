@@ -7,6 +7,8 @@ the person is the privacy rule's (``launch.privacy.launch_user``). Shared by LTI
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
@@ -106,7 +108,6 @@ def build_launch_context(
     course = target.course
     roles = ("Instructor",) if enrollment.role == Enrollment.Role.INSTRUCTOR else ("Learner",)
 
-    embedded = link.open_in == LtiResourceLink.OpenIn.EMBED
     return LaunchContext(
         user=launch_user(provider, user),
         roles=roles,
@@ -119,11 +120,40 @@ def build_launch_context(
         target_url=link.url,
         platform=platform_info(request),
         custom=custom_parameters(placement),
-        document_target="iframe" if embedded else "window",
         locale=request_locale(),
         return_url=return_to or return_url(request, placement),
-        height=lti_settings.IFRAME_HEIGHT if embedded else None,
+        **presentation(link),
         resource_link_id_history=placement.lti_id_history,
         # Targets kept before the history existed have no such attribute: read as "not a copy".
         context_id_history=getattr(course, "context_id_history", ""),
+        **link_windows(link),
     )
+
+
+def presentation(link: LtiResourceLink) -> dict:
+    """Where the activity is really opened, as the launch tells the tool (``document_target``,
+    ``width``, ``height``): ``iframe`` with the frame's size (its height is the site's
+    ``IFRAME_HEIGHT`` unless the link sets one; its width only when the link sets it) for an
+    embedded activity, ``window`` with the window's size when the link sets one. The course page
+    opens it so (``courses.view``)."""
+    if link.open_in == LtiResourceLink.OpenIn.EMBED:
+        return {
+            "document_target": "iframe",
+            "width": link.iframe_width,
+            "height": link.iframe_height or lti_settings.IFRAME_HEIGHT,
+        }
+    return {"document_target": "window", "width": link.window_width, "height": link.window_height}
+
+
+def _iso(moment) -> str:
+    if moment is None:
+        return ""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def link_windows(link: LtiResourceLink) -> dict[str, str]:
+    """The link's available and submission windows for the launch context (ISO 8601, UTC)."""
+    return {
+        name: _iso(getattr(link, name))
+        for name in ("available_start", "available_end", "submission_start", "submission_end")
+    }

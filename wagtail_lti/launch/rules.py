@@ -14,8 +14,13 @@ Shared by LTI 1.1 (``wagtail_lti.launch.views``) and LTI 1.3 (``wagtail_lti.laun
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.http import HttpRequest
 from django.middleware.csrf import CsrfViewMiddleware
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from ..models import Enrollment, LtiResourceLink, Placement
@@ -37,6 +42,66 @@ class LaunchRefused(Exception):
 
 
 # --- Opaque identifiers --------------------------------------------------------------------------
+
+
+# --- The availability window -----------------------------------------------------------------
+
+
+def moment_label(moment: datetime, *, now: datetime | None = None) -> str:
+    """A date and time as the course page shows it, in the site's time zone: “3 Dec 14:00”,
+    with the year when it is not this year's (“3 Dec 2027 14:00”)."""
+    local = timezone.localtime(moment)
+    current = timezone.localtime(now or timezone.now())
+    pattern = "j M H:i" if local.year == current.year else "j M Y H:i"
+    return date_format(local, pattern)
+
+
+@dataclass(frozen=True)
+class LaunchWindow:
+    """Where ``now`` falls in a resource link's ``available`` window (Deep Linking 2.0 §3.4.1):
+    ``state`` is ``open``, ``not_yet`` (``opens`` is when) or ``closed`` (``closed`` is when)."""
+
+    state: str
+    opens: datetime | None = None
+    closed: datetime | None = None
+
+    OPEN = "open"
+    NOT_YET = "not_yet"
+    CLOSED = "closed"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == self.OPEN
+
+    def refusal(self, *, now: datetime | None = None) -> str:
+        """The sentence for a person who may not launch now ("" when open)."""
+        if self.state == self.NOT_YET:
+            return _("This activity opens on %(moment)s.") % {
+                "moment": moment_label(self.opens, now=now)
+            }
+        if self.state == self.CLOSED:
+            return _("This activity closed on %(moment)s.") % {
+                "moment": moment_label(self.closed, now=now)
+            }
+        return ""
+
+
+def launch_window(
+    link: LtiResourceLink, role: str | None = None, *, now: datetime | None = None
+) -> LaunchWindow:
+    """The rule of when a placement of ``link`` may be launched: inside the link's available
+    window (``available_start`` inclusive, ``available_end`` exclusive; empty: open on that
+    side). An instructor of the course (``role``) may launch at any time, to prepare or check
+    the activity. Asked by :func:`check_can_launch` and the course page (``courses.view``)."""
+    if role == Enrollment.Role.INSTRUCTOR:
+        return LaunchWindow(LaunchWindow.OPEN)
+    now = now or timezone.now()
+    start, end = link.available_start, link.available_end
+    if start is not None and now < start:
+        return LaunchWindow(LaunchWindow.NOT_YET, opens=start)
+    if end is not None and now >= end:
+        return LaunchWindow(LaunchWindow.CLOSED, closed=end)
+    return LaunchWindow(LaunchWindow.OPEN)
 
 
 # --- Checks -----------------------------------------------------------------------------------
@@ -208,9 +273,10 @@ def check_can_launch(
     activity is still on its course page and the page is live; the page is a course with an
     organization; the page's view restrictions accept the request (:func:`passes_view_restrictions`,
     the same as for seeing the page); the user has an active enrollment (read now, on every
-    launch); then :func:`availability_refusal` (the resource link and its provider may still be
-    used by the course's organization, the provider is enabled and set up for its LTI version).
-    Returns the user's enrollment.
+    launch); the link's available window is open to the user (:func:`launch_window`); then
+    :func:`availability_refusal` (the resource link and its provider may still be used by the
+    course's organization, the provider is enabled and set up for its LTI version). Returns the
+    user's enrollment.
     """
     if target is None:
         raise LaunchRefused(
@@ -251,6 +317,9 @@ def check_can_launch(
             % {"course": course.title},
             code="not_enrolled",
         )
+    window = launch_window(link, enrollment.role)
+    if not window.is_open:
+        raise LaunchRefused(window.refusal(), code=f"window_{window.state}")
     check_tool_usable(target)
     return enrollment
 

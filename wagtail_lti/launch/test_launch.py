@@ -264,11 +264,16 @@ def catalogue_context(request: HttpRequest, test: TestTarget, person, role: str)
     (its own ``context_id``), a test resource link per link or provider, the link's (or the
     provider's) custom parameters; the person as the privacy rule allows."""
     from ..conf import lti_settings
-    from .context import platform_info, request_locale, tool_custom_parameters
+    from .context import platform_info, presentation, request_locale, tool_custom_parameters
     from .privacy import launch_user
 
     link = test.link
-    embedded = link is None or link.open_in == LtiResourceLink.OpenIn.EMBED
+    # Where it opens, as a learner's launch says it (a provider alone: the test page's frame).
+    where = (
+        presentation(link)
+        if link is not None
+        else {"document_target": "iframe", "height": lti_settings.IFRAME_HEIGHT}
+    )
     kind, pk = ("link", link.pk) if link is not None else ("provider", test.provider.pk)
     return LaunchContext(
         user=launch_user(test.provider, person),
@@ -282,10 +287,9 @@ def catalogue_context(request: HttpRequest, test: TestTarget, person, role: str)
         target_url=(link.url if link is not None else "") or test.provider.launch_url,
         platform=platform_info(request),
         custom=tool_custom_parameters(test.provider, link),
-        document_target="iframe" if embedded else "window",
         locale=request_locale(),
         return_url=return_url(request, test, role),
-        height=lti_settings.IFRAME_HEIGHT if embedded else None,
+        **where,
     )
 
 

@@ -36,6 +36,8 @@ from .deep_linking import (
     check_http_url,
     read_custom,
     read_score_maximum,
+    read_size,
+    window_name,
 )
 from .lti11 import LTI_VERSION, build_launch_params
 
@@ -187,6 +189,7 @@ def _link_item(item: Mapping[str, Any], number: int) -> ResourceLinkItem:
 
     label = ""
     score_maximum = None
+    resource_id = ""
     line_item = item.get("lineItem")
     if line_item is not None:
         if not isinstance(line_item, Mapping):
@@ -198,8 +201,15 @@ def _link_item(item: Mapping[str, Any], number: int) -> ResourceLinkItem:
             raise ContentItemError(str(exc)) from None
         if score_maximum is None:
             score_maximum = 1.0  # a line item without constraints: scores between 0 and 1
+        # The activity the line item is for: the equivalent of Deep Linking's resourceId.
+        activity = line_item.get("assignedActivity")
+        if isinstance(activity, Mapping):
+            resource_id = _text(
+                activity, "activityId", what=f"the line item of {what}", limit=MAX_NAME_LENGTH
+            )
 
     open_in: OpenIn = "embed"
+    presentation: dict[str, Any] = {}
     advice = item.get("placementAdvice")
     if isinstance(advice, Mapping):
         target = str(advice.get("presentationDocumentTarget") or "").lower()
@@ -211,6 +221,20 @@ def _link_item(item: Mapping[str, Any], number: int) -> ResourceLinkItem:
                 + " and ".join(f"“{t}”" for t in ACCEPT_PRESENTATION_TARGETS)
                 + " are accepted."
             )
+        # displayWidth/displayHeight (and windowTarget) map to Deep Linking's window/iframe.
+        try:
+            width = read_size(advice.get("displayWidth"), what=f"display width of {what}")
+            height = read_size(advice.get("displayHeight"), what=f"display height of {what}")
+        except DeepLinkingError as exc:
+            raise ContentItemError(str(exc)) from None
+        if open_in == "window":
+            presentation = {
+                "window_width": width,
+                "window_height": height,
+                "window_target_name": window_name(str(advice.get("windowTarget") or "")),
+            }
+        else:
+            presentation = {"iframe_width": width, "iframe_height": height}
 
     if not (title or label):
         raise ContentItemError(f"{what.capitalize()} has no title.")
@@ -221,7 +245,9 @@ def _link_item(item: Mapping[str, Any], number: int) -> ResourceLinkItem:
         custom=custom,
         line_item_label=label[:MAX_NAME_LENGTH],
         score_maximum=score_maximum,
+        line_item_resource_id=resource_id,
         open_in=open_in,
+        **presentation,
     )
 
 

@@ -62,3 +62,9 @@ class LaunchContext:
     # they are not copies.
     resource_link_id_history: str = ""
     context_id_history: str = ""
+    # The resource link's ``available`` and ``submission`` windows as ISO 8601 date-times (UTC),
+    # empty when open on that side: ``$ResourceLink.available.startDateTime`` and the others.
+    available_start: str = ""
+    available_end: str = ""
+    submission_start: str = ""
+    submission_end: str = ""

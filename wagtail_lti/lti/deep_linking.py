@@ -20,8 +20,10 @@ Pure: no Django, no database.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -51,6 +53,10 @@ MAX_URL_LENGTH = 1024
 MAX_TEXT_LENGTH = 10_000
 MAX_MESSAGE_LENGTH = 2_000
 MAX_NONCE_LENGTH = 255
+#: The largest window or frame size accepted, in pixels.
+MAX_SIZE = 10_000
+MAX_WINDOW_NAME_LENGTH = 64
+MAX_WINDOW_FEATURES_LENGTH = 255
 
 OpenIn = Literal["embed", "window"]
 
@@ -65,7 +71,11 @@ class ResourceLinkItem:
 
     ``url`` is empty when the tool gave none (the platform then uses the tool's launch URL).
     ``custom`` holds the item's custom parameters as the tool named them (string values).
-    ``score_maximum`` is set when the item has a ``lineItem``: the link then requires a score.
+    ``score_maximum`` is set when the item has a ``lineItem``: the link then requires a score,
+    and the line item's ``resourceId``, ``tag`` and ``gradesReleased`` are kept for the line item
+    each placement of the link gets. ``available_*`` and ``submission_*`` are the item's
+    ``available`` and ``submission`` windows (timezone-aware, ``None``: open on that side);
+    ``window_*`` and ``iframe_*`` its ``window`` and ``iframe`` presentation (§3.4.1).
     """
 
     title: str
@@ -74,7 +84,20 @@ class ResourceLinkItem:
     custom: dict[str, str] = field(default_factory=dict)
     line_item_label: str = ""
     score_maximum: float | None = None
+    line_item_resource_id: str = ""
+    line_item_tag: str = ""
+    line_item_grades_released: bool | None = None
     open_in: OpenIn = "embed"
+    available_start: datetime | None = None
+    available_end: datetime | None = None
+    submission_start: datetime | None = None
+    submission_end: datetime | None = None
+    window_target_name: str = ""
+    window_width: int | None = None
+    window_height: int | None = None
+    window_features: str = ""
+    iframe_width: int | None = None
+    iframe_height: int | None = None
 
     @property
     def name(self) -> str:
@@ -241,6 +264,95 @@ def read_score_maximum(value: Any, *, what: str) -> float:
     return float(value)
 
 
+def read_date_time(value: Any, *, what: str) -> datetime | None:
+    """An ISO 8601 date and time with its offset (``2026-12-03T14:00:00Z``), as an aware
+    ``datetime``; ``None`` when absent. A time without a zone is refused: it could mean anything."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > 64:
+        raise DeepLinkingError(f"The {what} is not an ISO 8601 date and time.")
+    text = value.strip()
+    if text.endswith(("z", "Z")):
+        text = text[:-1] + "+00:00"
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise DeepLinkingError(
+            f"The {what} is not an ISO 8601 date and time: “{value[:40]}”."
+        ) from None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise DeepLinkingError(
+            f"The {what} has no time zone (“{value[:40]}”); add one, such as Z for UTC."
+        )
+    return moment
+
+
+def read_window(value: Any, *, what: str) -> tuple[datetime | None, datetime | None]:
+    """The ``startDateTime`` and ``endDateTime`` of an ``available`` or ``submission`` object
+    (§3.4.1); the end must come after the start."""
+    if value is None:
+        return None, None
+    if not isinstance(value, Mapping):
+        raise DeepLinkingError(f"The {what} is not a JSON object.")
+    start = read_date_time(value.get("startDateTime"), what=f"start of the {what}")
+    end = read_date_time(value.get("endDateTime"), what=f"end of the {what}")
+    if start is not None and end is not None and end <= start:
+        raise DeepLinkingError(f"The {what} ends before it starts.")
+    return start, end
+
+
+def read_size(value: Any, *, what: str) -> int | None:
+    """A width or height in pixels: a whole number from 1 to :data:`MAX_SIZE`; ``None`` when
+    absent."""
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_SIZE:
+        raise DeepLinkingError(f"The {what} must be a whole number of pixels from 1 to {MAX_SIZE}.")
+    return value
+
+
+_WINDOW_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+
+
+def window_name(value: str) -> str:
+    """A tool's ``targetName`` as a safe browser window name: letters, digits, ``-`` and ``_``
+    (other characters become ``_``), at most :data:`MAX_WINDOW_NAME_LENGTH`; a name starting
+    with ``_`` or ``-`` (``_blank``, ``_self``, ``_parent``, ``_top``: names a browser treats
+    specially) and an empty name give ``""`` (a new window each time)."""
+    cleaned = re.sub(r"[^A-Za-z0-9_-]", "_", (value or "").strip())[:MAX_WINDOW_NAME_LENGTH]
+    # A name starting with "_" is a browser keyword (or one): a new window each time.
+    return cleaned if _WINDOW_NAME.fullmatch(cleaned) else ""
+
+
+def _presentation(item: Mapping[str, Any], what: str) -> dict[str, Any]:
+    """The item's ``window`` and ``iframe`` objects (§3.4.1) as resource link fields; a
+    ``window`` object means the link opens in a new window."""
+    values: dict[str, Any] = {"open_in": "embed"}
+    window = item.get("window")
+    iframe = item.get("iframe")
+    if window is not None and not isinstance(window, Mapping):
+        raise DeepLinkingError(f"The window of {what} is not a JSON object.")
+    if iframe is not None and not isinstance(iframe, Mapping):
+        raise DeepLinkingError(f"The iframe of {what} is not a JSON object.")
+    if window is not None:
+        values["open_in"] = "window"
+        values["window_target_name"] = window_name(
+            _string(window, "targetName", what=f"the window of {what}", limit=MAX_TEXT_LENGTH)
+        )
+        values["window_width"] = read_size(window.get("width"), what=f"window width of {what}")
+        values["window_height"] = read_size(window.get("height"), what=f"window height of {what}")
+        features = _string(
+            window, "windowFeatures", what=f"the window of {what}", limit=MAX_TEXT_LENGTH
+        )
+        values["window_features"] = features[:MAX_WINDOW_FEATURES_LENGTH]
+    if iframe is not None:
+        values["iframe_width"] = read_size(iframe.get("width"), what=f"frame width of {what}")
+        values["iframe_height"] = read_size(iframe.get("height"), what=f"frame height of {what}")
+    return values
+
+
 def _resource_link_item(item: Mapping[str, Any], number: int) -> ResourceLinkItem:
     what = f"item {number}"
     title = _string(item, "title", what=what, limit=MAX_TEXT_LENGTH)
@@ -254,18 +366,31 @@ def _resource_link_item(item: Mapping[str, Any], number: int) -> ResourceLinkIte
 
     label = ""
     score_maximum = None
+    line_item_values: dict[str, Any] = {}
     line_item = item.get("lineItem")
     if line_item is not None:
         if not isinstance(line_item, Mapping):
             raise DeepLinkingError(f"The lineItem of {what} is not a JSON object.")
-        label = _string(line_item, "label", what=f"the line item of {what}", limit=MAX_TEXT_LENGTH)
+        of = f"the line item of {what}"
+        label = _string(line_item, "label", what=of, limit=MAX_TEXT_LENGTH)
         score_maximum = read_score_maximum(line_item.get("scoreMaximum"), what=what)
+        line_item_values["line_item_resource_id"] = _string(
+            line_item, "resourceId", what=of, limit=MAX_NAME_LENGTH
+        )
+        line_item_values["line_item_tag"] = _string(
+            line_item, "tag", what=of, limit=MAX_NAME_LENGTH
+        )
+        released = line_item.get("gradesReleased")
+        if released is not None and not isinstance(released, bool):
+            raise DeepLinkingError(f"The gradesReleased of {of} is not true or false.")
+        line_item_values["line_item_grades_released"] = released
 
-    open_in: OpenIn = "embed"
-    if isinstance(item.get("window"), Mapping):
-        open_in = "window"
-    elif isinstance(item.get("iframe"), Mapping):
-        open_in = "embed"
+    available_start, available_end = read_window(
+        item.get("available"), what=f"availability of {what}"
+    )
+    submission_start, submission_end = read_window(
+        item.get("submission"), what=f"submission window of {what}"
+    )
 
     if not (title or label):
         raise DeepLinkingError(f"{what.capitalize()} has no title.")
@@ -276,7 +401,12 @@ def _resource_link_item(item: Mapping[str, Any], number: int) -> ResourceLinkIte
         custom=custom,
         line_item_label=label[:MAX_NAME_LENGTH],
         score_maximum=score_maximum,
-        open_in=open_in,
+        available_start=available_start,
+        available_end=available_end,
+        submission_start=submission_start,
+        submission_end=submission_end,
+        **line_item_values,
+        **_presentation(item, what),
     )
 
 

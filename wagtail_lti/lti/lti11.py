@@ -30,7 +30,9 @@ from .substitution import membership_roles, substitute
 
 LTI_VERSION = "LTI-1p0"
 MESSAGE_TYPE_LAUNCH = "basic-lti-launch-request"
-CONTEXT_TYPE = "CourseSection"
+# The LIS context type, the same as the LTI 1.3 context claim's (``CourseOffering``): a course
+# page is a course as it is offered (LTI 1.1 §B.3 context_type vocabulary).
+CONTEXT_TYPE = "CourseOffering"
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 
 # Signature methods accepted on requests from tools. We sign launches with HMAC-SHA1, the only

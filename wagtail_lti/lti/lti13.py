@@ -167,8 +167,11 @@ def build_id_token_claims(
                 "height": ctx.height,
             }
         ),
-        LTI_CLAIM + "custom": custom_claim(ctx.custom, ctx),
     }
+    # Optional and empty when there are no custom parameters: left out (LTI Core 1.3 §5.4.6).
+    custom = custom_claim(ctx.custom, ctx)
+    if custom:
+        claims[LTI_CLAIM + "custom"] = custom
     if is_deep_linking:
         del claims[LTI_CLAIM + "resource_link"]
     if ctx.context_id:

@@ -56,7 +56,8 @@ class MalformedRequest(OutcomeError):
 
 
 class UnsupportedOperation(OutcomeError):
-    """A well-formed request for an operation other than replace/read/deleteResult."""
+    """A well-formed request for an operation other than replace/read/deleteResult, or a
+    replaceResult with the resultData extension."""
 
     code_major: CodeMajor = "unsupported"
 
@@ -155,6 +156,15 @@ def parse_request(body: bytes) -> OutcomeRequest:
         if score is None or _child(score, "textString") is None:
             raise InvalidScore(
                 "replaceResult needs result/resultScore/textString.",
+                message_identifier=message_identifier,
+                operation=operation,
+            )
+        if _path(record, "result", "resultData") is not None:
+            # The outcome data extension (text or a URL with the score) is not supported and
+            # not advertised (no ext_outcome_data_values_accepted): refused, not half recorded.
+            raise UnsupportedOperation(
+                "resultData (the outcome data extension) is not supported; nothing was "
+                "recorded. Send the score without resultData.",
                 message_identifier=message_identifier,
                 operation=operation,
             )

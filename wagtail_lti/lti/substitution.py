@@ -15,6 +15,11 @@ The exception: ``$ResourceLink.id.history`` and ``$Context.id.history`` (LTI Cor
 property substitution, "ResourceLink" and "Context" variables) are the ids of the resource link's / context's
 ancestors, most recent first, comma-separated, each URL-encoded; the spec gives a resource link
 or context that is not a copy an *empty value*, so they are always substituted (:data:`EMPTY_ALLOWED`).
+
+``$ResourceLink.available.startDateTime``, ``...endDateTime`` and
+``$ResourceLink.submission.startDateTime``, ``...endDateTime`` (LTI Core 1.3, "ResourceLink"
+variables) are the resource link's windows as ISO 8601 date-times; a side without a date has no
+value, so the variable is passed through.
 """
 
 from __future__ import annotations
@@ -58,6 +63,10 @@ def _values(ctx: LaunchContext, lti_version: LtiVersion) -> dict[str, Callable[[
         "$ResourceLink.id.history": lambda: ctx.resource_link_id_history,
         "$Context.id.history": lambda: ctx.context_id_history,
         "$Membership.role": lambda: ",".join(membership_roles(ctx, lti_version)),
+        "$ResourceLink.available.startDateTime": lambda: ctx.available_start,
+        "$ResourceLink.available.endDateTime": lambda: ctx.available_end,
+        "$ResourceLink.submission.startDateTime": lambda: ctx.submission_start,
+        "$ResourceLink.submission.endDateTime": lambda: ctx.submission_end,
     }
 
 
@@ -76,6 +85,10 @@ VARIABLES: tuple[str, ...] = (
     "$ResourceLink.id.history",
     "$Context.id.history",
     "$Membership.role",
+    "$ResourceLink.available.startDateTime",
+    "$ResourceLink.available.endDateTime",
+    "$ResourceLink.submission.startDateTime",
+    "$ResourceLink.submission.endDateTime",
 )
 
 #: The variables whose empty value is a value (substituted, not passed through).

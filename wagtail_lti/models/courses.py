@@ -350,6 +350,9 @@ class Result(models.Model):
     comment = models.TextField(blank=True)
     # Timestamp the tool gave its latest accepted score (AGS: never overwrite with an older one).
     timestamp = models.DateTimeField(null=True, blank=True)
+    #: The current score arrived outside the resource link's submission dates
+    #: (``services.results.submission_rule``); shown to instructors as "late".
+    late = models.BooleanField(_("late"), default=False)
     updated_at = models.DateTimeField(auto_now=True)
     # An instructor's override (``wagtail_lti.services.results.override_score``): kept apart from
     # the tool's score above, which tools read back; it stands while ``override_at`` is set.
@@ -395,6 +398,8 @@ class ScoreEvent(models.Model):
     grading_progress = models.CharField(max_length=32, blank=True)
     comment = models.TextField(blank=True)
     timestamp = models.DateTimeField(null=True, blank=True)
+    #: Received outside the resource link's submission dates.
+    late = models.BooleanField(default=False)
     received_at = models.DateTimeField(auto_now_add=True)
     #: The instructor who overrode or cleared (``None`` for a tool's score).
     by = models.ForeignKey(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalManyToManyField
@@ -253,6 +254,102 @@ class LtiResourceLink(OrganizationOwnedMixin, RevisionMixin, index.Indexed, Clus
         verbose_name=_("available to"),
     )
 
+    # --- Dates (Deep Linking 2.0 §3.4.1 ``available`` and ``submission``). The rules that read
+    # them: ``launch.rules.launch_window`` (launching) and ``services.results.submission_rule``
+    # (scores). Empty: no limit on that side.
+    available_start = models.DateTimeField(
+        _("available from"),
+        null=True,
+        blank=True,
+        help_text=_("Learners can launch the activity from this moment on. Empty: at once."),
+    )
+    available_end = models.DateTimeField(
+        _("available until"),
+        null=True,
+        blank=True,
+        help_text=_("Learners can no longer launch the activity after this. Empty: no end."),
+    )
+    submission_start = models.DateTimeField(
+        _("submissions from"),
+        null=True,
+        blank=True,
+        help_text=_("Scores the tool sends before this are late (see below). Empty: no start."),
+    )
+    submission_end = models.DateTimeField(
+        _("due"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The due date: scores the tool sends after this are late. Shown on the course page."
+        ),
+    )
+
+    class LateSubmissions(models.TextChoices):
+        ACCEPT = "accept", _("Record them, marked late")
+        REFUSE = "refuse", _("Refuse them")
+
+    late_submissions = models.CharField(
+        _("scores outside the submission dates"),
+        max_length=16,
+        choices=LateSubmissions.choices,
+        default=LateSubmissions.ACCEPT,
+    )
+
+    # --- Presentation (Deep Linking 2.0 §3.4.1 ``window`` and ``iframe``).
+    window_target_name = models.CharField(
+        _("window name"),
+        max_length=64,
+        blank=True,
+        help_text=_(
+            "A new-window activity opens in the browser window of this name (reused by every "
+            "launch of it). Empty: a new window each time."
+        ),
+    )
+    window_width = models.PositiveIntegerField(
+        _("window width"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(10_000)],
+        help_text=_("In pixels."),
+    )
+    window_height = models.PositiveIntegerField(
+        _("window height"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(10_000)],
+        help_text=_("In pixels."),
+    )
+    window_features = models.CharField(
+        _("window features"),
+        max_length=255,
+        blank=True,
+        help_text=_("As for JavaScript's window.open, such as “menubar=no,resizable=yes”."),
+    )
+    iframe_width = models.PositiveIntegerField(
+        _("frame width"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(10_000)],
+        help_text=_("In pixels. Empty: the width of the page."),
+    )
+    iframe_height = models.PositiveIntegerField(
+        _("frame height"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(10_000)],
+        help_text=_("In pixels. Empty: the site's default height."),
+    )
+
+    # --- The line item a placement of this link gets (Deep Linking 2.0 §3.4.1 ``lineItem``, AGS
+    # 2.0 §3.2 line item properties). Empty label: the activity's title; the maximum is
+    # ``score_maximum``.
+    line_item_label = models.CharField(_("line item label"), max_length=255, blank=True)
+    line_item_resource_id = models.CharField(_("line item resource id"), max_length=255, blank=True)
+    line_item_tag = models.CharField(_("line item tag"), max_length=255, blank=True)
+    line_item_grades_released = models.BooleanField(
+        _("grades released"), null=True, blank=True, default=None
+    )
+
     search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
 
     class Meta:
@@ -262,3 +359,28 @@ class LtiResourceLink(OrganizationOwnedMixin, RevisionMixin, index.Indexed, Clus
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self):
+        """The dates' rule, for the admin form and links made from a tool's answer alike: each
+        window ends after it starts."""
+        from django.core.exceptions import ValidationError
+
+        super().clean()
+        errors = {}
+        for start, end in (
+            ("available_start", "available_end"),
+            ("submission_start", "submission_end"),
+        ):
+            begins, ends = getattr(self, start), getattr(self, end)
+            if begins is not None and ends is not None and ends <= begins:
+                errors[end] = _("This must be later than “%(start)s”.") % {
+                    "start": self._meta.get_field(start).verbose_name
+                }
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def line_item_score_maximum(self) -> float:
+        """The maximum of the line item a placement of this link gets: ``score_maximum`` (one
+        field, so the form and a Deep Linking ``lineItem.scoreMaximum`` set the same value)."""
+        return self.score_maximum

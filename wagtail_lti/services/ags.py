@@ -169,7 +169,8 @@ def score_user(access: CourseAccess, score: ags.ScoreData):
 
 def record_score(item: LineItem, user, score: ags.ScoreData) -> None:
     """Record ``score`` of ``user`` (``score_user``) on ``item``; an older or equal timestamp than
-    the one on record is ``AgsError`` 409 ``conflict`` and changes nothing."""
+    the one on record is ``AgsError`` 409 ``conflict`` and changes nothing; a late score the link
+    refuses (``results.submission_rule``) is ``AgsError`` 403 ``late_submission``."""
     try:
         results.record_score(
             item,
@@ -182,6 +183,8 @@ def record_score(item: LineItem, user, score: ags.ScoreData) -> None:
             comment=score.comment,
             source="ags",
         )
+    except results.LateScoreRefused as exc:
+        raise ags.AgsError(str(exc), status=403, error="late_submission") from exc
     except results.StaleScore as exc:
         raise ags.AgsError(
             "A score with the same or a later timestamp is already recorded for this user and line "

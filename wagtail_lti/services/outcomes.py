@@ -120,18 +120,22 @@ def handle_outcome_request(request: HttpRequest, body: bytes) -> OutcomeDone:
         except pox.InvalidScore as exc:
             raise OutcomeRefused(str(exc), **ids) from exc
         launch_log.note(request, action=launch_log.score_action(message.operation, float(score), 1))
-        results.record_score(
-            line_item,
-            user,
-            score_given=float(score),
-            score_maximum=1.0,
-            activity_progress="Completed",
-            grading_progress=results.FULLY_GRADED,
-            timestamp=None,
-            comment="",
-            source=SOURCE,
-        )
-        return OutcomeDone(message, f"Score {score} recorded.")
+        try:
+            result = results.record_score(
+                line_item,
+                user,
+                score_given=float(score),
+                score_maximum=1.0,
+                activity_progress="Completed",
+                grading_progress=results.FULLY_GRADED,
+                timestamp=None,
+                comment="",
+                source=SOURCE,
+            )
+        except results.LateScoreRefused as exc:
+            raise OutcomeRefused(str(exc), **ids) from exc
+        late = " (late: outside the submission dates)" if result.late else ""
+        return OutcomeDone(message, f"Score {score} recorded{late}.")
     if message.operation == "readResult":
         current = results.current_score(line_item, user)
         if current is None:

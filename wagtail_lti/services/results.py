@@ -15,6 +15,11 @@
   "kept until cleared" (``override_keep``) is not replaced by it (the event is marked ``held``),
   any other override is. Clearing an override shows the tool's score again.
 
+* Lateness: a score received outside the resource link's submission dates (``submission_start``,
+  ``submission_end``) is recorded marked ``late`` on the ``Result`` and its ``ScoreEvent``, or
+  refused (:class:`LateScoreRefused`, nothing recorded) when the link's ``late_submissions`` says
+  so (:func:`submission_rule`, the one rule for AGS and Basic Outcomes).
+
 Writers lock the rows they change (``select_for_update`` inside a transaction), so two scores for
 the same learner arriving at once are applied one after the other.
 """
@@ -40,6 +45,35 @@ INSTRUCTOR_SOURCES = (ScoreEvent.Source.INSTRUCTOR, ScoreEvent.Source.INSTRUCTOR
 
 class OverrideRefused(ValueError):
     """An override that may not be recorded; ``str(exc)`` is a message for the instructor."""
+
+
+class LateScoreRefused(Exception):
+    """The score came outside the submission dates of a link that refuses late scores.
+    ``str(exc)`` says why, for the tool."""
+
+
+def submission_rule(line_item: LineItem, *, now: datetime | None = None) -> bool:
+    """Whether a score received ``now`` on ``line_item`` is late: before the submission start or
+    after the submission end (the due date) of the resource link of the line item's placement.
+    Raises :class:`LateScoreRefused` when it is late and the link refuses late scores. A line item
+    of no placement (made by a tool) has no dates: never late."""
+    placement = line_item.placement if line_item.placement_id else None
+    link = placement.resource_link if placement is not None else None
+    if link is None:
+        return False
+    now = now or timezone.now()
+    early = link.submission_start is not None and now < link.submission_start
+    late = link.submission_end is not None and now > link.submission_end
+    if not (early or late):
+        return False
+    if link.late_submissions == link.LateSubmissions.REFUSE:
+        if early:
+            raise LateScoreRefused("The submission window of this activity has not opened yet.")
+        raise LateScoreRefused(
+            "The submission window of this activity closed at "
+            f"{link.submission_end.isoformat()}; late scores are not accepted."
+        )
+    return True
 
 
 class StaleScore(Exception):
@@ -180,13 +214,15 @@ def record_score(
     ``score_given=None`` clears the score (AGS: a score without ``scoreGiven``). ``timestamp`` is
     the tool's (AGS); when given it must be later than the last one on record, else
     :class:`StaleScore` is raised and nothing changes. ``source`` is a ``ScoreEvent.Source``
-    value (``"ags"``, ``"lti11_outcomes"``).
+    value (``"ags"``, ``"lti11_outcomes"``). A score outside the submission dates is marked late
+    or refused (:func:`submission_rule`: :class:`LateScoreRefused`, nothing recorded).
 
     While an instructor's override stands: one kept until cleared stays shown (the score is
     recorded, its event marked ``held``); any other is replaced by this score.
     """
     if score_given is not None and score_maximum is None:
         raise ValueError("score_given needs score_maximum")
+    late = submission_rule(line_item)
     with transaction.atomic():
         result, _created = Result.objects.select_for_update().get_or_create(
             line_item=line_item, user=user
@@ -198,6 +234,7 @@ def record_score(
         result.activity_progress = activity_progress
         result.grading_progress = grading_progress
         result.comment = comment or ""
+        result.late = late
         if timestamp is not None:
             result.timestamp = timestamp
         held = _apply_tool_score_to_override(result)
@@ -212,6 +249,7 @@ def record_score(
             comment=result.comment,
             timestamp=timestamp,
             held=held,
+            late=late,
         )
         _update_activity(line_item, user, result, source=source, touched=not held)
     return result
@@ -248,6 +286,7 @@ def delete_score(line_item: LineItem, user, source: str) -> None:
         result.score_maximum = None
         result.grading_progress = ""
         result.comment = ""
+        result.late = False
         held = _apply_tool_score_to_override(result)
         result.save()
         ScoreEvent.objects.create(

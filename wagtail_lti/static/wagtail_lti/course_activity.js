@@ -11,6 +11,8 @@
 //   launch (the tool moved on, or came back), when the tab regains focus (after a launch in a new
 //   window, say), and every POLL_FIRST ms while a launched activity is open and the tab visible,
 //   less often while nothing changes (up to POLL_MAX), never while the tab is hidden.
+// * a new-window activity with a size or window features opens its window with them first (a
+//   form's target cannot say them), then the launch form posts into it.
 (function () {
   "use strict";
   if (window.wagtailLtiCourseActivity) return;
@@ -305,6 +307,16 @@
     });
     container.addEventListener("fullscreenchange", function () {
       syncFullScreen(container);
+    });
+    document.querySelectorAll("form[data-lti-window-features]").forEach(function (form) {
+      form.addEventListener("submit", function () {
+        var name = form.target;
+        if (!name || name.charAt(0) === "_") {
+          name = "lti-window-" + Date.now();
+          form.target = name;
+        }
+        window.open("", name, form.getAttribute("data-lti-window-features"));
+      });
     });
   }
 

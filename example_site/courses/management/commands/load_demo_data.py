@@ -31,6 +31,7 @@ Steps that need a part of the project that is not installed are skipped with a n
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.apps import apps
@@ -41,6 +42,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 
 
 SITE_NAME = "Wagtail LTI example"
@@ -74,6 +76,14 @@ RESOURCE_LINKS = [
     ("Demo lab (LTI 1.3, scored)", "1.3", "lab", True, "window"),
     ("Demo video (LTI 1.3)", "1.3", "video", False, "embed"),
 ]
+# Dates and presentation shown on the course page: the lab is due in two weeks (later scores are
+# marked late) and opens in its own named window, reused by every launch of it.
+LINK_EXTRAS = {
+    "Demo lab (LTI 1.3, scored)": lambda now: {
+        "submission_end": (now + timedelta(days=14)).replace(minute=0, second=0, microsecond=0),
+        "window_target_name": "demo-lab",
+    },
+}
 
 
 @dataclass
@@ -338,6 +348,7 @@ class Command(BaseCommand):
                     requires_score=requires_score,
                     score_maximum=10,
                     open_in=open_in,
+                    **LINK_EXTRAS.get(name, lambda now: {})(timezone.now()),
                 )
                 link.save()
                 link.available_to.add(partner)
