@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from ..models import Enrollment, LearnerActivity, LineItem, Placement, Result, ScoreEvent
@@ -125,6 +125,12 @@ class Cell:
     scored_at: datetime | None = None
     last_launched_at: datetime | None = None
     launch_count: int = 0
+    #: The shown score arrived outside the link's submission dates (``results.submission_rule``).
+    late: bool = False
+
+    @property
+    def late_label(self) -> str:
+        return str(_("Late")) if self.late else ""
 
     @property
     def progress(self) -> str:
@@ -215,8 +221,11 @@ def class_activities(course) -> list[Placement]:
 
 
 def learner_enrollments(course):
-    """The course's learners (active ``Learner`` enrollments), ordered by name."""
-    return (
+    """The course's learners (active ``Learner`` enrollments, without the editors' test
+    learners: ``launch.test_launch.counted_enrollments``), ordered by name."""
+    from ..launch.test_launch import counted_enrollments
+
+    return counted_enrollments(
         Enrollment.objects.filter(course_id=course.pk, role=Enrollment.Role.LEARNER, is_active=True)
         .select_related("user")
         .order_by("user__last_name", "user__first_name", "user__username", "pk")
@@ -229,6 +238,12 @@ def _rows(course, enrollments, activities) -> list[Row]:
         (a.placement_id, a.user_id): a
         for a in LearnerActivity.objects.filter(
             placement__in=[p.pk for p in activities], user__in=[u.pk for u in learners]
+        ).annotate(
+            late=Exists(
+                Result.objects.filter(
+                    line_item__placement=OuterRef("placement"), user=OuterRef("user"), late=True
+                )
+            )
         )
     }
     rows = []
@@ -247,6 +262,7 @@ def _rows(course, enrollments, activities) -> list[Row]:
                 cell.scored_at = found.scored_at
                 cell.last_launched_at = found.last_launched_at
                 cell.launch_count = found.launch_count
+                cell.late = found.late
             row.cells.append(cell)
         rows.append(row)
     return rows
