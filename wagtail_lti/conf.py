@@ -111,6 +111,12 @@ DEFAULTS: dict[str, Any] = {
     # The TASKS backend alias whose worker delivers notices.
     "NOTICE_TASK_BACKEND": "default",
     "NOTICE_TASK_QUEUE": "default",  # that backend's queue for the delivery tasks
+    # --- Bulk enrollment (Courses → Enrollments → "Enroll many"): the largest CSV file accepted,
+    # in bytes. A larger file is refused with a message, nothing enrolled.
+    "BULK_ENROLLMENT_MAX_BYTES": 1024 * 1024,
+    # The most people (lines of the pasted list and the CSV file, members of the chosen
+    # organization) one bulk enrollment may enroll at once; more is refused, nothing enrolled.
+    "BULK_ENROLLMENT_MAX_ROWS": 5000,
     # --- Presentation.
     "IFRAME_HEIGHT": 600,  # default height, in pixels, of embedded activities
     # --- Framing (wagtail_lti.courses.framing).
