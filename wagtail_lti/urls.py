@@ -6,6 +6,7 @@ The LTI 1.3 endpoint URLs are fixed here so editors can copy them into tools.
 from django.urls import path, re_path
 
 from .content_selection import views as content_selection
+from .courses import views as courses
 from .launch import views as launch
 from .registration import views as registration
 from .services.views import ags, notices, nrps, outcomes, token
@@ -60,4 +61,6 @@ urlpatterns = [
     # Course activities: the learner's launch of a placement, and the tool's return URL.
     path("launch/<str:placement_id>/", launch.launch, name="launch"),
     path("launch/<str:placement_id>/return/", launch.launch_return, name="launch_return"),
+    # A learner enrolling in a course that allows it (courses/enrollments.py).
+    path("courses/<int:page_id>/enroll/", courses.self_enroll, name="self_enroll"),
 ]
