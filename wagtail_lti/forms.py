@@ -159,6 +159,7 @@ class OrganizationTreeWidget(forms.CheckboxSelectMultiple):
     template_name = "wagtail_lti/widgets/organization_tree.html"
 
     class Media:
+        css = {"all": ["wagtail_lti/css/catalogue.css"]}
         js = ["wagtail_lti/js/organization-tree.js"]
 
 

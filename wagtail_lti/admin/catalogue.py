@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel, ObjectList, TabbedInterface
 from wagtail.admin.ui.components import Component
-from wagtail.admin.ui.tables import Column, NumberColumn
+from wagtail.admin.ui.tables import Column, NumberColumn, StatusTagColumn
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
@@ -106,6 +106,15 @@ class OrganizationOwnedViewSet(SnippetViewSet):
     def leading_columns() -> list:
         return [
             "name",
+            StatusTagColumn(
+                "is_owned",
+                label=_("Access"),
+                accessor=lambda record: (
+                    _("Owned by us") if record.is_owned else _("Shared with us")
+                ),
+                primary=lambda record: record.is_owned,
+                sort_key="is_owned",
+            ),
             Column("organization", label=_("Organization"), sort_key="organization__name"),
         ]
 

@@ -160,11 +160,16 @@ class ScopedInspectView(snippet_views.InspectView):
     def get_delete_url(self):
         return super().get_delete_url() if self.may_edit else None
 
+    template_name = "wagtail_lti/admin/inspect.html"
+
     def get_field_display_value(self, field_name, field):
         if field_name == "available_to":
             shown, others = scoping.availability_shown(self.object, self.request.user)
             return availability_text(shown, others)
-        return super().get_field_display_value(field_name, field)
+        value = super().get_field_display_value(field_name, field)
+        if isinstance(value, bool):
+            return _("Yes") if value else _("No")
+        return value
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

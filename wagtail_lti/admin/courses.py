@@ -249,9 +249,12 @@ class BulkEnrollmentForm(forms.Form):
                 shown.append(_("… and %(count)d more.") % {"count": len(problems) - 50})
             raise ValidationError(
                 [
-                    _(
+                    ngettext(
+                        "Nobody was enrolled: %(count)d line does not name one person. Correct "
+                        "it (or remove it) and send the list again.",
                         "Nobody was enrolled: %(count)d lines do not name one person. Correct "
-                        "them (or remove them) and send the list again."
+                        "them (or remove them) and send the list again.",
+                        len(problems),
                     )
                     % {"count": len(problems)},
                     *shown,
