@@ -155,3 +155,17 @@ def test_owner_inspect_offers_edit(client, world, orgs, make_editor):
     response = client.get(url(LtiProvider, "inspect", tool.pk))
     assert response.status_code == 200
     assert url(LtiProvider, "edit", tool.pk) in response.content.decode()
+
+
+def test_export_of_shared_providers_leaves_out_their_keys(client_pat, world, orgs):
+    import csv
+    import io
+
+    make_provider(orgs["platform"], name="Team tool", key="team-key")
+    response = client_pat.get(url(LtiProvider, "list", query="export=csv"))
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    rows = {r["Name"]: r for r in csv.DictReader(io.StringIO(body.decode("utf-8-sig")))}
+    assert rows["Team tool"]["LTI key"] == "team-key"
+    assert rows["Acme quiz tool"]["LTI key"] == ""
+    assert "Partner tool" not in rows

@@ -64,9 +64,21 @@ class SharedListingMixin:
     def get_delete_url(self, instance):
         return super().get_delete_url(instance) if self._owned(instance) else None
 
+    #: Exported only for the records the user may edit (the inspect view does not show them).
+    owner_only_export_fields: tuple[str, ...] = ()
+
+    def to_row_dict(self, item):
+        row = super().to_row_dict(item)
+        if not self._owned(item):
+            for name in self.owner_only_export_fields:
+                if name in row:
+                    row[name] = ""
+        return row
+
 
 class ProviderIndexView(SharedListingMixin, snippet_views.IndexView):
     add_item_label = _("Create LTI Provider")
+    owner_only_export_fields = ("consumer_key", "client_id", "deployment_id")
 
     @cached_property
     def header_buttons(self):
