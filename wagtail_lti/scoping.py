@@ -359,9 +359,10 @@ def memberships_of_managed(queryset: QuerySet, user: User) -> QuerySet:
 def admin_visible_records(model, user: User) -> QuerySet | None:
     """The records of ``model`` the user may see in the admin: the rule of the model's listing.
 
-    Providers and resource links: owned by an organization the user manages (records merely made
-    available to the user's organizations can be used there, in choosers and launches, and their
-    history read (:func:`history_records`), but they are not listed, opened or edited). Organizations: managed ones. Memberships: of managed
+    Providers and resource links: owned by an organization the user manages, the records they may
+    edit (records merely made available to the user's organizations can be used there, in
+    choosers and launches, listed and inspected read-only (:func:`listed_records`,
+    :func:`may_use`) and their history read (:func:`history_records`), but not edited). Organizations: managed ones. Memberships: of managed
     organizations. Enrollments: in courses of managed organizations. ``None``: no rule for the
     model, so only superusers see its records' history.
     """
