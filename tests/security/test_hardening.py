@@ -45,7 +45,7 @@ def world(orgs, settings):
 # --- CSRF ---------------------------------------------------------------------------------------
 
 #: Public endpoints that keep CSRF protection (they take no POST from a tool).
-CSRF_PROTECTED = {"lti13_jwks", "lti13_openid_configuration", "launch_return"}
+CSRF_PROTECTED = {"lti13_jwks", "lti13_openid_configuration", "launch_return", "self_enroll"}
 #: Exempt from the middleware because the view runs Django's CSRF check itself, to answer a
 #: learner with its own page (``wagtail_lti.launch.rules.check_launch_request``; see
 #: tests/test_security_launch.py).
