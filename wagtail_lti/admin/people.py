@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms.choosers import BaseFilterForm
 from wagtail.admin.views.generic import chooser as chooser_views
 from wagtail.admin.viewsets.chooser import ChooserViewSet
+from wagtail.admin.widgets.chooser import BaseChooser
 
 from .. import scoping
 
@@ -80,6 +81,13 @@ class PersonChosenView(chooser_views.ChosenView):
         return person_label(instance)
 
 
+class PersonChooserWidget(BaseChooser):
+    """The chooser widget, showing the chosen person as “Full Name (username)”."""
+
+    def get_display_title(self, instance):
+        return person_label(instance)
+
+
 class PersonChooserViewSet(ChooserViewSet):
     """Choose a person to enroll."""
 
@@ -95,19 +103,11 @@ class PersonChooserViewSet(ChooserViewSet):
     choose_results_view_class = PersonChooseResultsView
     chosen_view_class = PersonChosenView
 
+    base_widget_class = PersonChooserWidget
+
     def __init__(self, *args, **kwargs):
         self.model = get_user_model()
         super().__init__(*args, **kwargs)
-
-    @property
-    def widget_class(self):
-        widget = super().widget_class
-
-        class PersonWidget(widget):
-            def get_display_title(self, instance):
-                return person_label(instance)
-
-        return PersonWidget
 
 
 person_chooser_viewset = PersonChooserViewSet("wagtail_lti_person_chooser")
