@@ -157,6 +157,21 @@ class OrganizationTreeWidget(forms.CheckboxSelectMultiple):
     organization is listed and ticking works the same."""
 
     template_name = "wagtail_lti/widgets/organization_tree.html"
+    option_template_name = "wagtail_lti/widgets/organization_tree_option.html"
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        # The tree is shown by indentation (CSS), the label is the plain name: a screen reader
+        # reads "Sales", not dashes.
+        organization = getattr(value, "instance", None)
+        field = getattr(self.choices, "field", None)
+        if organization is not None:
+            base = getattr(field, "base_depth", 1)
+            option["label"] = organization.name
+            option["depth"] = min(max(organization.depth - base, 0), 8)
+        else:
+            option["depth"] = 0
+        return option
 
     class Media:
         css = {"all": ["wagtail_lti/css/catalogue.css"]}

@@ -6,6 +6,8 @@ the provider and resource link forms (``wagtail_lti.forms.OrganizationOwnedForm`
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.support.admin import field_errors, link_post, provider_post, text, url
@@ -133,3 +135,11 @@ def test_listing_names_the_organizations_shared_with(client_pat, orgs):
     make_link(tool, name="Team quiz", available_to=[orgs["sales"], orgs["engineering"]])
     page = text(client_pat.get(url(LtiResourceLink, "list")))
     assert "Engineering, Sales" in page
+
+
+def test_tree_is_indented_by_css_and_labels_are_plain_names(client_pat, orgs):
+    html = client_pat.get(url(LtiProvider, "add")).content.decode()
+    assert "lti-org-tree__depth-0" in html  # Acme, the top
+    assert "lti-org-tree__depth-2" in html  # the Platform team, two levels below
+    assert "\u2014 Sales" not in html
+    assert re.search(r">\s*Sales</label>", html)

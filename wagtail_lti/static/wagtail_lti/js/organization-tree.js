@@ -19,7 +19,7 @@
       tree.querySelectorAll('input[type="checkbox"]').forEach(function (box) {
         var label = box.closest('label');
         var item = label && label.parentElement ? label.parentElement : box;
-        var name = (label ? label.textContent : '').replace(/\u2014/g, '').trim().toLowerCase();
+        var name = (label ? label.textContent : '').trim().toLowerCase();
         var match = !query || box.checked || name.indexOf(query) !== -1;
         item.hidden = !match;
         if (match) {
