@@ -131,6 +131,12 @@ DEFAULTS: dict[str, Any] = {
     # Import the images a tool returns into Wagtail's image library (fetched like files) instead
     # of showing them from the tool's URL.
     "TOOL_CONTENT_IMPORT_IMAGES": False,
+    # --- Bulk enrollment (Courses → Enrollments → "Enroll many"): the largest CSV file accepted,
+    # in bytes. A larger file is refused with a message, nothing enrolled.
+    "BULK_ENROLLMENT_MAX_BYTES": 1024 * 1024,
+    # The most people (lines of the pasted list and the CSV file, members of the chosen
+    # organization) one bulk enrollment may enroll at once; more is refused, nothing enrolled.
+    "BULK_ENROLLMENT_MAX_ROWS": 5000,
     # --- Presentation.
     "IFRAME_HEIGHT": 600,  # default height, in pixels, of embedded activities
     # The site's base template that the page of a refused launch (not enrolled, tool disabled...)

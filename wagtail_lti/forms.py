@@ -154,6 +154,33 @@ def show_only_allowed_choices(field: forms.ModelChoiceField) -> None:
     widget.get_instance = get_instance
 
 
+class OrganizationTreeWidget(forms.CheckboxSelectMultiple):
+    """Checkboxes of organizations in tree order (labels indented under their parents), with a
+    search box that narrows the list (``organization-tree.js``); without JavaScript every
+    organization is listed and ticking works the same."""
+
+    template_name = "wagtail_lti/widgets/organization_tree.html"
+    option_template_name = "wagtail_lti/widgets/organization_tree_option.html"
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        # The tree is shown by indentation (CSS), the label is the plain name: a screen reader
+        # reads "Sales", not dashes.
+        organization = getattr(value, "instance", None)
+        field = getattr(self.choices, "field", None)
+        if organization is not None:
+            base = getattr(field, "base_depth", 1)
+            option["label"] = organization.name
+            option["depth"] = min(max(organization.depth - base, 0), 8)
+        else:
+            option["depth"] = 0
+        return option
+
+    class Media:
+        css = {"all": ["wagtail_lti/css/catalogue.css"]}
+        js = ["wagtail_lti/js/organization-tree.js"]
+
+
 class LtiVersionWidget(forms.RadioSelect):
     """Radio buttons for the LTI version; the script shows only the chosen version's fields."""
 
@@ -188,8 +215,10 @@ class OrganizationOwnedForm(WagtailAdminModelForm):
     """Base form of records owned by an organization and shared on an Availability tab.
 
     * ``organization`` may only be an organization the user manages (default: the first one);
-    * ``available_to`` offers only managed organizations; organizations that others (a
-      superuser, a manager higher in the tree) put on the Availability tab are kept unchanged;
+    * ``available_to`` offers the organizations the user may share with
+      (``scoping.shareable_organizations``: those they manage and the others of the same
+      top-level organization); organizations that others (a superuser, a manager of another
+      top-level organization) put on the Availability tab are kept unchanged;
     * ``custom_parameters`` must parse, each bad line reported with its number.
     """
 
@@ -210,26 +239,30 @@ class OrganizationOwnedForm(WagtailAdminModelForm):
         self.kept_availability: list[Organization] = []
         if "available_to" in self.fields:
             old = self.fields["available_to"]
+            self.shareable_organizations = scoping.shareable_organizations(self.for_user).order_by(
+                "path"
+            )
             field = IndentedOrganizationMultipleChoiceField(
-                queryset=self.managed_organizations,
+                queryset=self.shareable_organizations,
                 required=False,
                 widget=old.widget,
                 label=_("Organizations"),
                 help_text=_(
-                    "Tick each organization you manage that may use this too. Their "
-                    "sub-organizations may use it as well."
+                    "Tick each organization that may use this too; their sub-organizations may "
+                    "use it as well. They can add it to their courses and see it read-only; only "
+                    "the managers of the owning organization can change it."
                 ),
             )
             field.error_messages["invalid_choice"] = _(
-                "You can only make records available to organizations you manage; "
-                "one of the organizations sent is not one of them."
+                "You can only make records available to organizations you manage or to the other "
+                "organizations of your top-level organization; one of the organizations sent is "
+                "not one of them."
             )
             self.fields["available_to"] = field
             if self.instance.pk:
+                shareable = set(self.shareable_organizations.values_list("pk", flat=True))
                 self.kept_availability = [
-                    org
-                    for org in self.instance.available_to.all()
-                    if not scoping.user_manages(self.for_user, org)
+                    org for org in self.instance.available_to.all() if org.pk not in shareable
                 ]
 
     def clean_available_to(self):
@@ -500,11 +533,11 @@ class LtiResourceLinkForm(OrganizationOwnedForm):
                     % {"provider": provider, "organization": organization},
                 )
             elif "available_to" in self.fields and "available_to" not in self.errors:
-                managed_ids = {o.pk for o in self.managed_organizations}
+                kept_ids = {o.pk for o in self.kept_availability}
                 unusable = [
                     org
                     for org in cleaned.get("available_to") or []
-                    if org.pk in managed_ids and not scoping.is_usable_by(provider, org)
+                    if org.pk not in kept_ids and not scoping.is_usable_by(provider, org)
                 ]
                 if unusable:
                     self.add_error(

@@ -216,6 +216,100 @@ def is_usable_by(record, organization: Organization | None) -> bool:
     return usable_by(type(record).objects.filter(pk=record.pk), organization).exists()
 
 
+# --- May use, may edit ---------------------------------------------------------------------------
+# A provider or resource link is *edited* (edit, delete, its Availability tab) by the managers of its
+# owning organization (``owned_by_managed``, the permission policy's rule). It is *used* (listed
+# read-only, inspected, chosen for a course, its history read) by the managers of every
+# organization that may use it (``usable_by_any_managed``). The admin listings show what a user may
+# use, each row marked owned or shared.
+
+OWNED, SHARED = "owned", "shared"
+
+
+def listed_records(queryset: QuerySet, user: User) -> QuerySet:
+    """The providers or resource links the admin lists for ``user``: those an organization they
+    manage may use (which includes those it owns), annotated with ``is_owned`` (may edit)."""
+    from django.db.models import BooleanField, ExpressionWrapper, Value
+
+    roots = managed_root_paths(user)
+    if roots is None:
+        return queryset.annotate(is_owned=Value(True, output_field=BooleanField()))
+    return usable_by_any_managed(queryset, user).annotate(
+        is_owned=ExpressionWrapper(
+            _subtree_q(roots, "organization__path"), output_field=BooleanField()
+        )
+    )
+
+
+def filter_ownership(queryset: QuerySet, user: User, value: str | None) -> QuerySet:
+    """The listing's "Owned by us / Shared with us / All" filter (``OWNED``, ``SHARED``, empty)."""
+    if value not in (OWNED, SHARED):
+        return queryset
+    roots = managed_root_paths(user)
+    if roots is None:  # a superuser may edit everything: nothing is merely shared with them
+        return queryset if value == OWNED else queryset.none()
+    owned = _subtree_q(roots, "organization__path")
+    return queryset.filter(owned) if value == OWNED else queryset.exclude(owned)
+
+
+def may_edit(user: User, record) -> bool:
+    """Whether ``user`` may edit (and delete, and share) a provider or resource link: they manage
+    its owning organization."""
+    if record is None or getattr(record, "organization_id", None) is None:
+        return False
+    return user_manages(user, record.organization)
+
+
+def may_use(user: User, record) -> bool:
+    """Whether ``user`` may see a provider or resource link read-only (listing, inspect view,
+    choosers): an organization they manage may use it."""
+    if record is None or record.pk is None:
+        return False
+    if may_edit(user, record):
+        return True
+    records = type(record)._default_manager.filter(pk=record.pk)
+    return usable_by_any_managed(records, user).exists()
+
+
+# --- Sharing (the Availability tab) ----------------------------------------------------------------
+# Who may share with whom. Sharing grants use only, never edit: the organizations on a record's
+# Availability tab (and their sub-organizations) may place it in their courses and launch it; only
+# the owner's managers change it. An editor may offer a record they may edit to:
+#
+# * every organization they manage, and
+# * every organization of the same top-level organization as one they manage (their company's
+#   departments and teams), found by search or in the tree.
+#
+# Organizations of other top-level organizations (other companies, partners) are neither offered nor
+# named: a superuser (who may offer any organization) or a manager there shares with them.
+# Organizations already on the tab that the editor may not offer are kept unchanged on save.
+
+
+def shareable_organizations(user: User) -> QuerySet[Organization]:
+    """The organizations ``user`` may make a record available to (see above): a lazy queryset."""
+    roots = managed_root_paths(user)
+    qs = Organization.objects.all()
+    if roots is None:
+        return qs
+    if not roots:
+        return qs.none()
+    steplen = Organization.steplen
+    tops = sorted({root[:steplen] for root in roots})
+    return qs.filter(_subtree_q(tops))
+
+
+def availability_shown(record, user: User) -> tuple[list[Organization], int]:
+    """The organizations on ``record``'s Availability tab that ``user`` is shown by name, and how
+    many others there are. Those who may edit the record see every name; those who only use it see
+    the organizations they manage (the others are counted). Reads the prefetched
+    ``available_to`` when there is one."""
+    organizations = sorted(record.available_to.all(), key=lambda org: org.path)
+    if may_edit(user, record):
+        return organizations, 0
+    shown = [org for org in organizations if user_manages(user, org)]
+    return shown, len(organizations) - len(shown)
+
+
 def first_managed_organization(user: User) -> Organization | None:
     """The default organization for a new record: the user's first managed one (tree order)."""
     return managed_organizations(user).order_by("path").first()
@@ -285,9 +379,10 @@ def memberships_of_managed(queryset: QuerySet, user: User) -> QuerySet:
 def admin_visible_records(model, user: User) -> QuerySet | None:
     """The records of ``model`` the user may see in the admin: the rule of the model's listing.
 
-    Providers and resource links: owned by an organization the user manages (records merely made
-    available to the user's organizations can be used there, in choosers and launches, and their
-    history read (:func:`history_records`), but they are not listed, opened or edited). Organizations: managed ones. Memberships: of managed
+    Providers and resource links: owned by an organization the user manages, the records they may
+    edit (records merely made available to the user's organizations can be used there, in
+    choosers and launches, listed and inspected read-only (:func:`listed_records`,
+    :func:`may_use`) and their history read (:func:`history_records`), but not edited). Organizations: managed ones. Memberships: of managed
     organizations. Enrollments: in courses of managed organizations. ``None``: no rule for the
     model, so only superusers see its records' history.
     """

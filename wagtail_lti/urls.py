@@ -77,4 +77,6 @@ urlpatterns = [
     # An editor's test launch (launch/test_launch.py) and its return URL.
     path("test-launch/", launch.test_launch, name="test_launch"),
     path("test-launch/return/", launch.test_launch_return, name="test_launch_return"),
+    # A learner enrolling in a course that allows it (courses/enrollments.py).
+    path("courses/<int:page_id>/enroll/", courses.self_enroll, name="self_enroll"),
 ]

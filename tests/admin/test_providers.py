@@ -49,7 +49,12 @@ def test_create_form_defaults_to_first_managed_organization(client_alice, orgs):
     assert form.initial["organization"] == orgs["engineering"].pk
     # Only managed organizations can be chosen, on both tabs.
     assert set(form.fields["organization"].queryset) == {orgs["engineering"], orgs["platform"]}
-    assert set(form.fields["available_to"].queryset) == {orgs["engineering"], orgs["platform"]}
+    assert set(form.fields["available_to"].queryset) == {
+        orgs["acme"],
+        orgs["engineering"],
+        orgs["platform"],
+        orgs["sales"],
+    }
     html = response.content.decode()
     assert "Add Organizations" in html
     assert "Choose another organization" in html  # the Organization chooser widget
@@ -238,17 +243,18 @@ def test_moving_a_provider_to_another_editors_organization_is_refused(client_ali
     assert provider.organization == orgs["engineering"]
 
 
-def test_availability_only_managed_organizations(client_alice, orgs):
+def test_availability_only_shareable_organizations(client_alice, orgs):
     response = client_alice.post(
         url(LtiProvider, "add"),
         provider_post(
-            orgs["engineering"], secret="x", available_to=[orgs["platform"], orgs["sales"]]
+            orgs["engineering"], secret="x", available_to=[orgs["platform"], orgs["partner"]]
         ),
     )
     assert response.status_code == 200
     assert field_errors(response, "available_to") == [
-        "You can only make records available to organizations you manage; one of the "
-        "organizations sent is not one of them."
+        "You can only make records available to organizations you manage or to the other "
+        "organizations of your top-level organization; one of the organizations sent is not "
+        "one of them."
     ]
     assert not LtiProvider.objects.exists()
 
@@ -257,7 +263,7 @@ def test_availability_set_by_others_is_kept(client_alice, orgs):
     """An editor's save keeps organizations they do not manage on the Availability tab."""
     provider = make_provider(orgs["engineering"], name="Shared", available_to=[orgs["partner"]])
     response = client_alice.get(url(LtiProvider, "edit", provider.pk))
-    assert "Also available to these organizations, which you do not manage" in text(response)
+    assert "Also available to these organizations, which you cannot offer it to" in text(response)
     assert "Partner Co" in text(response)
     response = client_alice.post(
         url(LtiProvider, "edit", provider.pk),

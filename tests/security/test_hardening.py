@@ -59,6 +59,8 @@ CSRF_PROTECTED = {
     # An editor's test launch (GET from the platform's own page) and its return URL.
     "test_launch",
     "test_launch_return",
+    # A learner enrolling in a course that allows it (POST from the course page).
+    "self_enroll",
 }
 #: Exempt from the middleware because the view runs Django's CSRF check itself, to answer a
 #: learner with its own page (``wagtail_lti.launch.rules.check_launch_request``; see

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel, ObjectList, TabbedInterface
 from wagtail.admin.ui.components import Component
-from wagtail.admin.ui.tables import Column, NumberColumn
+from wagtail.admin.ui.tables import Column, NumberColumn, StatusTagColumn
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
@@ -33,6 +33,7 @@ from ..forms import (
     LtiVersionWidget,
     MembershipForm,
     OrganizationForm,
+    OrganizationTreeWidget,
 )
 from ..models import LtiProvider, LtiResourceLink, Organization, OrganizationMembership
 from ..permissions import LEGACY_POLICY_ATTRIBUTE, POLICIES
@@ -56,7 +57,7 @@ def _availability_tab():
             AvailabilityNotePanel(),
             FieldPanel(
                 "available_to",
-                widget=forms.CheckboxSelectMultiple,
+                widget=OrganizationTreeWidget,
                 heading=_("Add Organizations"),
             ),
         ],
@@ -69,8 +70,21 @@ def _availability_tab():
 AVAILABLE_COUNT_LABEL = _("Available to (organizations)")
 
 
-def available_count_column() -> NumberColumn:
-    return NumberColumn("available_count", label=AVAILABLE_COUNT_LABEL, sort_key="available_count")
+class AvailableToColumn(Column):
+    """The names of the organizations a record is shared with (``scoping.availability_shown``:
+    all of them for those who may edit it, else the ones they manage and a count of the others)."""
+
+    def get_cell_context_data(self, instance, parent_context):
+        context = super().get_cell_context_data(instance, parent_context)
+        shown, others = scoping.availability_shown(instance, parent_context["request"].user)
+        context["value"] = views.availability_text(shown, others)
+        return context
+
+
+def available_count_column() -> Column:
+    return AvailableToColumn(
+        "available_to", label=AVAILABLE_COUNT_LABEL, sort_key="available_count"
+    )
 
 
 class OrganizationOwnedViewSet(SnippetViewSet):
@@ -78,7 +92,8 @@ class OrganizationOwnedViewSet(SnippetViewSet):
     name in the database, listed with its name and organization first."""
 
     copy_view_enabled = False
-    inspect_view_enabled = False
+    inspect_view_enabled = True
+    inspect_view_class = views.ScopedInspectView
     search_fields = ["name"]
     search_backend_name = None
     add_view_class = views.ScopedCreateView
@@ -92,6 +107,15 @@ class OrganizationOwnedViewSet(SnippetViewSet):
     def leading_columns() -> list:
         return [
             "name",
+            StatusTagColumn(
+                "is_owned",
+                label=_("Access"),
+                accessor=lambda record: (
+                    _("Owned by us") if record.is_owned else _("Shared with us")
+                ),
+                primary=lambda record: record.is_owned,
+                sort_key="is_owned",
+            ),
             Column("organization", label=_("Organization"), sort_key="organization__name"),
         ]
 
@@ -108,6 +132,22 @@ class LtiProviderViewSet(OrganizationOwnedViewSet):
     add_view_class = views.ProviderCreateView
     edit_view_class = views.ProviderEditView
     chooser_viewset_class = views.ProviderChooserViewSet
+    # Read-only page for the organizations that may use the provider: never its key or secret,
+    # its public key or its custom parameters.
+    inspect_view_fields = [
+        "name",
+        "organization",
+        "lti_version",
+        "is_enabled",
+        "launch_url",
+        "login_url",
+        "content_selection_url",
+        "send_name",
+        "send_email",
+        "allow_ags",
+        "allow_nrps",
+        "available_to",
+    ]
     list_display = [
         *OrganizationOwnedViewSet.leading_columns(),
         Column(
@@ -229,7 +269,7 @@ class LtiProviderViewSet(OrganizationOwnedViewSet):
             available_count=Count("available_to", distinct=True),
             link_count=Count("resource_links", distinct=True),
         )
-        return scoping.owned_by_managed(queryset, request.user)
+        return scoping.listed_records(queryset, request.user).prefetch_related("available_to")
 
 
 # --- LTI resource links ---------------------------------------------------------------------------
@@ -242,6 +282,17 @@ class LtiResourceLinkViewSet(OrganizationOwnedViewSet):
     index_view_class = views.ResourceLinkIndexView
     filterset_class = views.ResourceLinkFilterSet
     chooser_viewset_class = views.ResourceLinkChooserViewSet
+    inspect_view_fields = [
+        "name",
+        "organization",
+        "provider",
+        "url",
+        "description",
+        "requires_score",
+        "score_maximum",
+        "open_in",
+        "available_to",
+    ]
     list_display = [
         *OrganizationOwnedViewSet.leading_columns(),
         Column("provider", label=_("LTI provider"), sort_key="provider__name"),
@@ -281,7 +332,7 @@ class LtiResourceLinkViewSet(OrganizationOwnedViewSet):
                 "placements__page", filter=Q(placements__is_active=True), distinct=True
             ),
         )
-        return scoping.owned_by_managed(queryset, request.user)
+        return scoping.listed_records(queryset, request.user).prefetch_related("available_to")
 
     def get_edit_handler(self):
         # Built here: the provider chooser widget needs the registered snippet chooser.

@@ -2,7 +2,10 @@
 
 Doors and how each is scoped (``wagtail_lti.scoping`` answers every time):
 
-* listing, CSV/XLSX export: ``SnippetViewSet.get_queryset(request)``;
+* listing, CSV/XLSX export: ``SnippetViewSet.get_queryset(request)`` (``scoping.listed_records``:
+  what the user's organizations may use; rows they may not edit link to the inspect view and have
+  no edit or delete buttons, :class:`SharedListingMixin`; filter "Owned by us / Shared with us");
+* inspect (read-only): :class:`ScopedInspectView` (``scoping.may_use``);
 * edit, revert, delete, usage, revision comparison: :class:`ScopedObjectMixin` (404);
 * history: :class:`ScopedHistoryView` (``scoping.may_read_history``: also the organizations that
   may use the record; no edit or revision links for them);
@@ -43,8 +46,39 @@ from .usage import describe_blockers, usage_blockers
 # --- Listings and object views ----------------------------------------------------------------------------------
 
 
-class ProviderIndexView(snippet_views.IndexView):
+class SharedListingMixin:
+    """A listing of what the user's organizations may use (``scoping.listed_records``): rows the
+    user may not edit (``is_owned`` false: shared with them) link to the inspect view and have no
+    edit, copy or delete buttons."""
+
+    def _owned(self, instance) -> bool:
+        owned = getattr(instance, "is_owned", None)
+        return scoping.may_edit(self.request.user, instance) if owned is None else bool(owned)
+
+    def get_edit_url(self, instance):
+        return super().get_edit_url(instance) if self._owned(instance) else None
+
+    def get_copy_url(self, instance):
+        return super().get_copy_url(instance) if self._owned(instance) else None
+
+    def get_delete_url(self, instance):
+        return super().get_delete_url(instance) if self._owned(instance) else None
+
+    #: Exported only for the records the user may edit (the inspect view does not show them).
+    owner_only_export_fields: tuple[str, ...] = ()
+
+    def to_row_dict(self, item):
+        row = super().to_row_dict(item)
+        if not self._owned(item):
+            for name in self.owner_only_export_fields:
+                if name in row:
+                    row[name] = ""
+        return row
+
+
+class ProviderIndexView(SharedListingMixin, snippet_views.IndexView):
     add_item_label = _("Create LTI Provider")
+    owner_only_export_fields = ("consumer_key", "client_id", "deployment_id")
 
     @cached_property
     def header_buttons(self):
@@ -55,7 +89,7 @@ class ProviderIndexView(snippet_views.IndexView):
         return [*super().header_buttons, button] if button else super().header_buttons
 
 
-class ResourceLinkIndexView(snippet_views.IndexView):
+class ResourceLinkIndexView(SharedListingMixin, snippet_views.IndexView):
     add_item_label = _("Create LTI Resource Link")
 
     @cached_property
@@ -117,6 +151,57 @@ class ScopedHistoryView(snippet_views.HistoryView):
         return getattr(super(), "header_buttons", [])
 
 
+class ScopedInspectView(snippet_views.InspectView):
+    """A record's read-only page: for whoever may use it (``scoping.may_use``), else 404. Edit and
+    delete buttons only for those who may edit it. Only the fields the viewset lists
+    (``inspect_view_fields``: never a secret or a key)."""
+
+    def get_object(self, queryset=None):
+        obj = super().get_object(queryset)
+        if not scoping.may_use(self.request.user, obj):
+            raise Http404
+        return obj
+
+    @cached_property
+    def may_edit(self) -> bool:
+        return scoping.may_edit(self.request.user, self.object)
+
+    def get_edit_url(self):
+        return super().get_edit_url() if self.may_edit else None
+
+    def get_delete_url(self):
+        return super().get_delete_url() if self.may_edit else None
+
+    template_name = "wagtail_lti/admin/inspect.html"
+
+    def get_field_display_value(self, field_name, field):
+        if field_name == "available_to":
+            shown, others = scoping.availability_shown(self.object, self.request.user)
+            return availability_text(shown, others)
+        value = super().get_field_display_value(field_name, field)
+        if isinstance(value, bool):
+            return _("Yes") if value else _("No")
+        return value
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["may_edit"] = self.may_edit
+        return context
+
+
+def availability_text(shown, others: int) -> str:
+    """ "Engineering, Sales and 2 other organizations", "—" when none."""
+    from django.utils.translation import ngettext
+
+    names = [org.name for org in shown]
+    if others:
+        names.append(
+            ngettext("%(count)d other organization", "%(count)d other organizations", others)
+            % {"count": others}
+        )
+    return ", ".join(names) if names else "—"
+
+
 class ScopedRevisionsCompareView(ScopedObjectMixin, snippet_views.RevisionsCompareView):
     pass
 
@@ -148,7 +233,26 @@ class _IndentedOrganizationFilter(_OrganizationFilter):
     field_class = _IndentedModelChoiceField
 
 
+class OwnershipFilter(django_filters.ChoiceFilter):
+    """ "Owned by us" (records the user may edit), "Shared with us" (may only use), or all."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Owned or shared"))
+        kwargs.setdefault(
+            "choices", [(scoping.OWNED, _("Owned by us")), (scoping.SHARED, _("Shared with us"))]
+        )
+        kwargs.setdefault("empty_label", _("All"))
+        super().__init__(**kwargs)
+
+    def filter(self, qs, value):
+        request = getattr(self.parent, "request", None)
+        if not value or request is None:
+            return qs
+        return scoping.filter_ownership(qs, request.user, value)
+
+
 class ProviderFilterSet(WagtailFilterSet):
+    ownership = OwnershipFilter()
     organization = _IndentedOrganizationFilter(
         label=_("Organization"),
         queryset=_managed_organizations,
@@ -160,10 +264,11 @@ class ProviderFilterSet(WagtailFilterSet):
 
     class Meta:
         model = LtiProvider
-        fields = ["organization", "lti_version"]
+        fields = ["ownership", "organization", "lti_version"]
 
 
 class ResourceLinkFilterSet(WagtailFilterSet):
+    ownership = OwnershipFilter()
     organization = _IndentedOrganizationFilter(
         label=_("Organization"),
         queryset=_managed_organizations,
@@ -177,7 +282,7 @@ class ResourceLinkFilterSet(WagtailFilterSet):
 
     class Meta:
         model = LtiResourceLink
-        fields = ["organization", "lti_version"]
+        fields = ["ownership", "organization", "lti_version"]
 
 
 # --- Choosers -------------------------------------------------------------------------------------

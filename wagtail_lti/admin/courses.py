@@ -22,13 +22,18 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F, OuterRef, Q, Subquery, TextField, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.urls import path, reverse
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from django.views.generic import FormView
 from wagtail import hooks
+from wagtail.admin import messages
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.menu import MenuItem
@@ -36,17 +41,22 @@ from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail.admin.ui.menus.pages import PageMenuItem
 from wagtail.admin.ui.tables import Column, DateColumn, NumberColumn
 from wagtail.admin.views import generic
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.history import HistoryView
 from wagtail.admin.views.generic.usage import UsageView
 from wagtail.admin.views.reports import ReportView
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
+from wagtail.admin.widgets.button import HeaderButton
 from wagtail.permission_policies import ModelPermissionPolicy
 
 from .. import scoping
-from ..courses import copies, lti_changes, progress
+from ..conf import lti_settings
+from ..courses import copies, enrollments, lti_changes, progress
+from ..forms import show_only_allowed_choices
 from ..launch.test_launch import counted_enrollments
 from ..models import Enrollment, LearnerActivity, Placement
 from ..models.courses import CoursePageMixin, get_course_page_models
+from .people import person_chooser_viewset
 
 
 # --- Enrollments ------------------------------------------------------------------------------
@@ -76,11 +86,13 @@ class EnrollmentForm(WagtailAdminModelForm):
         )
         course.label_from_instance = lambda page: page.get_admin_display_title()
         user = self.fields["user"]
-        user.widget = forms.Select()
+        # A searchable picker (admin/people.py), not a drop-down of every user.
+        user.widget = person_chooser_viewset.widget_class()
         user.queryset = scoping.offerable_users(self.instance.user_id).order_by(
             "last_name", "first_name", "username"
         )
         user.label_from_instance = _user_label
+        show_only_allowed_choices(user)
 
     class Meta:
         model = Enrollment
@@ -120,6 +132,214 @@ class EnrollmentIndexView(generic.IndexView):
         return scoping.enrollments_of_managed_courses(
             super().get_base_queryset(), self.request.user
         ).select_related("user", "course")
+
+    @cached_property
+    def header_buttons(self):
+        buttons = list(super().header_buttons)
+        if self.permission_policy.user_has_permission(self.request.user, "add"):
+            bulk_url = reverse(enrollment_viewset.get_url_name("bulk"))
+            course = self.request.GET.get("course", "")
+            if course.isdigit():
+                bulk_url += f"?course={course}"
+            buttons.append(HeaderButton(_("Enroll many"), url=bulk_url, icon_name="group"))
+        return buttons
+
+
+# --- Bulk enrollment (the rule: wagtail_lti.courses.enrollments) --------------------------------
+
+
+class BulkEnrollmentForm(forms.Form):
+    """Enroll many people in one course: a pasted list, a CSV file, everyone of an organization."""
+
+    course = forms.ModelChoiceField(queryset=None, label=_("Course"))
+    role = forms.ChoiceField(
+        label=_("Role"),
+        choices=Enrollment.Role.choices,
+        initial=Enrollment.Role.LEARNER,
+        widget=forms.RadioSelect,
+    )
+    via = forms.ChoiceField(
+        label=_("Enrolled through"),
+        choices=[
+            (Enrollment.Via.CLASS, Enrollment.Via.CLASS.label),
+            (Enrollment.Via.SELF_PACED, Enrollment.Via.SELF_PACED.label),
+        ],
+        initial=Enrollment.Via.CLASS,
+        widget=forms.RadioSelect,
+    )
+    people = forms.CharField(
+        label=_("Usernames or email addresses"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_("One per line (or paste a column from a spreadsheet)."),
+    )
+    csv_file = forms.FileField(
+        label=_("CSV file"),
+        required=False,
+        help_text=_(
+            "Usernames or email addresses in the first column; a header line is skipped. "
+            "At most %(kb)s KB."
+        ),
+    )
+    organization = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        label=_("Everyone of an organization"),
+        empty_label=_("Nobody"),
+        help_text=_(
+            "Its members and managers, and those of its sub-organizations (organizations you "
+            "manage)."
+        ),
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        course = self.fields["course"]
+        course.queryset = scoping.managed_courses(user).order_by("title")
+        course.label_from_instance = lambda page: page.get_admin_display_title()
+        course.error_messages["invalid_choice"] = _(
+            "Choose a course of an organization you manage."
+        )
+        organization = self.fields["organization"]
+        organization.queryset = scoping.managed_organizations(user).order_by("path")
+        organization.label_from_instance = lambda org: org.get_indented_name()
+        organization.error_messages["invalid_choice"] = _("Choose an organization you manage.")
+        csv_file = self.fields["csv_file"]
+        csv_file.help_text = csv_file.help_text % {
+            "kb": lti_settings.BULK_ENROLLMENT_MAX_BYTES // 1024
+        }
+        csv_file.widget.attrs["accept"] = ".csv,text/csv,text/plain"
+        self.plan = None
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        try:
+            entries = [
+                (_("Line %(number)d"), number, value)
+                for number, value in enrollments.read_people(cleaned.get("people") or "")
+            ]
+            upload = cleaned.get("csv_file")
+            if upload:
+                text = enrollments.read_upload(upload)
+                entries += [
+                    (_("File line %(number)d"), number, value)
+                    for number, value in enrollments.read_people(text)
+                ]
+            organization = cleaned.get("organization")
+            members = (
+                list(enrollments.organization_members(organization)[: self._members_cap()])
+                if organization
+                else []
+            )
+            if not entries and not members:
+                raise ValidationError(
+                    _(
+                        "Nobody to enroll: type usernames or email addresses, choose a CSV file "
+                        "or an organization with members."
+                    )
+                )
+            self.plan = enrollments.plan(
+                cleaned["course"],
+                entries,
+                role=cleaned["role"],
+                via=cleaned["via"],
+                members=members,
+            )
+        except enrollments.BulkRefused as refused:
+            raise ValidationError(str(refused)) from None
+        problems = self.plan.problems
+        if problems:
+            shown = [line.describe() for line in problems[:50]]
+            if len(problems) > 50:
+                shown.append(_("… and %(count)d more.") % {"count": len(problems) - 50})
+            raise ValidationError(
+                [
+                    ngettext(
+                        "Nobody was enrolled: %(count)d line does not name one person. Correct "
+                        "it (or remove it) and send the list again.",
+                        "Nobody was enrolled: %(count)d lines do not name one person. Correct "
+                        "them (or remove them) and send the list again.",
+                        len(problems),
+                    )
+                    % {"count": len(problems)},
+                    *shown,
+                ]
+            )
+        return cleaned
+
+    @staticmethod
+    def _members_cap() -> int:
+        return lti_settings.BULK_ENROLLMENT_MAX_ROWS + 1  # one more: "too many" is then seen
+
+
+class BulkEnrollmentView(WagtailAdminTemplateMixin, FormView):
+    """Courses → Enrollments → "Enroll many". All-or-nothing: see ``courses/enrollments.py``."""
+
+    template_name = "wagtail_lti/admin/bulk_enrollment.html"
+    page_title = _("Enroll many")
+    header_icon = "group"
+    form_class = BulkEnrollmentForm
+
+    def dispatch(self, request, *args, **kwargs):
+        if not enrollment_viewset.permission_policy.user_has_permission(request.user, "add"):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def get_initial(self):
+        initial = super().get_initial()
+        course = self.request.GET.get("course", "")
+        if course.isdigit():
+            initial["course"] = int(course)
+        return initial
+
+    def get_breadcrumbs_items(self):
+        return [
+            *self.breadcrumbs_items,
+            {"url": reverse(enrollment_viewset.get_url_name("index")), "label": _("Enrollments")},
+            {"url": "", "label": self.page_title},
+        ]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["action_url"] = self.request.get_full_path()
+        context["submit_button_label"] = _("Enroll")
+        context["submit_button_active_label"] = _("Enrolling…")
+        context["media"] = context["form"].media
+        return context
+
+    def form_valid(self, form):
+        plan = form.plan
+        try:
+            created = enrollments.enroll(plan)
+        except enrollments.BulkRefused as refused:
+            form.add_error(None, str(refused))
+            return self.form_invalid(form)
+        messages.success(
+            self.request,
+            ngettext(
+                "%(count)d person enrolled in “%(course)s”.",
+                "%(count)d people enrolled in “%(course)s”.",
+                len(created),
+            )
+            % {"count": len(created), "course": plan.course.title},
+        )
+        roster_url = reverse(enrollment_viewset.get_url_name("index")) + f"?course={plan.course.pk}"
+        return self.render_to_response(
+            self.get_context_data(
+                form=self.get_form_class()(
+                    user=self.request.user, initial={"course": plan.course.pk}
+                ),
+                report=plan,
+                created_count=len(created),
+                skipped=[line for line in plan.lines if line.status != line.NEW],
+                roster_url=roster_url,
+            )
+        )
 
 
 class EnrollmentCreateView(generic.CreateView):
@@ -204,6 +424,13 @@ class EnrollmentViewSet(ModelViewSet):
         "is_active": _("Active"),
         "created_at": _("Enrolled"),
     }
+
+    def get_urlpatterns(self):
+        return [
+            *super().get_urlpatterns(),
+            path("bulk/", BulkEnrollmentView.as_view(), name="bulk"),
+        ]
+
     edit_handler = ObjectList(
         [
             FieldPanel("course"),
@@ -229,6 +456,11 @@ class CoursesViewSetGroup(ModelViewSetGroup):
 @hooks.register("register_admin_viewset")
 def register_courses_viewsets():
     return CoursesViewSetGroup()
+
+
+@hooks.register("register_admin_viewset")
+def register_person_chooser():
+    return person_chooser_viewset
 
 
 def _is_course_page(page) -> bool:

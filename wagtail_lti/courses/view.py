@@ -404,6 +404,19 @@ class CourseView:
             for role in (INSTRUCTOR, LEARNER)
         ]
 
+    def can_self_enroll(self) -> bool:
+        """Whether the page offers the visitor "Enroll in this course"
+        (``courses/enrollments.py: may_self_enroll``)."""
+        from .enrollments import may_self_enroll
+
+        if not self.is_course or not self.is_authenticated or self.enrollment is not None:
+            return False
+        return may_self_enroll(self.page, self.user)
+
+    @property
+    def self_enroll_url(self) -> str:
+        return reverse("wagtail_lti:self_enroll", args=[self.page.pk])
+
     def login_url(self) -> str:
         if self._login_url is None:
             url = resolve_url(settings.LOGIN_URL)

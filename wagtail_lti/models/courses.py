@@ -78,9 +78,19 @@ class CoursePageMixin(models.Model):
         help_text=_("A short code such as “ENG-101”; tools show it as the course label."),
     )
 
+    allow_self_enrollment = models.BooleanField(
+        _("learners may enroll themselves"),
+        default=False,
+        help_text=_(
+            "When ticked, a logged-in visitor who is not on the roster sees “Enroll in this "
+            "course” on the page and becomes a learner (enrolled through self-enrollment)."
+        ),
+    )
+
     course_panels = [
         FieldPanel("course_organization"),
         FieldPanel("course_code"),
+        FieldPanel("allow_self_enrollment"),
     ]
 
     base_form_class = CoursePageForm
@@ -138,6 +148,7 @@ class Enrollment(models.Model):
     class Via(models.TextChoices):
         CLASS = "class", _("Class enrollment")
         SELF_PACED = "self_paced", _("Self-paced course assignment")
+        SELF = "self", _("Self-enrollment")
         #: An editor's test learner (``launch/test_launch.py``): never counted in results.
         TEST = "test", _("Test learner of an editor")
 

@@ -16,7 +16,9 @@ The data, in the order of ``Command.steps``:
 - resource links of those providers: one requires a score, one does not, one embedded, one in a
   new window;
 - a published course page of Engineering holding those links as activities, with the learners and
-  the instructor enrolled;
+  the instructor enrolled, open to self-enrollment ("Enroll in this course" for anyone else logged
+  in); the editor, who manages Engineering, sees the providers and links of Acme Learning in the
+  LTI listings as "Shared with us", read-only;
 - the demo tool's side of the registrations (consumer key and secret for 1.1; issuer, client ID,
   deployment ID, the platform's endpoints and the tool's key pair for 1.3).
 
@@ -385,6 +387,8 @@ class Command(BaseCommand):
                 slug=COURSE_SLUG,
                 course_organization=demo.orgs[ENGINEERING],
                 course_code="LTI-101",
+                # Open: a logged-in visitor who is not on the roster sees "Enroll in this course".
+                allow_self_enrollment=True,
                 body=body,
             )
         )
