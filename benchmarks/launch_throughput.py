@@ -49,6 +49,8 @@ from _harness import database, print_machine, server_database_env
 
 REDIRECT_URI = "https://tool.example/lti/launch/"
 LEARNERS = 16
+# A launch by GET is one the browser says comes from this site's pages (launch/rules.py).
+SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin"}
 
 
 def seed():
@@ -128,7 +130,7 @@ def started_launches(world, count: int) -> list[tuple[str, str]]:
     launch_path = reverse("wagtail_lti:launch", args=[world["placement13"].lti_id])
     templates = []
     for user, client, cookie in world["learners"]:
-        response = client.get(launch_path)
+        response = client.get(launch_path, headers=SAME_ORIGIN)
         fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', response.content.decode()))
         assert "lti_message_hint" in fields, response.content[:500]
         templates.append((PendingLaunch.objects.filter(user=user).latest("pk"), fields, cookie))
@@ -168,7 +170,10 @@ def run_wrk(base_url: str, lines, marker: str, *, workdir: Path, **options):
     """``lines`` of (path, session cookie): GET requests counted when they carry ``marker``."""
     return _wrk.run(
         base_url,
-        [_wrk.Line("GET", path, {"Cookie": f"sessionid={cookie}"}) for path, cookie in lines],
+        [
+            _wrk.Line("GET", path, {"Cookie": f"sessionid={cookie}", **SAME_ORIGIN})
+            for path, cookie in lines
+        ],
         marker=marker,
         workdir=workdir,
         **options,
