@@ -15,6 +15,7 @@ from html import escape
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
 
 from example_site.urls import urlpatterns as site_urlpatterns
 
@@ -218,7 +219,135 @@ def floor_lti11(request: HttpRequest, placement_id: str) -> HttpResponse:
     return _form(given["url"], signed)
 
 
+def noop(request: HttpRequest) -> HttpResponse:
+    """What ``_wrk.py`` asks for when a connection has nothing left to send (not counted)."""
+    response = HttpResponse("")
+    response["X-Bench-Noop"] = "1"
+    return response
+
+
+_score_inputs: dict = {}
+
+
+def _user_of(opaque_id: str) -> int | None:
+    """The floors' learner lookup: the opaque id of every user, computed once per process (the
+    real endpoint keeps the same answer in the shared cache after the first lookup)."""
+    if not _score_inputs:
+        from django.contrib.auth import get_user_model
+
+        from wagtail_lti.security.identifiers import opaque_user_id
+
+        for user in get_user_model().objects.all():
+            _score_inputs[opaque_user_id(user)] = user.pk
+    return _score_inputs.get(opaque_id)
+
+
+def _upsert_result(line_item_id: int, user_id: int, fields: dict, *, source: str) -> None:
+    """One upsert of the learner's result and its history row, in the plainest ORM."""
+    from django.db import transaction
+
+    from wagtail_lti.models import Result, ScoreEvent
+
+    with transaction.atomic():
+        result, _ = Result.objects.update_or_create(
+            line_item_id=line_item_id, user_id=user_id, defaults=fields
+        )
+        ScoreEvent.objects.create(result=result, source=source, **fields)
+
+
+@csrf_exempt
+def floor_score(request: HttpRequest, line_item_id: int) -> HttpResponse:
+    """The floor of the AGS score endpoint: the bearer token found by its hash (one ``SELECT``),
+    the body read as JSON, the learner found (kept per process), one upsert of the result with
+    its history row. No scope, course or membership check, no timestamp order, no course page."""
+    import hashlib
+    import json
+
+    from django.utils import timezone
+    from django.utils.dateparse import parse_datetime
+
+    from wagtail_lti.models import AccessToken
+
+    token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+    provider_id = (
+        AccessToken.objects.filter(
+            token_hash=hashlib.sha256(token.encode()).hexdigest(), expires_at__gt=timezone.now()
+        )
+        .values_list("provider_id", flat=True)
+        .first()
+    )
+    if provider_id is None:
+        return HttpResponse("refused", status=401)
+    data = json.loads(request.body)
+    user_id = _user_of(data["userId"])
+    if user_id is None:
+        return HttpResponse("unknown user", status=400)
+    fields = {
+        "score_given": data.get("scoreGiven"),
+        "score_maximum": data.get("scoreMaximum"),
+        "activity_progress": data.get("activityProgress", ""),
+        "grading_progress": data.get("gradingProgress", ""),
+        "comment": data.get("comment", ""),
+        "timestamp": parse_datetime(data["timestamp"]),
+    }
+    _upsert_result(line_item_id, user_id, fields, source="ags")
+    return HttpResponse("{}", content_type="application/json")
+
+
+_outcome_secrets: dict = {}
+
+
+@csrf_exempt
+def floor_outcome(request: HttpRequest, line_item_id: int) -> HttpResponse:
+    """The floor of Basic Outcomes ``replaceResult``: the POX body parsed, the sourcedid
+    decrypted, the OAuth 1.0a signature and body hash checked with the provider's secret (kept
+    per process) and the nonce recorded once (one ``INSERT``), one upsert of the result with its
+    history row, the POX answer. No provider, course or enrollment check."""
+    from wagtail_lti.lti import lti11
+    from wagtail_lti.lti import outcomes as pox
+    from wagtail_lti.models import LtiProvider
+    from wagtail_lti.security.single_use import use_once
+    from wagtail_lti.security.sourcedid import read_sourcedid
+
+    body = request.body
+    message = pox.parse_request(body)
+    ref = read_sourcedid(message.sourcedid)
+    if ref.provider_id not in _outcome_secrets:
+        provider = LtiProvider.objects.get(pk=ref.provider_id)
+        _outcome_secrets[ref.provider_id] = (provider.consumer_key, provider.secret)
+    key, secret = _outcome_secrets[ref.provider_id]
+    lti11.verify_request(
+        "POST",
+        request.build_absolute_uri(),
+        dict(request.headers),
+        body,
+        get_secret=lambda consumer_key: secret if consumer_key == key else None,
+        timestamp_window=300,
+        use_nonce=lambda consumer_key, nonce, ts: use_once("floor", f"{key}\n{nonce}", 660),
+    )
+    score = float(pox.parse_score(message))
+    fields = {
+        "score_given": score,
+        "score_maximum": 1.0,
+        "activity_progress": "Completed",
+        "grading_progress": "FullyGraded",
+        "comment": "",
+        "timestamp": None,
+    }
+    _upsert_result(line_item_id, ref.user_id, fields, source="lti11_outcomes")
+    answer = pox.build_response(
+        code_major="success",
+        description=f"Score {score} recorded.",
+        message_ref_identifier=message.message_identifier,
+        operation=message.operation,
+    )
+    return HttpResponse(answer, content_type="application/xml")
+
+
 urlpatterns = [
+    path("bench/noop/", noop),
+    path("bench/floor-score/<int:line_item_id>/", floor_score),
+    path("bench/floor-outcome/<int:line_item_id>/", floor_outcome),
     path("bench/sign-id-token/", sign_id_token_only),
     path("bench/floor-id-token/", floor_id_token),
     path("bench/signed-in-id-token/", signed_in_id_token),

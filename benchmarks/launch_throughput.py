@@ -19,8 +19,8 @@ plus only finding out who the signed-in learner is (Django's session and user), 
 launch needs before anything else.
 
 One gunicorn server (2 sync workers) of the example site on a loopback port; load from ``wrk``
-(Debian package ``wrk``) with a Lua script that gives every 1.3 request its own message hint and
-spreads requests over 16 signed-in learners. Each measurement lasts ``--seconds`` (the 1.3 one
+(Debian package ``wrk``, driven by ``_wrk.py``) with request lines that give every 1.3 request
+its own message hint and spread requests over 16 signed-in learners. Each measurement lasts ``--seconds`` (the 1.3 one
 gets ``--hints`` started launches, more than it can use); the four targets are measured in turn,
 ``--rounds`` times, and the median of each is reported. Only answers that carry the signed form
 count. Run from the project root::
@@ -37,66 +37,20 @@ import re
 import secrets
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
+import _wrk
 from _harness import database, print_machine, server_database_env
 
 
 REDIRECT_URI = "https://tool.example/lti/launch/"
 LEARNERS = 16
-
-WRK_SCRIPT = r"""
--- Requests from a file of "path<TAB>cookie" lines; thread n takes lines n, n+T, n+2T, ... (and
--- wraps around: a used message hint then gets an error, counted as "other"). Counts answers that
--- carry the expected marker; wrk's -d bounds the run.
-local lines = {}
-local index, step, marker
-local threads = {}
-local counter = 0
-valid, invalid = 0, 0
-
-function setup(thread)
-  thread:set("id", counter)
-  counter = counter + 1
-  table.insert(threads, thread)
-end
-
-function init(args)
-  for line in io.lines(args[1]) do table.insert(lines, line) end
-  marker = args[2]
-  step = tonumber(args[3])
-  index = id + 1
-end
-
-function request()
-  local path, cookie = lines[(index - 1) % #lines + 1]:match("([^\t]*)\t(.*)")
-  index = index + step
-  return wrk.format("GET", path, {["Cookie"] = cookie})
-end
-
-function response(status, headers, body)
-  if status == 200 and string.find(body, marker, 1, true) then
-    valid = valid + 1
-  else
-    invalid = invalid + 1
-  end
-end
-
-function done(summary, latency, requests)
-  local v, i = 0, 0
-  for _, t in ipairs(threads) do
-    v = v + t:get("valid")
-    i = i + t:get("invalid")
-  end
-  io.write(string.format("RESULT valid=%d invalid=%d duration_us=%d p50_us=%d p99_us=%d\n",
-    v, i, summary.duration, latency:percentile(50), latency:percentile(99)))
-end
-"""
+# A launch by GET is one the browser says comes from this site's pages (launch/rules.py).
+SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin"}
 
 
 def seed():
@@ -176,7 +130,7 @@ def started_launches(world, count: int) -> list[tuple[str, str]]:
     launch_path = reverse("wagtail_lti:launch", args=[world["placement13"].lti_id])
     templates = []
     for user, client, cookie in world["learners"]:
-        response = client.get(launch_path)
+        response = client.get(launch_path, headers=SAME_ORIGIN)
         fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', response.content.decode()))
         assert "lti_message_hint" in fields, response.content[:500]
         templates.append((PendingLaunch.objects.filter(user=user).latest("pk"), fields, cookie))
@@ -212,53 +166,18 @@ def started_launches(world, count: int) -> list[tuple[str, str]]:
     return lines
 
 
-def run_wrk(
-    base_url: str,
-    lines,
-    marker: str,
-    *,
-    connections: int,
-    threads: int,
-    seconds: int,
-    workdir: Path,
-):
-    requests_file = workdir / "requests.txt"
-    requests_file.write_text(
-        "".join(f"{path}\tsessionid={cookie}\n" for path, cookie in lines), encoding="utf-8"
-    )
-    script = workdir / "lines.lua"
-    script.write_text(WRK_SCRIPT, encoding="utf-8")
-    command = [
-        "wrk",
-        f"-t{threads}",
-        f"-c{connections}",
-        f"-d{seconds}s",
-        "--timeout",
-        "30s",
-        "-s",
-        str(script),
+def run_wrk(base_url: str, lines, marker: str, *, workdir: Path, **options):
+    """``lines`` of (path, session cookie): GET requests counted when they carry ``marker``."""
+    return _wrk.run(
         base_url,
-        "--",
-        str(requests_file),
-        marker,
-        str(threads),
-    ]
-    output = subprocess.run(  # noqa: S603 - fixed command
-        command, capture_output=True, text=True, timeout=seconds + 60, check=True
-    ).stdout
-    found = re.search(
-        r"RESULT valid=(\d+) invalid=(\d+) duration_us=(\d+) p50_us=(\d+) p99_us=(\d+)", output
+        [
+            _wrk.Line("GET", path, {"Cookie": f"sessionid={cookie}", **SAME_ORIGIN})
+            for path, cookie in lines
+        ],
+        marker=marker,
+        workdir=workdir,
+        **options,
     )
-    if not found:
-        raise RuntimeError(output)
-    valid, invalid, duration, p50, p99 = map(int, found.groups())
-    return {
-        "valid": valid,
-        "invalid": invalid,
-        "rps": valid / (duration / 1e6),
-        "p50_ms": p50 / 1000,
-        "p99_ms": p99 / 1000,
-    }
 
 
 def main() -> int:

@@ -67,3 +67,29 @@ def test_unknown_and_malformed_ids(roster):
     assert identifiers.user_for_opaque_id("0" * 32, members(roster)) is None
     assert identifiers.user_for_opaque_id("short", members(roster)) is None
     assert identifiers.user_for_opaque_id(None, members(roster)) is None
+
+
+def test_one_scan_keeps_the_whole_roster(roster, hmac_calls):
+    """A tool sending the scores of a whole class: the first learner's lookup scans the roster,
+    every other learner is then found by the kept answer (one check each, no second scan)."""
+    cache.clear()
+    ids = {user.pk: identifiers.opaque_user_id(user) for user in roster}
+    hmac_calls.clear()
+    assert identifiers.user_for_opaque_id(ids[roster[0].pk], members(roster)) == roster[0]
+    assert sorted(hmac_calls) == sorted(ids)  # one scan of everyone
+    for user in roster[1:]:
+        hmac_calls.clear()
+        assert identifiers.user_for_opaque_id(ids[user.pk], members(roster)) == user
+        assert hmac_calls == [user.pk]
+
+
+def test_a_scan_keeps_at_most_its_bound(roster, hmac_calls, monkeypatch):
+    monkeypatch.setattr(identifiers, "OPAQUE_IDS_KEPT_PER_SCAN", 5)
+    cache.clear()
+    ordered = sorted(roster, key=lambda user: user.pk)
+    wanted = ordered[2]
+    assert identifiers.user_for_opaque_id(identifiers.opaque_user_id(wanted), members(roster))
+    # Stopped once found with the bound reached: at most 5 kept, the wanted one among them.
+    prefix = f"wagtail_lti:opaque-user:{identifiers._key_for_cache()}:"
+    kept = [u for u in ordered if cache.get(prefix + identifiers.opaque_user_id(u)) is not None]
+    assert wanted in kept and len(kept) <= 5

@@ -46,7 +46,7 @@ GENERATION_KEY = "wagtail_lti:catalogue-generation"
 MAX_TARGETS = 2000
 
 _lock = threading.Lock()
-_targets: OrderedDict[tuple[str, object], tuple[str, float, bytes]] = OrderedDict()
+_targets: OrderedDict[tuple, tuple[str, float, bytes]] = OrderedDict()
 
 
 @dataclass(frozen=True)
@@ -174,7 +174,7 @@ def _load(**lookup) -> LaunchTarget | None:
     )
 
 
-def _keep(key: tuple[str, object], generation: str, value) -> None:
+def _keep(key: tuple, generation: str, value) -> None:
     expires = time.monotonic() + float(lti_settings.LAUNCH_TARGET_CACHE_SECONDS)
     data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     with _lock:
@@ -184,8 +184,12 @@ def _keep(key: tuple[str, object], generation: str, value) -> None:
             _targets.popitem(last=False)
 
 
-def _kept(key: tuple[str, object], load):
+def kept(key: tuple, load):
     """What is kept under ``key`` for the current generation, else ``load()`` kept.
+
+    ``load`` reads only catalogue facts (what the generation covers: see the module docstring);
+    launch targets use it, and so does a tool's access to a course
+    (``services.access.course_access_by_id``).
 
     Nothing is kept when ``LAUNCH_TARGET_CACHE_SECONDS`` is 0, or while the shared cache cannot
     be read (then every launch reads the database, and none fails because of the cache).
@@ -214,7 +218,7 @@ def launch_target(*, lti_id: str | None = None, pk: int | None = None) -> Launch
     field, value = ("lti_id", lti_id) if lti_id is not None else ("pk", pk)
     if value is None:
         return None
-    return _kept((field, value), lambda: _load(**{field: value}))
+    return kept((field, value), lambda: _load(**{field: value}))
 
 
 def lti13_provider(client_id: str):
@@ -227,7 +231,7 @@ def lti13_provider(client_id: str):
             client_id=client_id, lti_version=LtiProvider.Version.LTI_1P3
         ).first()
 
-    return _kept(("client_id", client_id), load)
+    return kept(("client_id", client_id), load)
 
 
 def forget_kept_targets() -> None:

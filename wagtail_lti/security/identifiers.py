@@ -5,7 +5,8 @@ An HMAC-SHA256 of the user's primary key under a key derived from ``ENCRYPTION_K
 nor the primary key. It is one-way, so :func:`user_for_opaque_id` finds the user by recomputing the
 id over a set of candidates, typically a course's roster, once: the answer (which primary key has
 that id, a fact that never changes for a given key) is kept in the cache named by ``CACHE_ALIAS``,
-and later lookups only check that this user is still among the candidates (one indexed query).
+for every candidate the scan computed, and later lookups only check that this user is still among
+the candidates (one indexed query).
 """
 
 from __future__ import annotations
@@ -53,16 +54,31 @@ def user_for_opaque_id(value: str, users: QuerySet | None = None):
     known = cache.get(cache_key)
     if known is not None and hmac.compare_digest(opaque_id_for_pk(known), value):
         return candidates.filter(pk=known).first()
+    # Not known yet: recompute the candidates' ids, and keep each one computed (up to
+    # OPAQUE_IDS_KEPT_PER_SCAN), so a tool sending the scores of a whole class scans the roster
+    # once, not once per learner.
+    found, computed = None, {}
+    prefix = cache_key[: -len(value)]
     for pk in candidates.values_list("pk", flat=True).iterator():
-        if hmac.compare_digest(opaque_id_for_pk(pk), value):
-            cache.set(cache_key, pk, timeout=OPAQUE_ID_CACHE_SECONDS)
-            return candidates.model.objects.get(pk=pk)
+        opaque = opaque_id_for_pk(pk)
+        if len(computed) < OPAQUE_IDS_KEPT_PER_SCAN:
+            computed[prefix + opaque] = pk
+        if found is None and hmac.compare_digest(opaque, value):
+            found = pk
+            if len(computed) >= OPAQUE_IDS_KEPT_PER_SCAN:
+                break
+    if computed:
+        cache.set_many(computed, timeout=OPAQUE_ID_CACHE_SECONDS)
+    if found is not None:
+        return candidates.model.objects.get(pk=found)
     return None
 
 
 #: How long the user of an opaque id is remembered (the answer never changes; this only bounds
 #: the cache's memory).
 OPAQUE_ID_CACHE_SECONDS = 7 * 24 * 3600
+#: Most ids one scan of candidates keeps in the cache.
+OPAQUE_IDS_KEPT_PER_SCAN = 20_000
 
 
 def _key_for_cache() -> str:

@@ -43,7 +43,7 @@ def line_item(access: CourseAccess, line_item_id: int) -> LineItem:
     ``ServiceRefused`` when it belongs to an activity the tool may no longer use."""
     item = (
         LineItem.objects.select_related("placement__resource_link")
-        .filter(pk=line_item_id, provider=access.provider, course_id=access.course.pk)
+        .filter(pk=line_item_id, provider=access.provider, course_id=access.course_id)
         .first()
     )
     if item is None:
@@ -148,9 +148,9 @@ def delete_line_item(item: LineItem) -> None:
 # --- Scores (AGS §3.4) ----------------------------------------------------------------------
 
 
-def _course_members(course):
+def _course_members(course_id: int):
     return get_user_model().objects.filter(
-        lti_enrollments__course_id=course.pk, lti_enrollments__is_active=True
+        lti_enrollments__course_id=course_id, lti_enrollments__is_active=True
     )
 
 
@@ -161,7 +161,7 @@ def score_user(access: CourseAccess, score: ags.ScoreData):
     ags.check_score_timestamp(
         score.timestamp, now=timezone.now(), leeway_seconds=lti_settings.CLIENT_ASSERTION_LEEWAY
     )
-    user = user_for_opaque_id(score.user_id, _course_members(access.course))
+    user = user_for_opaque_id(score.user_id, _course_members(access.course_id))
     if user is None:
         raise ags.AgsError("userId is not a member of this course.")
     return user

@@ -7,7 +7,7 @@ about a course (``.../<course_id>/<provider_id>/...``). It decides, in this orde
 2. the bearer token and its scope (``access_tokens.authenticate_service_request``): 401
    ``invalid_token`` or 403 ``insufficient_scope`` (RFC 6750 §3.1);
 3. the URL's provider must be the token's, and the URL's course must let the tool use its services
-   (``access.course_access``): else 404 ``not_found`` with the endpoint's own description, so a
+   (``access.course_access_by_id``): else 404 ``not_found`` with the endpoint's own description, so a
    tool learns nothing about other tools' courses (a refusal's reason goes to the launch log);
 4. the view: it parses the request, calls its service (``services/ags.py``, ``services/nrps.py``)
    and answers. What the view or the service raises is answered here: :class:`NotFound` and
@@ -30,12 +30,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
-from wagtail.models import Page
 
 from .. import launch_log
 from ..lti.ags import AgsError
 from ..lti.nrps import NrpsError
-from .access import CourseAccess, ServiceRefused, course_access
+from .access import CourseAccess, ServiceRefused, course_access_by_id
 from .access_tokens import ServiceAuthError, authenticate_service_request
 from .urls import absolute_url
 
@@ -90,10 +89,10 @@ def _course_access(provider, course_id: int, provider_id: int) -> CourseAccess:
     """Step 3: the URL's provider is the token's, and its access to the URL's course page."""
     if provider.pk != provider_id:
         raise NotFound
-    page = Page.objects.filter(pk=course_id).first()
-    if page is None:
+    access = course_access_by_id(provider, course_id)
+    if access is None:
         raise NotFound
-    return course_access(provider, page)
+    return access
 
 
 def service_endpoint(
@@ -134,7 +133,7 @@ def service_endpoint(
             launch_log.note(request, provider=provider, **({"action": action} if action else {}))
             try:
                 access = _course_access(provider, int(course_id), int(provider_id))
-                launch_log.note(request, course=access.course)
+                launch_log.note(request, course=access.course_ref)
                 return view(request, access, **{k: int(v) for k, v in kwargs.items()})
             except NotFound:
                 return service_error(404, "not_found", not_found)
