@@ -72,7 +72,7 @@ def test_page_offers_enroll_and_post_enrolls(client, open_course, learner):
     page = client.get(open_course.url)
     assert "Enroll in this course" not in text(page)
     assert "You are enrolled in “Open course”" in text(page)
-    assert "You are enrolled in this course as learner" in text(page)
+    assert "You are enrolled in this course as a learner" in text(page)
 
 
 def test_closed_course_offers_nothing_and_refuses(client, course, learner):
