@@ -56,7 +56,7 @@ def add_from_tool(page, live_server, login, provider_label: str):
 def test_demo_deep_linking_adds_activities(page, live_server, demo, login, shot):
     from wagtail_lti.models import LtiResourceLink
 
-    add_from_tool(page, live_server, login, "Demo tool (LTI 1.3) (LTI 1.3)")
+    add_from_tool(page, live_server, login, "Demo tool (LTI 1.3)")
     expect(page.locator(".tool-header__tag")).to_have_text("LTI 1.3 · Deep Linking")
     page.get_by_label("Quiz: fractions").check()
     page.get_by_label("Video: the water cycle").check()
@@ -80,7 +80,7 @@ def test_demo_deep_linking_adds_activities(page, live_server, demo, login, shot)
 def test_demo_content_item_adds_activities_and_shows_errors(page, live_server, demo, login, shot):
     from wagtail_lti.models import LtiResourceLink
 
-    add_from_tool(page, live_server, login, "Demo tool (LTI 1.1) (LTI 1.1)")
+    add_from_tool(page, live_server, login, "Demo tool (LTI 1.1)")
     expect(page.locator(".tool-header__tag")).to_have_text("LTI 1.1 · Content-Item")
     page.get_by_label("Checklist: safe lab work").check()
     page.locator("#id_custom_lab-safety").fill("Not a parameter")

@@ -82,7 +82,7 @@ def test_editor_inserts_content_from_a_tool_and_learner_launches_it(
     popup = popup_info.value
     popup.set_default_timeout(20_000)
     expect(popup.get_by_role("heading", name="Insert content from a tool")).to_be_visible()
-    popup.select_option("select[name=provider]", label="Demo tool (LTI 1.3) (LTI 1.3)")
+    popup.select_option("select[name=provider]", label="Demo tool (LTI 1.3)")
     assert_no_axe_violations(popup)
     shot(popup, "tool-content-2-choose-tool")
     popup.get_by_role("button", name="Choose content in the tool").click()
@@ -168,7 +168,7 @@ def test_tool_content_block_is_chosen_in_the_tool(page, live_server, starting_po
         chooser.get_by_role("button", name="Choose from a tool").click()
     popup = popup_info.value
     popup.set_default_timeout(20_000)
-    popup.select_option("select[name=provider]", label="Demo tool (LTI 1.3) (LTI 1.3)")
+    popup.select_option("select[name=provider]", label="Demo tool (LTI 1.3)")
     popup.get_by_role("button", name="Choose content in the tool").click()
     expect(popup.get_by_role("heading", name="Choose activities to add")).to_be_visible()
     popup.get_by_label("Fact box: water on Earth").check()

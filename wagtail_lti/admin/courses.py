@@ -39,7 +39,7 @@ from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail.admin.ui.menus.pages import PageMenuItem
-from wagtail.admin.ui.tables import Column, DateColumn, NumberColumn
+from wagtail.admin.ui.tables import Column, DateColumn
 from wagtail.admin.views import generic
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.history import HistoryView
@@ -659,6 +659,7 @@ def decorate_result_row(row):
     row.score_percent = round(row.score * 100, 2) if row.score is not None else None
     row.score_display = f"{row.score_percent:g}%" if row.score_percent is not None else ""
     row.source_label = progress.source_label(row.score_source)
+    row.short_source_label = progress.short_source_label(row.score_source)
     # The course's class view (score history, overrides): its editors may open it, as
     # ``scoping.class_access`` allows whoever may read this report for a managed course.
     row.class_link = format_html(
@@ -667,6 +668,17 @@ def decorate_result_row(row):
         _("Class view"),
     )
     return row
+
+
+class ResultCellColumn(Column):
+    """A results report cell of several facts (its ``cell_template_name``; ``results.css``)."""
+
+    class Media:
+        css = {"all": ["wagtail_lti/css/results.css"]}
+
+    def __init__(self, *args, cell_template_name: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cell_template_name = cell_template_name
 
 
 class ReviewColumn(Column):
@@ -717,16 +729,22 @@ class ResultsReportView(ReportView):
         Column("organization_name", label=_("Organization"), sort_key="organization_name"),
         Column("activity_title", label=_("Activity"), sort_key="activity_title"),
         ResultStatusColumn("status_label", label=_("Status"), sort_key="status"),
-        Column("score_display", label=_("Score"), sort_key="score"),
-        Column("source_label", label=_("Source"), sort_key="score_source"),
-        Column("grading_progress", label=_("Grading progress"), sort_key="grading_progress"),
-        Column("comment", label=_("Comment")),
+        # The score with its source, the tool's grading progress and comment in one cell, and the
+        # dates in another, so the table fits the screen; the exports have a column for each (and
+        # "First launched").
+        ResultCellColumn(
+            "score_display",
+            label=_("Score"),
+            sort_key="score",
+            cell_template_name="wagtail_lti/admin/results/score_cell.html",
+        ),
         ReviewColumn("review", label=_("Review")),
-        NumberColumn("launch_count", label=_("Launches"), sort_key="launch_count"),
-        # "First launched" is in the exports only: with it the table was wider than the screen.
-        DateColumn("last_launched_at", label=_("Last launched"), sort_key="last_launched_at"),
-        DateColumn("completed_at", label=_("Completed"), sort_key="completed_at"),
-        DateColumn("scored_at", label=_("Scored"), sort_key="scored_at"),
+        ResultCellColumn(
+            "last_launched_at",
+            label=_("Launches and dates"),
+            sort_key="last_launched_at",
+            cell_template_name="wagtail_lti/admin/results/dates_cell.html",
+        ),
         Column("class_link", label=_("Class")),
     ]
     list_export = [
