@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
-from draftjs_exporter import DOM
+from draftjs_exporter.dom import DOM
 from wagtail import hooks
 from wagtail.admin.rich_text.converters.contentstate_models import Entity
 from wagtail.admin.rich_text.converters.html_to_contentstate import (
