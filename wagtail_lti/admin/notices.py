@@ -36,8 +36,11 @@ def may_manage(user, provider: LtiProvider) -> bool:
     )
 
 
-class ProviderNoticesView(WagtailAdminTemplateMixin, TemplateView):
-    template_name = "wagtail_lti/admin/notices/provider.html"
+class ProviderPageView(WagtailAdminTemplateMixin, TemplateView):
+    """An admin page about one provider (``<pk>`` in its URL), for whoever may edit it
+    (:func:`may_manage`; 404 for anyone else), under the provider's breadcrumbs. The notices page
+    and the provider check (``admin/test_launch.py``) are two."""
+
     header_icon = "link-external"
 
     def dispatch(self, request, pk, *args, **kwargs):
@@ -45,9 +48,6 @@ class ProviderNoticesView(WagtailAdminTemplateMixin, TemplateView):
         if not may_manage(request.user, self.provider):
             raise Http404
         return super().dispatch(request, pk, *args, **kwargs)
-
-    def get_page_title(self):
-        return _("Platform notices")
 
     def get_page_subtitle(self):
         return self.provider.name
@@ -63,6 +63,13 @@ class ProviderNoticesView(WagtailAdminTemplateMixin, TemplateView):
             },
             {"url": "", "label": self.get_page_title()},
         ]
+
+
+class ProviderNoticesView(ProviderPageView):
+    template_name = "wagtail_lti/admin/notices/provider.html"
+
+    def get_page_title(self):
+        return _("Platform notices")
 
     def post(self, request, pk, *args, **kwargs):
         delivery = service.send_hello_world(request, self.provider)

@@ -16,7 +16,6 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
@@ -28,6 +27,7 @@ from ..conf import lti_settings
 from ..launch import test_launch as service
 from ..launch.rules import LaunchRefused
 from ..models import LtiProvider, LtiResourceLink
+from .notices import ProviderPageView
 
 
 URL_NAME = "wagtail_lti_test_launch"
@@ -117,36 +117,15 @@ class TryToolPanel(Panel):
             return context
 
 
-class ProviderCheckView(WagtailAdminTemplateMixin, TemplateView):
+class ProviderCheckView(ProviderPageView):
     template_name = "wagtail_lti/admin/provider_check.html"
-    header_icon = "link-external"
 
     def dispatch(self, request, pk, *args, **kwargs):
-        from .notices import may_manage
-
-        self.provider = get_object_or_404(LtiProvider, pk=pk)
-        if not may_manage(request.user, self.provider):
-            raise Http404
         self.report = None
         return super().dispatch(request, pk, *args, **kwargs)
 
     def get_page_title(self):
         return _("Check the tool's set-up")
-
-    def get_page_subtitle(self):
-        return self.provider.name
-
-    def get_breadcrumbs_items(self):
-        viewset = LtiProvider.snippet_viewset
-        return [
-            {"url": reverse("wagtailadmin_home"), "label": _("Home")},
-            {"url": reverse(viewset.get_url_name("list")), "label": _("LTI providers")},
-            {
-                "url": reverse(viewset.get_url_name("edit"), args=[self.provider.pk]),
-                "label": self.provider.name,
-            },
-            {"url": "", "label": self.get_page_title()},
-        ]
 
     def post(self, request, pk, *args, **kwargs):
         from ..launch.provider_check import check_provider
