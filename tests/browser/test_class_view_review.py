@@ -9,12 +9,11 @@ axe-checked with its review button.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.factories import enroll, make_course, make_learner, make_link
+from tests.browser.test_submission_review import submitted_essay
+from tests.support.factories import enroll, make_learner
 
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -26,35 +25,11 @@ def test_an_instructor_reviews_a_submission_from_the_class_view(
     from django.urls import reverse
 
     from tests.browser.test_accessibility import assert_no_axe_violations
-    from wagtail_lti.models import Placement
     from wagtail_lti.security.identifiers import opaque_user_id
-    from wagtail_lti.services import results
 
-    provider = lti13_tool.make_provider(orgs["acme"], allow_ags=True, send_name=True)
-    link = make_link(
-        provider, name="Essay", url=lti13_tool.launch_url, requires_score=True, score_maximum=10
-    )
-    course = make_course(orgs["acme"], [link], title="Writing well", code="WRI-101")
-    learner = make_learner("lena", first_name="Lena", last_name="Lind")
+    provider, course, learner = submitted_essay(lti13_tool, orgs)
     teacher = make_learner("tess", first_name="Tess", last_name="Teacher")
-    enroll(learner, course)
     enroll(teacher, course, role="instructor")
-    placement = Placement.objects.get(page=course)
-    line_item = results.line_item_for(placement)
-    line_item.submission_review = {"reviewableStatus": ["Submitted"], "label": "Review essay"}
-    line_item.save()
-    results.record_launch(placement, learner)
-    results.record_score(
-        line_item,
-        learner,
-        score_given=None,
-        score_maximum=None,
-        activity_progress="Submitted",
-        grading_progress="PendingManual",
-        timestamp=datetime.now(UTC),
-        comment="",
-        source="ags",
-    )
     state = lti13_tool.register(provider)
 
     learner_login(page, live_server, "tess", next=course.url)

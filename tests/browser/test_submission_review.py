@@ -20,12 +20,11 @@ from tests.support.factories import enroll, make_course, make_learner, make_link
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_an_editor_reviews_a_submission_from_the_results_report(
-    page, live_server, orgs, lti13_tool, make_editor, login, learner_login, shot
-):
-    from tests.browser.test_accessibility import assert_no_axe_violations
+def submitted_essay(lti13_tool, orgs):
+    """An LTI 1.3 essay of PyLTI1p3 on a course, its line item declared reviewable while
+    ``Submitted``, and Lena's submission waiting for manual grading. Returns (provider, course,
+    learner)."""
     from wagtail_lti.models import Placement
-    from wagtail_lti.security.identifiers import opaque_user_id
     from wagtail_lti.services import results
 
     provider = lti13_tool.make_provider(orgs["acme"], allow_ags=True, send_name=True)
@@ -50,6 +49,16 @@ def test_an_editor_reviews_a_submission_from_the_results_report(
         comment="",
         source="ags",
     )
+    return provider, course, learner
+
+
+def test_an_editor_reviews_a_submission_from_the_results_report(
+    page, live_server, orgs, lti13_tool, make_editor, login, learner_login, shot
+):
+    from tests.browser.test_accessibility import assert_no_axe_violations
+    from wagtail_lti.security.identifiers import opaque_user_id
+
+    provider, course, learner = submitted_essay(lti13_tool, orgs)
     make_editor("ed", orgs["acme"])
     state = lti13_tool.register(provider)
 
