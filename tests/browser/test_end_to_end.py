@@ -38,22 +38,6 @@ LTI11_SECRET = "demo tool secret & more"
 
 
 @pytest.fixture
-def quiet_editor(settings):
-    """The page editor without background writes racing the test's requests: no autosave, one
-    editing-session ping (when the editor opens) instead of one every 10 s, and no release
-    beacon when the editor is left. On the in-memory SQLite test database, which the live
-    server's threads share, a write running alongside another request fails with "database
-    table is locked" (a server database waits instead). The test saves and publishes explicitly."""
-    settings.WAGTAIL_AUTOSAVE_INTERVAL = 0
-    settings.WAGTAIL_EDITING_SESSION_PING_INTERVAL = 24 * 3600 * 1000
-
-    def apply(page):
-        page.route(re.compile(r"/admin/editing-sessions/release/"), lambda route: route.abort())
-
-    return apply
-
-
-@pytest.fixture
 def starting_point(live_server, orgs, make_editor):
     """What exists before the editor starts: the demo tool's LTI 1.1 registration (its key and
     secret, as the tool's administrator would hand them over), an editor of Engineering with page

@@ -77,12 +77,13 @@ def assert_no_axe_violations(page, selector: str | None = None) -> None:
 
 
 def test_editor_test_launches_from_the_preview_as_test_learner(
-    page, live_server, login, shot, setup
+    page, live_server, quiet_editor, login, shot, setup
 ):
     from wagtail_lti.admin.courses import results_queryset
     from wagtail_lti.models import LearnerActivity, TestLearner
 
     course, placement = setup["course"], setup["placement"]
+    quiet_editor(page)
     login(page, live_server, "eddie")
     # The published course page: the editor, not enrolled, is offered the test launches too.
     page.goto(f"{live_server.url}{course.url}")

@@ -58,13 +58,14 @@ def starting_point(live_server, orgs, make_editor):
 
 
 def test_editor_inserts_content_from_a_tool_and_learner_launches_it(
-    browser, page, live_server, starting_point, login, learner_login, shot
+    browser, page, live_server, starting_point, quiet_editor, login, learner_login, shot
 ):
     from wagtail_lti.content_selection.tool_content import activity_block_id
     from wagtail_lti.models import Placement, ToolContent
 
     course = starting_point
     base = live_server.url
+    quiet_editor(page)
     login(page, live_server, "eddie", next=f"/admin/pages/{course.pk}/edit/")
     page.wait_for_load_state("networkidle")
     editor = page.locator(".Draftail-Editor [contenteditable=true]").first
@@ -153,10 +154,13 @@ def test_editor_inserts_content_from_a_tool_and_learner_launches_it(
         context.close()
 
 
-def test_tool_content_block_is_chosen_in_the_tool(page, live_server, starting_point, login, shot):
+def test_tool_content_block_is_chosen_in_the_tool(
+    page, live_server, starting_point, quiet_editor, login, shot
+):
     from wagtail_lti.models import ToolContent
 
     course = starting_point
+    quiet_editor(page)
     login(page, live_server, "eddie", next=f"/admin/pages/{course.pk}/edit/")
     page.wait_for_load_state("networkidle")
     # A "Tool content" block after the paragraph.

@@ -236,12 +236,15 @@ def test_refused_launch_in_a_new_window_has_the_sites_header(
     axe(tab)
 
 
-def test_create_new_in_the_resource_link_chooser(page, live_server, orgs, superuser, login, shot):
+def test_create_new_in_the_resource_link_chooser(
+    page, live_server, orgs, superuser, quiet_editor, login, shot
+):
     from wagtail_lti.models import LtiResourceLink
 
     provider = make_provider(orgs["engineering"], name="Quiz tool")
     existing = make_link(provider, name="Existing quiz")
     course = make_course(orgs, [existing])
+    quiet_editor(page)
     login(page, live_server, "admin", next=f"/admin/pages/{course.pk}/edit/")
     page.goto(f"{live_server.url}/admin/pages/{course.pk}/edit/")
     # The block's chooser (its "Choose" button is hidden while a link is chosen: "Change" in
