@@ -112,18 +112,25 @@ def seed(tools: int, learners: int, class_size: int) -> dict:
     links13 = [link_of(n, "1.3") for n in range(tools)]
     links11 = [link_of(n, "1.1") for n in range(tools)]
     sync_link = link_of(tools, "1.3")
+    sync_link11 = link_of(tools, "1.1")
     course = _course(org, "Scores", "scores", links13 + links11)
     big = _course(org, "Big class", "big-class", [sync_link])
+    big11 = _course(org, "Big class 1.1", "big-class-11", [sync_link11])
 
     User = get_user_model()
     people = User.objects.bulk_create(
         [User(username=f"learner{n}") for n in range(max(learners, class_size))]
     )
     Enrollment.objects.bulk_create([Enrollment(course=course, user=u) for u in people[:learners]])
-    Enrollment.objects.bulk_create([Enrollment(course=big, user=u) for u in people[:class_size]])
     instructor = User.objects.create_user("instructor", first_name="Ines", last_name="Structor")
-    Enrollment.objects.create(course=big, user=instructor, role=Enrollment.Role.INSTRUCTOR)
-    placements = {p.resource_link_id: p for p in Placement.objects.filter(page__in=[course, big])}
+    for page in (big, big11):
+        Enrollment.objects.bulk_create(
+            [Enrollment(course=page, user=u) for u in people[:class_size]]
+        )
+        Enrollment.objects.create(course=page, user=instructor, role=Enrollment.Role.INSTRUCTOR)
+    placements = {
+        p.resource_link_id: p for p in Placement.objects.filter(page__in=[course, big, big11])
+    }
 
     def ags_tool(link, page):
         placement = placements[link.pk]
@@ -136,23 +143,25 @@ def seed(tools: int, learners: int, class_size: int) -> dict:
             "floor": f"/bench/floor-score/{item.pk}/",
         }
 
-    def outcomes_tool(n, link):
+    def outcomes_tool(n, link, count=learners):
         placement = placements[link.pk]
         return {
             "key": link.provider.consumer_key,
             "secret": f"secret-{n}",
             "item": line_item_for(placement).pk,
-            "sourcedids": [make_sourcedid(placement, user) for user in people[:learners]],
+            "sourcedids": [make_sourcedid(placement, user) for user in people[:count]],
         }
 
     return {
         "ags": [ags_tool(link, course) for link in links13],
         "outcomes": [outcomes_tool(n, link) for n, link in enumerate(links11)],
         "sync": ags_tool(sync_link, big),
+        "sync11": outcomes_tool(tools, sync_link11, class_size),
         "ids": [opaque_user_id(user) for user in people],
         "learners": learners,
         "class_size": class_size,
         "big": big,
+        "big11": big11,
         "people": people,
         "instructor_cookie": _session_cookie(instructor),
         "sample_cookies": {
@@ -197,18 +206,21 @@ def ags_lines(world, count: int, which: str, *, tools=None, learners=None) -> li
     return lines
 
 
-def outcome_lines(world, count: int, which: str, base_url: str) -> list[_wrk.Line]:
+def outcome_lines(
+    world, count: int, which: str, base_url: str, *, tools=None, learners=None
+) -> list[_wrk.Line]:
     """``count`` replaceResult requests, each signed (its own nonce) as a tool signs them."""
     from django.urls import reverse
 
     from tests.support.hardening import pox_request
     from tests.support.lti11 import sign_outcome
 
-    tools = world["outcomes"]
+    tools = tools or world["outcomes"]
+    learners = learners or world["learners"]
     lines = []
     for n in range(count):
         tool = tools[n % len(tools)]
-        sourcedid = tool["sourcedids"][(n // len(tools)) % world["learners"]]
+        sourcedid = tool["sourcedids"][(n // len(tools)) % learners]
         path = (
             reverse("wagtail_lti:lti11_outcomes")
             if which == "real"
@@ -269,18 +281,57 @@ def lost_updates(accepted: int, *, real: bool) -> int:
     return lost
 
 
-def synced_missing(world) -> int:
-    """Learners of the big class without their synced score (each was posted once)."""
+OUTCOME_SUCCESS = "<imsx_codeMajor>success</imsx_codeMajor>"
+
+
+def syncs(world, base_url: str) -> dict[str, dict]:
+    """The grade syncs: one tool of each version posting a score for every learner of its own
+    course of ``class_size`` learners. ``lines(which)`` gives the requests for the real endpoint
+    or its floor; ``again`` what a tool sends when a request must be sent again (AGS: the same
+    score, answered 409 if the first was recorded; Basic Outcomes: signed with a new nonce)."""
+    size = world["class_size"]
+
+    def ags(which):
+        lines = ags_lines(world, size, which, tools=[world["sync"]], learners=size)
+        return lines, lines
+
+    def outcomes(which):
+        def signed():
+            return outcome_lines(
+                world, size, which, base_url, tools=[world["sync11"]], learners=size
+            )
+
+        return signed(), signed()
+
+    return {
+        "AGS": {
+            "course": world["big"],
+            "item": world["sync"]["item"],
+            "lines": ags,
+            "marker": "",
+            "already": (409,),
+        },
+        "Basic Outcomes": {
+            "course": world["big11"],
+            "item": world["sync11"]["item"],
+            "lines": outcomes,
+            "marker": OUTCOME_SUCCESS,
+            "already": (),
+        },
+    }
+
+
+def synced_missing(world, sync: dict) -> int:
+    """Learners of the sync's course without their synced score (each was posted once)."""
     from wagtail_lti.models import Result
 
-    recorded = Result.objects.filter(
-        line_item_id=world["sync"]["item"], score_given__isnull=False
-    ).count()
+    recorded = Result.objects.filter(line_item_id=sync["item"], score_given__isnull=False).count()
     return world["class_size"] - recorded
 
 
 def sync_score(n: int) -> int:
-    """The score (out of 100) the grade sync posts for learner ``n`` (``ags_lines``)."""
+    """The score in % the grade syncs post for learner ``n`` (``ags_lines``: out of 100;
+    ``outcome_lines``: the same as a fraction)."""
     return (n * 7) % 101
 
 
@@ -289,13 +340,12 @@ _CELL_SCORE = re.compile(r'<span class="lti-class__score">([^<]*)</span>')
 _LEARNER_SCORE = re.compile(r'<span class="lti-activity__score">([^<]*)</span>')
 
 
-def class_view_shows_scores(world, base_url: str) -> int:
-    """Scores of the big class missing from the instructor's class view: every page of learners
-    fetched from the server as the instructor's browser does, every learner's cell read."""
+def class_view_shows_scores(world, base_url: str, big) -> int:
+    """Scores of the course ``big`` missing from the instructor's class view: every page of
+    learners fetched from the server as the instructor's browser does, every learner's cell read."""
     import requests
     from django.urls import reverse
 
-    big = world["big"]
     expected = {
         user.pk: f"{sync_score(n)}%"
         for n, user in enumerate(world["people"][: world["class_size"]])
@@ -321,44 +371,46 @@ def class_view_shows_scores(world, base_url: str) -> int:
     return sum(1 for pk, text in expected.items() if shown.get(pk) != text)
 
 
-def learner_pages_show_scores(world, base_url: str) -> int:
-    """Sampled learners of the big class whose own course page (fetched from the server, signed
-    in) does not show their synced score."""
+def learner_pages_show_scores(world, base_url: str, big) -> int:
+    """Sampled learners of the course ``big`` whose own course page (fetched from the server,
+    signed in) does not show their synced score."""
     import requests
 
     missing = 0
     for n, cookie in world["sample_cookies"].items():
-        answer = requests.get(
-            base_url + world["big"].url, cookies={"sessionid": cookie}, timeout=60
-        )
+        answer = requests.get(base_url + big.url, cookies={"sessionid": cookie}, timeout=60)
         shown = _LEARNER_SCORE.search(answer.text) if answer.status_code == 200 else None
         if shown is None or " ".join(shown.group(1).split()) != f"Score: {sync_score(n)}%":
             missing += 1
     return missing
 
 
-def grade_sync(world, base: str, which: str, options: dict) -> dict:
-    """One grade sync of the big class on the real endpoint or its floor, timed from the first
+def grade_sync(world, base: str, sync: dict, which: str, options: dict) -> dict:
+    """One grade sync (``syncs``) on the real endpoint or its floor, timed from the first
     request (in wrk) to the last answer, to every score recorded, and (real) to every score
     shown on the class view and the sampled learners' pages."""
-    lines = ags_lines(
-        world, world["class_size"], which, tools=[world["sync"]], learners=world["class_size"]
+    lines, again = sync["lines"](which)
+    result = _wrk.run_once(
+        base,
+        lines,
+        seconds=300,
+        marker=sync["marker"],
+        again=again,
+        already=sync["already"],
+        **options,
     )
-    # Sent again after a lost connection: the same score; 409 then says the first one was
-    # recorded (its timestamp is on record, AGS §3.4.9). The floor does not order timestamps.
-    result = _wrk.run_once(base, lines, seconds=300, already=(409,), **options)
     first = result["first_request"]
     deadline = time.monotonic() + 30
-    while (missing := synced_missing(world)) and time.monotonic() < deadline:
+    while (missing := synced_missing(world, sync)) and time.monotonic() < deadline:
         time.sleep(0.05)
     result["recorded_seconds"] = time.time() - first
     result["missing"] = missing
     result["not_shown"] = 0
     if which == "real":
         checked = time.time()
-        result["not_shown"] = class_view_shows_scores(world, base) + learner_pages_show_scores(
-            world, base
-        )
+        result["not_shown"] = class_view_shows_scores(
+            world, base, sync["course"]
+        ) + learner_pages_show_scores(world, base, sync["course"])
         result["shown_seconds"] = time.time() - first
         result["check_seconds"] = time.time() - checked
     result["lost"] = (
@@ -434,26 +486,34 @@ def main() -> int:
                         f"{result['valid']} ok, {result['invalid']} other, {result['lost']} lost)"
                     )
                     reset_scores()
-            sync: dict[str, list[dict]] = {"real": [], "floor": []}
-            if args.class_size:
+            grade_syncs = syncs(world, base) if args.class_size else {}
+            sync: dict[tuple[str, str], list[dict]] = {}
+            for definition in grade_syncs.values():
                 # Warm up the sync's own paths: each worker thread, the class's roster, the pages.
                 for which in ("real", "floor"):
-                    lines = ags_lines(
-                        world, 32, which, tools=[world["sync"]], learners=args.class_size
-                    )
-                    _wrk.run_once(base, lines, seconds=60, **options)
+                    lines, _again = definition["lines"](which)
+                    _wrk.run_once(base, lines[:32], marker=definition["marker"], **options)
                     reset_scores()
-                class_view_shows_scores(world, base)
-                learner_pages_show_scores(world, base)
+                # With no score recorded, the page checks must see every score missing.
+                course = definition["course"]
+                if class_view_shows_scores(
+                    world, base, course
+                ) != args.class_size or learner_pages_show_scores(world, base, course) != len(
+                    world["sample_cookies"]
+                ):
+                    raise RuntimeError(f"{course.title}: the page checks see scores not posted")
+            if grade_syncs:
                 print(
                     f"A class's grade sync: {args.class_size} scores, each answered once, "
                     f"{args.connections} connections (one wrk thread each)"
                 )
-            for round_number in range(1, args.rounds + 1 if args.class_size else 1):
-                for which in ("real", "floor"):
+            for round_number in range(1, args.rounds + 1 if grade_syncs else 1):
+                for (name, definition), which in (
+                    (item, which) for item in grade_syncs.items() for which in ("real", "floor")
+                ):
                     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-                    result = grade_sync(world, base, which, options)
-                    sync[which].append(result)
+                    result = grade_sync(world, base, definition, which, options)
+                    sync.setdefault((name, which), []).append(result)
                     shown = (
                         f", shown on the class view and {len(world['sample_cookies'])} learners' "
                         f"pages at {result['shown_seconds']:.2f} s (check "
@@ -461,9 +521,10 @@ def main() -> int:
                         if which == "real"
                         else ""
                     )
+                    label = name if which == "real" else f"{name} floor"
                     print(
-                        f"  round {round_number}: {'AGS' if which == 'real' else 'AGS floor':9s} "
-                        f"answered {result['answered_seconds']:.2f} s, recorded "
+                        f"  round {round_number}: {label:20s} answered "
+                        f"{result['answered_seconds']:.2f} s, recorded "
                         f"{result['recorded_seconds']:.2f} s{shown}; {result['valid']} ok, "
                         f"{result['already']} already, {result['invalid']} other, "
                         f"{result['resets']} resets, {result['retried']} retried, "
@@ -494,14 +555,15 @@ def main() -> int:
     ):
         if real in med:
             print(f"  ratio {real} / floor: {med[real] / med[floor]:.2f} (target >= 0.5)")
-    if sync["real"]:
-        real_answered = statistics.median(r["answered_seconds"] for r in sync["real"])
-        floor_answered = statistics.median(r["answered_seconds"] for r in sync["floor"])
-        real_shown = statistics.median(r["shown_seconds"] for r in sync["real"])
-        floor_recorded = statistics.median(r["recorded_seconds"] for r in sync["floor"])
+    for name in dict.fromkeys(name for name, _which in sync):
+        real, floor = sync[(name, "real")], sync[(name, "floor")]
+        real_answered = statistics.median(r["answered_seconds"] for r in real)
+        floor_answered = statistics.median(r["answered_seconds"] for r in floor)
+        real_shown = statistics.median(r["shown_seconds"] for r in real)
+        floor_recorded = statistics.median(r["recorded_seconds"] for r in floor)
         print(
-            f"  grade sync of {args.class_size} learners, {args.connections} connections, "
-            f"median of {args.rounds}: all answered in {real_answered:.2f} s (floor "
+            f"  grade sync of {args.class_size} learners ({name}), {args.connections} "
+            f"connections, median of {args.rounds}: all answered in {real_answered:.2f} s (floor "
             f"{floor_answered:.2f} s; real / floor rate {floor_answered / real_answered:.2f}); "
             f"recorded and shown on the pages in {real_shown:.2f} s (floor recorded "
             f"{floor_recorded:.2f} s; ratio {floor_recorded / real_shown:.2f})"
