@@ -15,8 +15,9 @@ One gunicorn server of the example site (2 workers x 8 threads) on a loopback po
   request is signed beforehand with its own nonce.
 * **A class's grade sync**: one tool posting the scores of a ``--class-size`` learner course at
   once over ``--connections`` connections (each its own wrk thread, ``_wrk.run_once``), each
-  score answered once (a score whose connection is lost is sent again, as a tool would), for the
-  real AGS endpoint and its floor, ``--rounds`` times, each round printed. Timed from the first
+  score answered once (a score whose connection is lost is sent again, as a tool would): an AGS
+  tool and a Basic Outcomes tool, each on its own course of the same learners, each against its
+  real endpoint and its floor, ``--rounds`` times, each round printed. Timed from the first
   request (taken in wrk): the last answer; every score recorded in the database; and (real
   endpoint) every score shown where people look, fetched from the server under test like a
   browser does: the instructor's class view (``wagtail_lti:class_view``, every page of learners,
