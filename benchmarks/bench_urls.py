@@ -220,7 +220,9 @@ def floor_lti11(request: HttpRequest, placement_id: str) -> HttpResponse:
 
 
 def noop(request: HttpRequest) -> HttpResponse:
-    """What ``_wrk.py`` asks for when a connection has nothing left to send (not counted)."""
+    """What ``_wrk.py`` asks for when it must send something that is no line (not counted): the
+    request wrk makes before the run to check the script, or after a thread's last line was given
+    up in ``once`` mode."""
     response = HttpResponse("")
     response["X-Bench-Noop"] = "1"
     return response

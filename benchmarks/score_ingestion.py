@@ -14,9 +14,15 @@ One gunicorn server of the example site (2 workers x 8 threads) on a loopback po
   nonce recorded once, one upsert with its history row), ``--tools`` LTI 1.1 tools likewise; every
   request is signed beforehand with its own nonce.
 * **A class's grade sync**: one tool posting the scores of a ``--class-size`` learner course at
-  once over ``--connections`` connections, each score once: the time until the last is answered,
-  for the real endpoint and its floor; then every result and every learner's course page
-  (``LearnerActivity``, what the page shows; checked on a sample of pages) is verified.
+  once over ``--connections`` connections (each its own wrk thread, ``_wrk.run_once``), each
+  score answered once (a score whose connection is lost is sent again, as a tool would): an AGS
+  tool and a Basic Outcomes tool, each on its own course of the same learners, each against its
+  real endpoint and its floor, ``--rounds`` times, each round printed. Timed from the first
+  request (taken in wrk): the last answer; every score recorded in the database; and (real
+  endpoint) every score shown where people look, fetched from the server under test like a
+  browser does: the instructor's class view (``wagtail_lti:class_view``, every page of learners,
+  every learner's cell) and the course page of a sample of learners signed in
+  (``lti-activity__score``). Then the lost-update checks below.
 
 Lost updates, counted after every measurement from the database: accepted answers without their
 ``ScoreEvent``, results that are not their latest event, and (real endpoints) course page
@@ -26,12 +32,15 @@ Run from the project root (PostgreSQL + Redis as in docs/benchmarks.md, or SQLit
 ``DATABASE_URL``)::
 
     .venv/bin/python benchmarks/score_ingestion.py [--seconds 8] [--rounds 3]
+    .venv/bin/python benchmarks/score_ingestion.py --sync-only [--class-size 1000] [--rounds 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import shutil
 import statistics
 import sys
@@ -46,6 +55,8 @@ from _harness import database, print_machine, server_database_env
 
 SCORE_MEDIA_TYPE = "application/vnd.ims.lis.v1.score+json"
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+#: Learners of the big class whose own course page is fetched after each grade sync.
+PAGE_SAMPLE = 10
 
 
 def _course(org, title: str, slug: str, links):
@@ -102,16 +113,25 @@ def seed(tools: int, learners: int, class_size: int) -> dict:
     links13 = [link_of(n, "1.3") for n in range(tools)]
     links11 = [link_of(n, "1.1") for n in range(tools)]
     sync_link = link_of(tools, "1.3")
+    sync_link11 = link_of(tools, "1.1")
     course = _course(org, "Scores", "scores", links13 + links11)
     big = _course(org, "Big class", "big-class", [sync_link])
+    big11 = _course(org, "Big class 1.1", "big-class-11", [sync_link11])
 
     User = get_user_model()
     people = User.objects.bulk_create(
         [User(username=f"learner{n}") for n in range(max(learners, class_size))]
     )
     Enrollment.objects.bulk_create([Enrollment(course=course, user=u) for u in people[:learners]])
-    Enrollment.objects.bulk_create([Enrollment(course=big, user=u) for u in people[:class_size]])
-    placements = {p.resource_link_id: p for p in Placement.objects.filter(page__in=[course, big])}
+    instructor = User.objects.create_user("instructor", first_name="Ines", last_name="Structor")
+    for page in (big, big11):
+        Enrollment.objects.bulk_create(
+            [Enrollment(course=page, user=u) for u in people[:class_size]]
+        )
+        Enrollment.objects.create(course=page, user=instructor, role=Enrollment.Role.INSTRUCTOR)
+    placements = {
+        p.resource_link_id: p for p in Placement.objects.filter(page__in=[course, big, big11])
+    }
 
     def ags_tool(link, page):
         placement = placements[link.pk]
@@ -124,25 +144,41 @@ def seed(tools: int, learners: int, class_size: int) -> dict:
             "floor": f"/bench/floor-score/{item.pk}/",
         }
 
-    def outcomes_tool(n, link):
+    def outcomes_tool(n, link, count=learners):
         placement = placements[link.pk]
         return {
             "key": link.provider.consumer_key,
             "secret": f"secret-{n}",
             "item": line_item_for(placement).pk,
-            "sourcedids": [make_sourcedid(placement, user) for user in people[:learners]],
+            "sourcedids": [make_sourcedid(placement, user) for user in people[:count]],
         }
 
     return {
         "ags": [ags_tool(link, course) for link in links13],
         "outcomes": [outcomes_tool(n, link) for n, link in enumerate(links11)],
         "sync": ags_tool(sync_link, big),
+        "sync11": outcomes_tool(tools, sync_link11, class_size),
         "ids": [opaque_user_id(user) for user in people],
         "learners": learners,
         "class_size": class_size,
         "big": big,
+        "big11": big11,
         "people": people,
+        "instructor_cookie": _session_cookie(instructor),
+        "sample_cookies": {
+            n: _session_cookie(people[n])
+            for n in range(0, class_size, max(class_size // PAGE_SAMPLE, 1))
+        },
     }
+
+
+def _session_cookie(user) -> str:
+    """A signed-in session of ``user`` the server under test accepts (same database and cache)."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client.cookies["sessionid"].value
 
 
 def ags_lines(world, count: int, which: str, *, tools=None, learners=None) -> list[_wrk.Line]:
@@ -171,18 +207,21 @@ def ags_lines(world, count: int, which: str, *, tools=None, learners=None) -> li
     return lines
 
 
-def outcome_lines(world, count: int, which: str, base_url: str) -> list[_wrk.Line]:
+def outcome_lines(
+    world, count: int, which: str, base_url: str, *, tools=None, learners=None
+) -> list[_wrk.Line]:
     """``count`` replaceResult requests, each signed (its own nonce) as a tool signs them."""
     from django.urls import reverse
 
     from tests.support.hardening import pox_request
     from tests.support.lti11 import sign_outcome
 
-    tools = world["outcomes"]
+    tools = tools or world["outcomes"]
+    learners = learners or world["learners"]
     lines = []
     for n in range(count):
         tool = tools[n % len(tools)]
-        sourcedid = tool["sourcedids"][(n // len(tools)) % world["learners"]]
+        sourcedid = tool["sourcedids"][(n // len(tools)) % learners]
         path = (
             reverse("wagtail_lti:lti11_outcomes")
             if which == "real"
@@ -243,32 +282,146 @@ def lost_updates(accepted: int, *, real: bool) -> int:
     return lost
 
 
-def synced_missing(world) -> int:
-    """Learners of the big class without their synced score (each was posted once)."""
+OUTCOME_SUCCESS = "<imsx_codeMajor>success</imsx_codeMajor>"
+
+
+def syncs(world, base_url: str) -> dict[str, dict]:
+    """The grade syncs: one tool of each version posting a score for every learner of its own
+    course of ``class_size`` learners. ``lines(which)`` gives the requests for the real endpoint
+    or its floor; ``again`` what a tool sends when a request must be sent again (AGS: the same
+    score, answered 409 if the first was recorded; Basic Outcomes: signed with a new nonce)."""
+    size = world["class_size"]
+
+    def ags(which):
+        lines = ags_lines(world, size, which, tools=[world["sync"]], learners=size)
+        return lines, lines
+
+    def outcomes(which):
+        def signed():
+            return outcome_lines(
+                world, size, which, base_url, tools=[world["sync11"]], learners=size
+            )
+
+        return signed(), signed()
+
+    return {
+        "AGS": {
+            "course": world["big"],
+            "item": world["sync"]["item"],
+            "lines": ags,
+            "marker": "",
+            "already": (409,),
+        },
+        "Basic Outcomes": {
+            "course": world["big11"],
+            "item": world["sync11"]["item"],
+            "lines": outcomes,
+            "marker": OUTCOME_SUCCESS,
+            "already": (),
+        },
+    }
+
+
+def synced_missing(world, sync: dict) -> int:
+    """Learners of the sync's course without their synced score (each was posted once)."""
     from wagtail_lti.models import Result
 
-    recorded = Result.objects.filter(
-        line_item_id=world["sync"]["item"], score_given__isnull=False
-    ).count()
+    recorded = Result.objects.filter(line_item_id=sync["item"], score_given__isnull=False).count()
     return world["class_size"] - recorded
 
 
-def pages_show_scores(world, sample: int = 5) -> bool:
-    """A sample of the big class's learners see their score on the course page."""
-    from django.test import Client
+def sync_score(n: int) -> int:
+    """The score in % the grade syncs post for learner ``n`` (``ags_lines``: out of 100;
+    ``outcome_lines``: the same as a fraction)."""
+    return (n * 7) % 101
 
-    from wagtail_lti.models import Result
 
-    client = Client()
-    for user in world["people"][: world["class_size"] : max(world["class_size"] // sample, 1)]:
-        result = Result.objects.filter(user=user, line_item_id=world["sync"]["item"]).first()
-        if result is None or result.score_given is None:
-            return False
-        client.force_login(user)
-        page = client.get(world["big"].url, HTTP_HOST="localhost").content.decode()
-        if f"{result.score_given:g}%" not in page:
-            return False
-    return True
+_CELL = re.compile(r'<td class="lti-class__cell[^"]*">(.*?)</td>', re.DOTALL)
+_CELL_SCORE = re.compile(r'<span class="lti-class__score">([^<]*)</span>')
+_LEARNER_SCORE = re.compile(r'<span class="lti-activity__score">([^<]*)</span>')
+
+
+def class_view_shows_scores(world, base_url: str, big) -> int:
+    """Scores of the course ``big`` missing from the instructor's class view: every page of
+    learners fetched from the server as the instructor's browser does, every learner's cell read."""
+    import requests
+    from django.urls import reverse
+
+    expected = {
+        user.pk: f"{sync_score(n)}%"
+        for n, user in enumerate(world["people"][: world["class_size"]])
+    }
+    cell_link = re.compile(rf"/class/{big.pk}/\d+/(\d+)/")
+    url = base_url + reverse("wagtail_lti:class_view", args=[big.pk])
+    shown: dict[int, str] = {}
+    with requests.Session() as browser:
+        browser.cookies.set("sessionid", world["instructor_cookie"])
+        page = 1
+        while True:
+            answer = browser.get(url, params={"page": page}, timeout=60)
+            if answer.status_code != 200:
+                raise RuntimeError(f"class view page {page}: {answer.status_code}")
+            for cell in _CELL.findall(answer.text):
+                learner = cell_link.search(cell)
+                score = _CELL_SCORE.search(cell)
+                if learner:
+                    shown[int(learner.group(1))] = score.group(1).strip() if score else ""
+            if f"?page={page + 1}" not in answer.text:
+                break
+            page += 1
+    return sum(1 for pk, text in expected.items() if shown.get(pk) != text)
+
+
+def learner_pages_show_scores(world, base_url: str, big) -> int:
+    """Sampled learners of the course ``big`` whose own course page (fetched from the server,
+    signed in) does not show their synced score."""
+    import requests
+
+    missing = 0
+    for n, cookie in world["sample_cookies"].items():
+        answer = requests.get(base_url + big.url, cookies={"sessionid": cookie}, timeout=60)
+        shown = _LEARNER_SCORE.search(answer.text) if answer.status_code == 200 else None
+        if shown is None or " ".join(shown.group(1).split()) != f"Score: {sync_score(n)}%":
+            missing += 1
+    return missing
+
+
+def grade_sync(world, base: str, sync: dict, which: str, options: dict) -> dict:
+    """One grade sync (``syncs``) on the real endpoint or its floor, timed from the first
+    request (in wrk) to the last answer, to every score recorded, and (real) to every score
+    shown on the class view and the sampled learners' pages."""
+    lines, again = sync["lines"](which)
+    result = _wrk.run_once(
+        base,
+        lines,
+        seconds=300,
+        marker=sync["marker"],
+        again=again,
+        already=sync["already"],
+        **options,
+    )
+    first = result["first_request"]
+    deadline = time.monotonic() + 30
+    while (missing := synced_missing(world, sync)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    result["recorded_seconds"] = time.time() - first
+    result["missing"] = missing
+    result["not_shown"] = 0
+    if which == "real":
+        checked = time.time()
+        result["not_shown"] = class_view_shows_scores(
+            world, base, sync["course"]
+        ) + learner_pages_show_scores(world, base, sync["course"])
+        result["shown_seconds"] = time.time() - first
+        result["check_seconds"] = time.time() - checked
+    result["lost"] = (
+        missing
+        + result["not_shown"]
+        + result["unanswered"]
+        + result["given_up"]
+        + lost_updates(result["valid"] + result["already"], real=which == "real")
+    )
+    return result
 
 
 def main() -> int:
@@ -278,7 +431,9 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--tools", type=int, default=10, help="tools of each version")
     parser.add_argument("--learners", type=int, default=200)
-    parser.add_argument("--class-size", type=int, default=1000)
+    parser.add_argument(
+        "--class-size", type=int, default=1000, help="learners of the grade sync (0: none)"
+    )
     parser.add_argument("--requests", type=int, default=12000, help="request lines per AGS run")
     parser.add_argument("--sync-only", action="store_true", help="only the class's grade sync")
     args = parser.parse_args()
@@ -293,7 +448,7 @@ def main() -> int:
     measured: dict[str, list[dict]] = {}
     with database(), tempfile.TemporaryDirectory(prefix="wagtail-lti-wrk-") as tmp:
         workdir = Path(tmp)
-        world = seed(args.tools, args.learners, args.class_size)
+        world = seed(args.tools, args.learners, max(args.class_size, 1))
         env = server_database_env() | {"DJANGO_SETTINGS_MODULE": "benchmarks.bench_settings"}
         with app_servers(1, env=env, workers=2, threads=8) as (server,):
             base = server.base_url
@@ -332,33 +487,50 @@ def main() -> int:
                         f"{result['valid']} ok, {result['invalid']} other, {result['lost']} lost)"
                     )
                     reset_scores()
-            sync: dict[str, list[dict]] = {"grade sync, real": [], "grade sync, floor": []}
-            for _round in range(args.rounds):
-                for which, name in (("real", "grade sync, real"), ("floor", "grade sync, floor")):
-                    lines = ags_lines(
-                        world,
-                        args.class_size,
-                        which,
-                        tools=[world["sync"]],
-                        learners=args.class_size,
+            grade_syncs = syncs(world, base) if args.class_size else {}
+            sync: dict[tuple[str, str], list[dict]] = {}
+            for definition in grade_syncs.values():
+                # Warm up the sync's own paths: each worker thread, the class's roster, the pages.
+                for which in ("real", "floor"):
+                    lines, _again = definition["lines"](which)
+                    _wrk.run_once(base, lines[:32], marker=definition["marker"], **options)
+                    reset_scores()
+                # With no score recorded, the page checks must see every score missing.
+                course = definition["course"]
+                if class_view_shows_scores(
+                    world, base, course
+                ) != args.class_size or learner_pages_show_scores(world, base, course) != len(
+                    world["sample_cookies"]
+                ):
+                    raise RuntimeError(f"{course.title}: the page checks see scores not posted")
+            if grade_syncs:
+                print(
+                    f"A class's grade sync: {args.class_size} scores, each answered once, "
+                    f"{args.connections} connections (one wrk thread each)"
+                )
+            for round_number in range(1, args.rounds + 1 if grade_syncs else 1):
+                for (name, definition), which in (
+                    (item, which) for item in grade_syncs.items() for which in ("real", "floor")
+                ):
+                    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+                    result = grade_sync(world, base, definition, which, options)
+                    sync.setdefault((name, which), []).append(result)
+                    shown = (
+                        f", shown on the class view and {len(world['sample_cookies'])} learners' "
+                        f"pages at {result['shown_seconds']:.2f} s (check "
+                        f"{result['check_seconds']:.2f} s)"
+                        if which == "real"
+                        else ""
                     )
-                    result = _wrk.run(base, lines, seconds=300, once=True, **options)
-                    time.sleep(1)
-                    result["lost"] = synced_missing(world) + lost_updates(
-                        result["valid"], real=which == "real"
-                    )
-                    if which == "real" and not pages_show_scores(world):
-                        result["lost"] += 1
-                        print("  a course page does not show its learner's score")
-                    sync[name].append(result)
+                    label = name if which == "real" else f"{name} floor"
                     print(
-                        f"  {name:20s} {args.class_size} scores in {result['seconds']:.2f} s "
-                        f"({result['valid']} ok, {result['invalid']} other, {result['lost']} lost)"
-                        + (
-                            f"; first other answer: {result['first_other']}"
-                            if result["invalid"]
-                            else ""
-                        )
+                        f"  round {round_number}: {label:20s} answered "
+                        f"{result['answered_seconds']:.2f} s, recorded "
+                        f"{result['recorded_seconds']:.2f} s{shown}; {result['valid']} ok, "
+                        f"{result['already']} already, {result['invalid']} other, "
+                        f"{result['resets']} resets, {result['retried']} retried, "
+                        f"{result['lost']} lost; load {load}"
+                        + (f"; first other: {result['first_other']}" if result["invalid"] else "")
                     )
                     reset_scores()
             errors = server.error_log
@@ -367,10 +539,14 @@ def main() -> int:
     lost = sum(r["lost"] for runs in [*measured.values(), *sync.values()] for r in runs)
     print()
     print(
-        f"gunicorn 2 workers x 8 threads; wrk -t2 -c{args.connections}; {args.seconds} s per "
-        f"measurement; median of {args.rounds} rounds; {args.tools} tools of each version, "
-        f"{args.learners} learners"
+        f"gunicorn 2 workers x 8 threads; median of {args.rounds} rounds; load average at the end "
+        + " ".join(f"{x:.2f}" for x in os.getloadavg())
     )
+    if measured:
+        print(
+            f"  wrk -t2 -c{args.connections}, {args.seconds} s per measurement; {args.tools} "
+            f"tools of each version, {args.learners} learners"
+        )
     for name in measured:
         p50 = statistics.median(r["p50_ms"] for r in measured[name])
         print(f"  {name:30s} {med[name]:8.1f} scores/s   p50 {p50:6.1f} ms")
@@ -380,12 +556,19 @@ def main() -> int:
     ):
         if real in med:
             print(f"  ratio {real} / floor: {med[real] / med[floor]:.2f} (target >= 0.5)")
-    seconds = {name: statistics.median(r["seconds"] for r in runs) for name, runs in sync.items()}
-    print(
-        f"  grade sync of {args.class_size} learners: {seconds['grade sync, real']:.2f} s "
-        f"(floor {seconds['grade sync, floor']:.2f} s, ratio of rates "
-        f"{seconds['grade sync, floor'] / seconds['grade sync, real']:.2f})"
-    )
+    for name in dict.fromkeys(name for name, _which in sync):
+        real, floor = sync[(name, "real")], sync[(name, "floor")]
+        real_answered = statistics.median(r["answered_seconds"] for r in real)
+        floor_answered = statistics.median(r["answered_seconds"] for r in floor)
+        real_shown = statistics.median(r["shown_seconds"] for r in real)
+        floor_recorded = statistics.median(r["recorded_seconds"] for r in floor)
+        print(
+            f"  grade sync of {args.class_size} learners ({name}), {args.connections} "
+            f"connections, median of {args.rounds}: all answered in {real_answered:.2f} s (floor "
+            f"{floor_answered:.2f} s; real / floor rate {floor_answered / real_answered:.2f}); "
+            f"recorded and shown on the pages in {real_shown:.2f} s (floor recorded "
+            f"{floor_recorded:.2f} s; ratio {floor_recorded / real_shown:.2f})"
+        )
     print(f"  lost updates in all: {lost} (target 0)")
     if "Traceback" in errors:
         print("Server errors:\n" + errors, file=sys.stderr)
