@@ -304,11 +304,13 @@ def _ags_claim(
     }
 
 
-def _target_for_launch(pending: PendingLaunch, provider: LtiProvider) -> LaunchTarget | None:
+def _target_for_launch(
+    request: HttpRequest, pending: PendingLaunch, provider: LtiProvider
+) -> LaunchTarget | None:
     placement_id = pending.data.get("placement_id")
     if placement_id is None:
         return None
-    target = launch_target(pk=placement_id)
+    target = launch_target(pk=placement_id, request=request)
     if target is None or target.link is None or target.link.provider_id != provider.pk:
         raise oidc.AccessDenied("The activity this launch was started for is no longer available.")
     return target
@@ -321,7 +323,7 @@ def _issue(
     pending: PendingLaunch,
 ) -> HttpResponse:
     launch_log.note(request, provider=provider)
-    target = _target_for_launch(pending, provider)
+    target = _target_for_launch(request, pending, provider)
     placement = target.placement if target is not None else None
     launch_log.note(request, placement=placement)
     # An editor's test launch: its own rule instead of a learner's enrollment (launch.test_launch).
@@ -472,7 +474,7 @@ def authorize(request: HttpRequest) -> HttpResponse:
     client_id = params.get("client_id", "")
     provider = None
     if client_id and len(client_id) <= 255:
-        provider = lti13_provider(client_id)  # kept between requests (launch_targets)
+        provider = lti13_provider(client_id, request=request)  # kept (launch/targets.py)
     registered = provider.get_redirect_uris() if provider is not None else None
     try:
         auth = oidc.validate_authorization_request(params, registered_redirect_uris=registered)
