@@ -82,3 +82,62 @@ def test_the_authorization_request_still_sees_a_withdrawn_availability(world):  
     response = world.client.get(AUTHORIZE_PATH, authorization_params(init))
     fields = the_form(response)["fields"]
     assert "id_token" not in fields and fields["error"] == "access_denied"
+
+
+# --- The launch log row: the course's organization from the kept placement ----------------------
+
+
+def _log_insert(queries) -> str:
+    (sql,) = [q["sql"] for q in queries.captured_queries if "INSERT" in q["sql"].split()[0]]
+    return sql
+
+
+def test_the_course_facts_name_the_course_organization_as_the_page_does(world):  # noqa: F811
+    from wagtail_lti import launch_log
+
+    facts = targets.launch_target(pk=world.placement.pk).course
+    assert facts.course_organization_id == world.course.course_organization_id
+    entry = launch_log.record("launch", ok=True, placement=world.placement, course=facts)
+    entry.refresh_from_db()
+    assert entry.course_id == world.course.pk
+    assert entry.organization_id == world.course.course_organization_id
+
+
+def test_an_lti11_launch_logs_the_course_organization_without_reading_it(client, orgs, learner):
+    """The LTI 1.1 launch (verified by the ``lti`` package and oauthlib as the tool) writes its
+    log row with the organization as a value, not a subquery over the course pages."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.launch.test_lti11_launch import launched_form, verified_params
+    from tests.support.factories import enroll, make_course, make_link, make_provider, placements_of
+    from wagtail_lti.models import LaunchLogEntry
+
+    course = make_course(orgs["acme"], [make_link(make_provider(orgs["acme"]))])
+    enroll(learner, course)
+    (placement,) = placements_of(course)
+    launched_form(client, learner, placement)  # kept from now on
+    with CaptureQueriesContext(connection) as queries:
+        form = launched_form(client, learner, placement)
+    verified_params(form)
+    assert "SELECT" not in _log_insert(queries)
+    entry = LaunchLogEntry.objects.latest("pk")
+    assert (entry.kind, entry.outcome, entry.course_id) == ("launch", "ok", course.pk)
+    assert entry.organization_id == orgs["acme"].pk
+
+
+def test_an_lti13_authorization_logs_the_course_organization_without_reading_it(world):  # noqa: F811
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from wagtail_lti.models import LaunchLogEntry
+
+    full_launch(world)
+    init = start_launch(world)
+    with CaptureQueriesContext(connection) as queries:
+        response = world.client.get(AUTHORIZE_PATH, authorization_params(init))
+    assert "id_token" in the_form(response)["fields"]
+    assert "SELECT" not in _log_insert(queries)
+    entry = LaunchLogEntry.objects.latest("pk")
+    assert (entry.kind, entry.outcome, entry.course_id) == ("id_token", "ok", world.course.pk)
+    assert entry.organization_id == world.course.course_organization_id

@@ -325,7 +325,9 @@ def _issue(
     launch_log.note(request, provider=provider)
     target = _target_for_launch(request, pending, provider)
     placement = target.placement if target is not None else None
-    launch_log.note(request, placement=placement)
+    launch_log.note(
+        request, placement=placement, course=target.course if target is not None else None
+    )
     # An editor's test launch: its own rule instead of a learner's enrollment (launch.test_launch).
     test = pending.data.get("test")
     if test:

@@ -66,6 +66,12 @@ class CourseFacts:
     #: ``$Context.id.history``: empty unless the page is a copy (``courses.copies``).
     context_id_history: str = ""
 
+    @property
+    def course_organization_id(self) -> int | None:
+        """As on the course page: what the launch log's row names as the course's organization
+        (``launch_log.record`` with ``course=``), so it is not read again."""
+        return self.organization.pk if self.organization is not None else None
+
 
 @dataclass(frozen=True)
 class LaunchTarget:
