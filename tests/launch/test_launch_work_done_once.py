@@ -141,3 +141,57 @@ def test_an_lti13_authorization_logs_the_course_organization_without_reading_it(
     entry = LaunchLogEntry.objects.latest("pk")
     assert (entry.kind, entry.outcome, entry.course_id) == ("id_token", "ok", world.course.pk)
     assert entry.organization_id == world.course.course_organization_id
+
+
+# --- The auto-submitting form's hidden inputs: built in one pass ----------------------------------
+
+
+#: What the form's template looped over before (``wagtail_lti/autosubmit.html``).
+TEMPLATE_LOOP = (
+    '{% for name, value in fields %}<input type="hidden" name="{{ name }}" value="{{ value }}">\n'
+    "  {% endfor %}"
+)
+
+
+def test_the_hidden_inputs_are_what_the_template_loop_wrote():
+    from django.template import Context, Template
+    from django.utils.safestring import mark_safe
+    from django.utils.translation import gettext_lazy
+
+    from wagtail_lti.launch.autosubmit import hidden_inputs
+
+    pairs = [
+        ("oauth_signature", "a+b/c=="),
+        ("quote", 'say "hi" & <b>bye</b> it\'s'),
+        ("lines", "one\r\ntwo"),
+        ("unicode", "Übung – “Feuer” ✓"),
+        ("empty", ""),
+        ("same", "1"),
+        ("same", "2"),
+        ("safe", mark_safe("<already safe>")),
+        ("lazy", gettext_lazy("Continue")),
+        ('na"me', "x"),
+    ]
+    assert hidden_inputs(pairs) == Template(TEMPLATE_LOOP).render(Context({"fields": pairs}))
+    assert hidden_inputs([]) == ""
+
+
+def test_the_lti11_launch_form_posts_every_signed_field(client, orgs, learner):
+    """The whole form a browser posts, read back from the page and verified by the ``lti``
+    package and oauthlib as the tool (custom parameters with characters to escape)."""
+    from tests.launch.test_lti11_launch import launched_form, verified_params
+    from tests.support.factories import enroll, make_course, make_link, make_provider, placements_of
+
+    link = make_link(
+        make_provider(orgs["acme"]),
+        name='Quiz "one" & <two>',
+        custom_parameters='custom_note=a "quoted" <value> & more',
+    )
+    course = make_course(orgs["acme"], [link])
+    enroll(learner, course)
+    (placement,) = placements_of(course)
+    form = launched_form(client, learner, placement)
+    fields = verified_params(form)
+    assert fields["custom_note"] == 'a "quoted" <value> & more'
+    assert fields["resource_link_title"] == 'Quiz "one" & <two>'
+    assert len(form["pairs"]) == len(fields) > 20
