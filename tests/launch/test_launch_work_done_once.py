@@ -9,6 +9,8 @@ from django.test import RequestFactory
 
 from tests.launch.test_lti13_launch import (  # noqa: F401 - fixtures
     AUTHORIZE_PATH,
+    activity_of,
+    assert_redirected_error,
     authorization_params,
     full_launch,
     start_launch,
@@ -195,3 +197,66 @@ def test_the_lti11_launch_form_posts_every_signed_field(client, orgs, learner):
     assert fields["custom_note"] == 'a "quoted" <value> & more'
     assert fields["resource_link_title"] == 'Quiz "one" & <two>'
     assert len(form["pairs"]) == len(fields) > 20
+
+
+# --- The LTI 1.3 authorization request: no transaction around consuming and recording -------------
+
+
+@pytest.fixture
+def transactions(monkeypatch):
+    """The modules that enter a transaction block (``atomic``), the launch log's own savepoint
+    left out (taken only inside a transaction, as every test runs in one)."""
+    import sys
+
+    from django.db import transaction
+
+    entered = []
+    real_enter = transaction.Atomic.__enter__
+
+    def counted(self):
+        caller = sys._getframe(1).f_code.co_filename
+        if not caller.endswith("launch_log.py"):
+            entered.append(caller)
+        return real_enter(self)
+
+    monkeypatch.setattr(transaction.Atomic, "__enter__", counted)
+    return entered
+
+
+def test_the_authorization_request_opens_no_transaction(world, transactions):  # noqa: F811
+    """Signed, then the hint consumed and the launch recorded, one statement each: no BEGIN and
+    COMMIT around them. PyLTI1p3 accepts the launch; the hint stays single-use."""
+    full_launch(world)  # the first launch creates the learner's activity row (in a transaction)
+    init = start_launch(world)
+    transactions.clear()
+    response = world.client.get(AUTHORIZE_PATH, authorization_params(init))
+    assert "id_token" in the_form(response)["fields"]
+    assert transactions == []
+    again = world.client.get(AUTHORIZE_PATH, authorization_params(init, state="state-2"))
+    assert_redirected_error(again, "invalid_request", state="state-2")
+    _init, _form, message_launch = full_launch(world)
+    assert message_launch.is_resource_launch()
+    assert activity_of(world).launch_count == 3
+
+
+def test_a_failure_recording_the_launch_spends_the_hint_and_records_nothing(world, monkeypatch):  # noqa: F811
+    from wagtail_lti.models import LaunchLogEntry
+    from wagtail_lti.services import results
+
+    init = start_launch(world)
+
+    def broken(placement, user):
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(results, "record_launch", broken)
+    assert_redirected_error(
+        world.client.get(AUTHORIZE_PATH, authorization_params(init)), "server_error"
+    )
+    assert activity_of(world) is None
+    entry = LaunchLogEntry.objects.filter(kind="id_token").latest("pk")
+    assert entry.outcome == "error" and "server_error" in entry.error
+    monkeypatch.undo()
+    # The hint was consumed once the token was signed: it cannot be used again.
+    again = world.client.get(AUTHORIZE_PATH, authorization_params(init))
+    assert_redirected_error(again, "invalid_request")
+    assert activity_of(world) is None
