@@ -15,8 +15,8 @@ step trusts nothing the tool sends except what it checks. Only the SHA-256 of th
 
 :func:`authorize` validates the request (``wagtail_lti.lti.oidc``), re-checks that the user may
 still launch, signs the id_token at the last moment, then consumes the hint (one statement: once
-only) and records the launch, and answers with an auto-submitting form. Errors go back the OIDC way: posted to the
-redirect URI when it is registered, otherwise an error page (HTTP 400).
+only) and records the launch, and answers with an auto-submitting form. Errors go back the OIDC
+way: posted to the redirect URI when it is registered, otherwise an error page (HTTP 400).
 
 **Cookies.** The authorization request reaches us inside the activity's iframe, after a redirect
 by the tool, i.e. a cross-site navigation: browsers do not send a ``SameSite=Lax`` session cookie
