@@ -20,6 +20,8 @@ from collections.abc import Iterable, Mapping
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
 
 
 TEMPLATE = "wagtail_lti/autosubmit.html"
@@ -64,6 +66,25 @@ def autosubmit(
     response = render(
         request,
         TEMPLATE,
-        {"action": action, "fields": pairs, "title": title, "message": message, "button": button},
+        {
+            "action": action,
+            "fields": pairs,
+            "hidden_inputs": hidden_inputs(pairs),
+            "title": title,
+            "message": message,
+            "button": button,
+        },
     )
     return protect(response, framable=framable)
+
+
+def hidden_inputs(pairs: Iterable[tuple[str, str]]) -> SafeString:
+    """The form's hidden inputs, escaped as the template would (``conditional_escape``), built
+    in one pass instead of a template loop: an LTI 1.1 launch has about 25 fields."""
+    return mark_safe(  # noqa: S308 - every name and value is escaped here
+        "".join(
+            f'<input type="hidden" name="{conditional_escape(name)}" '
+            f'value="{conditional_escape(value)}">\n  '
+            for name, value in pairs
+        )
+    )

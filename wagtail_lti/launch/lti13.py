@@ -13,10 +13,10 @@ message hint bound to the user, the provider and the placement (or selection), h
 the id_token needs (the launch context as built when the learner clicked), so the authorization
 step trusts nothing the tool sends except what it checks. Only the SHA-256 of the hint is stored.
 
-:func:`authorize` validates the request (``wagtail_lti.lti.oidc``), consumes the hint atomically,
-re-checks that the user may still launch, signs the id_token at the last moment, records the
-launch, and answers with an auto-submitting form. Errors go back the OIDC way: posted to the
-redirect URI when it is registered, otherwise an error page (HTTP 400).
+:func:`authorize` validates the request (``wagtail_lti.lti.oidc``), re-checks that the user may
+still launch, signs the id_token at the last moment, then consumes the hint (one statement: once
+only) and records the launch, and answers with an auto-submitting form. Errors go back the OIDC
+way: posted to the redirect URI when it is registered, otherwise an error page (HTTP 400).
 
 **Cookies.** The authorization request reaches us inside the activity's iframe, after a redirect
 by the tool, i.e. a cross-site navigation: browsers do not send a ``SameSite=Lax`` session cookie
@@ -304,11 +304,13 @@ def _ags_claim(
     }
 
 
-def _target_for_launch(pending: PendingLaunch, provider: LtiProvider) -> LaunchTarget | None:
+def _target_for_launch(
+    request: HttpRequest, pending: PendingLaunch, provider: LtiProvider
+) -> LaunchTarget | None:
     placement_id = pending.data.get("placement_id")
     if placement_id is None:
         return None
-    target = launch_target(pk=placement_id)
+    target = launch_target(pk=placement_id, request=request)
     if target is None or target.link is None or target.link.provider_id != provider.pk:
         raise oidc.AccessDenied("The activity this launch was started for is no longer available.")
     return target
@@ -321,9 +323,11 @@ def _issue(
     pending: PendingLaunch,
 ) -> HttpResponse:
     launch_log.note(request, provider=provider)
-    target = _target_for_launch(pending, provider)
+    target = _target_for_launch(request, pending, provider)
     placement = target.placement if target is not None else None
-    launch_log.note(request, placement=placement)
+    launch_log.note(
+        request, placement=placement, course=target.course if target is not None else None
+    )
     # An editor's test launch: its own rule instead of a learner's enrollment (launch.test_launch).
     test = pending.data.get("test")
     if test:
@@ -353,60 +357,63 @@ def _issue(
         launch_log.note(request, placement=review.result.line_item.placement)
     ctx = context_from_data(pending.data["context"])
     try:
-        with transaction.atomic():
-            used_at = timezone.now()
-            consumed = PendingLaunch.objects.filter(
-                pk=pending.pk, used_at__isnull=True, expires_at__gt=used_at
-            ).update(used_at=used_at)
-            if consumed != 1:
-                raise oidc.InvalidMessageHint(
-                    "The lti_message_hint has already been used; each launch can be used once."
-                )
-            ags = _ags_claim(request, target, provider)
-            from ..services.nrps import nrps_claim
+        ags = _ags_claim(request, target, provider)
+        from ..services.nrps import nrps_claim
 
-            extra = {**(pending.data.get("extra_claims") or {})}
-            extra.update(nrps_claim(request, placement, provider))
-            from ..services.notices import pns_claim
+        extra = {**(pending.data.get("extra_claims") or {})}
+        extra.update(nrps_claim(request, placement, provider))
+        from ..services.notices import pns_claim
 
-            extra.update(pns_claim(request, provider))
-            learner = request.user
-            if test:
-                from .test_launch import progress_of
+        extra.update(pns_claim(request, provider))
+        from ..security.platform_keys import get_signing_key
 
-                learner = progress_of(test, request.user)
-            if target is not None and learner is not None:
-                from ..services.results import record_launch
-
-                record_launch(placement, learner)
-            from ..security.platform_keys import get_signing_key
-
-            kid, private_key = get_signing_key()
-            claims = build_id_token_claims(
-                ctx,
-                issuer=platform_issuer(request),
-                client_id=provider.client_id,
-                deployment_id=pending.data.get("deployment_id") or provider.deployment_id,
-                nonce=auth.nonce,
-                message_type=pending.message_type,
-                ags=ags,
-                extra=extra or None,
-                # A tool moved from LTI 1.1: the signed lti1p1 claim (lti/migration.py).
-                lti1p1=provider.lti11_credentials(),
-                now=int(time.time()),
-                ttl=lti_settings.LAUNCH_TOKEN_TTL,
-                iat_backdate=lti_settings.IAT_BACKDATE,
+        kid, private_key = get_signing_key()
+        claims = build_id_token_claims(
+            ctx,
+            issuer=platform_issuer(request),
+            client_id=provider.client_id,
+            deployment_id=pending.data.get("deployment_id") or provider.deployment_id,
+            nonce=auth.nonce,
+            message_type=pending.message_type,
+            ags=ags,
+            extra=extra or None,
+            # A tool moved from LTI 1.1: the signed lti1p1 claim (lti/migration.py).
+            lti1p1=provider.lti11_credentials(),
+            now=int(time.time()),
+            ttl=lti_settings.LAUNCH_TOKEN_TTL,
+            iat_backdate=lti_settings.IAT_BACKDATE,
+        )
+        id_token = sign_id_token(claims, kid, private_key)
+        # Signed: now the hint is consumed (one statement, so once only, however many requests
+        # race for it), then the launch recorded. A failure before this leaves the hint usable;
+        # a failure after it spends the hint and records nothing on the learner's activity. No
+        # transaction around the two: a BEGIN and a COMMIT are two more round trips per launch.
+        used_at = timezone.now()
+        consumed = PendingLaunch.objects.filter(
+            pk=pending.pk, used_at__isnull=True, expires_at__gt=used_at
+        ).update(used_at=used_at)
+        if consumed != 1:
+            raise oidc.InvalidMessageHint(
+                "The lti_message_hint has already been used; each launch can be used once."
             )
-            id_token = sign_id_token(claims, kid, private_key)
-            launch_log.note(
-                request,
-                action=(
-                    "id_token issued"
-                    if pending.message_type == RESOURCE_LINK_REQUEST
-                    else f"id_token issued ({pending.message_type})"
-                ),
-                debug=lambda: launch_log.lti13_debug(claims, kid=kid),
-            )
+        learner = request.user
+        if test:
+            from .test_launch import progress_of
+
+            learner = progress_of(test, request.user)
+        if target is not None and learner is not None:
+            from ..services.results import record_launch
+
+            record_launch(placement, learner)
+        launch_log.note(
+            request,
+            action=(
+                "id_token issued"
+                if pending.message_type == RESOURCE_LINK_REQUEST
+                else f"id_token issued ({pending.message_type})"
+            ),
+            debug=lambda: launch_log.lti13_debug(claims, kid=kid),
+        )
     except oidc.OidcError:
         raise
     except Exception as exc:
@@ -472,7 +479,7 @@ def authorize(request: HttpRequest) -> HttpResponse:
     client_id = params.get("client_id", "")
     provider = None
     if client_id and len(client_id) <= 255:
-        provider = lti13_provider(client_id)  # kept between requests (launch_targets)
+        provider = lti13_provider(client_id, request=request)  # kept (launch/targets.py)
     registered = provider.get_redirect_uris() if provider is not None else None
     try:
         auth = oidc.validate_authorization_request(params, registered_redirect_uris=registered)

@@ -66,6 +66,12 @@ class CourseFacts:
     #: ``$Context.id.history``: empty unless the page is a copy (``courses.copies``).
     context_id_history: str = ""
 
+    @property
+    def course_organization_id(self) -> int | None:
+        """As on the course page: what the launch log's row names as the course's organization
+        (``launch_log.record`` with ``course=``), so it is not read again."""
+        return self.organization.pk if self.organization is not None else None
+
 
 @dataclass(frozen=True)
 class LaunchTarget:
@@ -184,12 +190,29 @@ def _keep(key: tuple, generation: str, value) -> None:
             _targets.popitem(last=False)
 
 
-def kept(key: tuple, load):
+#: Where a request remembers the generation it read (:func:`kept` with ``request``).
+_REQUEST_GENERATION = "_wagtail_lti_catalogue_generation"
+
+
+def _generation_for(request) -> str:
+    """The current generation; read once per ``request`` when one is given (a request that
+    asks for two kept things, as the LTI 1.3 authorization request does, makes one cache read:
+    a change made while it runs is one made just after it)."""
+    if request is None:
+        return _generation()
+    generation = request.__dict__.get(_REQUEST_GENERATION)
+    if generation is None:
+        generation = _generation()
+        request.__dict__[_REQUEST_GENERATION] = generation
+    return generation
+
+
+def kept(key: tuple, load, *, request=None):
     """What is kept under ``key`` for the current generation, else ``load()`` kept.
 
     ``load`` reads only catalogue facts (what the generation covers: see the module docstring);
     launch targets use it, and so does a tool's access to a course
-    (``services.access.course_access_by_id``).
+    (``services.access.course_access_by_id``). ``request``: the generation is read once for it.
 
     Nothing is kept when ``LAUNCH_TARGET_CACHE_SECONDS`` is 0, or while the shared cache cannot
     be read (then every launch reads the database, and none fails because of the cache).
@@ -197,7 +220,7 @@ def kept(key: tuple, load):
     if lti_settings.LAUNCH_TARGET_CACHE_SECONDS <= 0:
         return load()
     try:
-        generation = _generation()
+        generation = _generation_for(request)
     except Exception:  # noqa: BLE001 - e.g. Redis down: correct without the cache, only slower
         logger.warning("The cache cannot be read: launch targets are read from the database")
         return load()
@@ -209,21 +232,23 @@ def kept(key: tuple, load):
     return value
 
 
-def launch_target(*, lti_id: str | None = None, pk: int | None = None) -> LaunchTarget | None:
+def launch_target(
+    *, lti_id: str | None = None, pk: int | None = None, request=None
+) -> LaunchTarget | None:
     """The :class:`LaunchTarget` of the placement with ``lti_id`` (or primary key ``pk``).
 
     ``None`` when there is no such placement. Each call returns fresh objects: changing them
-    changes nothing kept.
+    changes nothing kept. ``request``: see :func:`kept`.
     """
     field, value = ("lti_id", lti_id) if lti_id is not None else ("pk", pk)
     if value is None:
         return None
-    return kept((field, value), lambda: _load(**{field: value}))
+    return kept((field, value), lambda: _load(**{field: value}), request=request)
 
 
-def lti13_provider(client_id: str):
+def lti13_provider(client_id: str, *, request=None):
     """The LTI 1.3 provider with ``client_id`` (an ``LtiProvider``), or ``None``; kept like
-    launch targets, and a fresh object on each call."""
+    launch targets, and a fresh object on each call. ``request``: see :func:`kept`."""
     from ..models import LtiProvider
 
     def load():
@@ -231,7 +256,7 @@ def lti13_provider(client_id: str):
             client_id=client_id, lti_version=LtiProvider.Version.LTI_1P3
         ).first()
 
-    return kept(("client_id", client_id), load)
+    return kept(("client_id", client_id), load, request=request)
 
 
 def forget_kept_targets() -> None:

@@ -95,7 +95,9 @@ def launch(request: HttpRequest, placement_id: str) -> HttpResponse:
     target = launch_target(lti_id=placement_id)
     placement = target.placement if target is not None else None
     if target is not None:
-        launch_log.note(request, placement=placement, provider=target.provider)
+        launch_log.note(
+            request, placement=placement, provider=target.provider, course=target.course
+        )
     try:
         enrollment = check_can_launch(request.user, target, request)
         check_launch_request(request)
