@@ -93,7 +93,7 @@ def play(
             raise RuntimeError(f"{kind} {n}: {status} {body[:300]!r}")
         if n in marks:
             gc.collect()
-            if n == marks[1]:
+            if n == marks[1] and args.frames > 0:
                 tracemalloc.start(args.frames)
                 start_snapshot = tracemalloc.take_snapshot()
             traced = tracemalloc.get_traced_memory()[0] / 1024 if tracemalloc.is_tracing() else 0.0
@@ -103,6 +103,8 @@ def play(
                 f"  after {n:6d} {kind:8s} RSS {rss_mib():7.1f} MiB   still allocated since "
                 f"{marks[1]}: {traced:8.1f} KiB   (tracemalloc's own memory {own:.1f} MiB)"
             )
+    if start_snapshot is None:  # --frames 0: resident memory only
+        return rows
     end_snapshot = tracemalloc.take_snapshot()
     tracemalloc.stop()
     print(f"  Top growth of {kind} between {marks[1]} and {count} (tracemalloc, live allocations):")
@@ -155,7 +157,10 @@ def main() -> int:
     parser.add_argument("--scores", type=int, default=10_000)
     parser.add_argument("--top", type=int, default=10, help="growth lines printed")
     parser.add_argument(
-        "--frames", type=int, default=1, help="frames kept per allocation (more: slower)"
+        "--frames",
+        type=int,
+        default=1,
+        help="frames kept per allocation (more: slower; 0: no tracemalloc, resident memory only)",
     )
     parser.add_argument(
         "--via",
