@@ -42,7 +42,7 @@ from ..conf import lti_settings
 logger = logging.getLogger(__name__)
 
 GENERATION_KEY = "wagtail_lti:catalogue-generation"
-#: Most targets kept per process (least recently used dropped first).
+#: Most targets kept per process (the one loaded longest ago is dropped first).
 MAX_TARGETS = 2000
 
 _lock = threading.Lock()
