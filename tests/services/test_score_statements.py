@@ -21,7 +21,14 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from pylti1p3.grade import Grade
 
-from tests.support.factories import enroll, make_course, make_learner, make_link, placements_of
+from tests.support.factories import (
+    enroll,
+    make_course,
+    make_learner,
+    make_link,
+    make_provider,
+    placements_of,
+)
 from tests.support.hardening import pox_request
 from tests.support.lti11 import make_course_setup, send, sign_outcome
 from tests.support.lti13 import make_tool
@@ -155,10 +162,10 @@ def replace_result(client, placement, user, score: str):
     return response
 
 
-def test_a_replace_result_runs_ten_statements(outcomes, client):
-    """The provider (enabled now, its secret), the nonce, the placement, the learner and their
-    enrollment, the result locked and written with its history, the learner's activity in one
-    statement, the launch log. The course's access is kept (no page, no organization read)."""
+def test_a_replace_result_runs_nine_statements(outcomes, client):
+    """The provider (enabled now, its secret), the nonce, the learner and their enrollment, the
+    result locked and written with its history, the learner's activity in one statement, the
+    launch log. The placement and the course's access are kept (no page, no organization read)."""
     setup, second = outcomes
     replace_result(client, setup.placement, setup.learner, "0.5")
     replace_result(client, setup.placement, second, "0.5")
@@ -168,7 +175,6 @@ def test_a_replace_result_runs_ten_statements(outcomes, client):
     assert data_statements(queries) == [
         "SELECT wagtail_lti_ltiprovider",
         "INSERT wagtail_lti_singleusevalue",
-        "SELECT wagtail_lti_placement",
         "SELECT auth_user",
         "SELECT wagtail_lti_enrollment",
         *RECORDING,
@@ -207,6 +213,20 @@ def test_a_removed_activity_refuses_the_next_replace_result_at_once(outcomes, cl
     setup.placement.save()
     response = replace_result(client, setup.placement, setup.learner, "0.9")
     assert b"This activity is no longer on its course page." in response.content
+    assert Result.objects.get(user=setup.learner).score_given == 0.5
+
+
+def test_a_link_moved_to_another_tool_refuses_the_next_replace_result_at_once(
+    outcomes, client, orgs
+):
+    """The sourcedid's placement is kept; moving its link to another tool drops it."""
+    setup, _second = outcomes
+    sourcedid = make_sourcedid(setup.placement, setup.learner)  # what the tool holds
+    replace_result(client, setup.placement, setup.learner, "0.5")
+    setup.link.provider = make_provider(orgs["acme"], name="Other", key="other", secret="s")
+    setup.link.save()
+    response = send(client, sign_outcome(pox_request("replaceResult", sourcedid, "0.9")))
+    assert b"The activity of this sourcedId now uses another tool." in response.content
     assert Result.objects.get(user=setup.learner).score_given == 0.5
 
 

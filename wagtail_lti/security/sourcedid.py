@@ -80,11 +80,20 @@ def resolve_sourcedid(value: str, provider: LtiProvider):
 
 
 def resolve_ref(ref: SourcedIdRef, provider: LtiProvider):
-    """:func:`resolve_sourcedid` for a sourcedid already read (:func:`read_sourcedid`)."""
+    """:func:`resolve_sourcedid` for a sourcedid already read (:func:`read_sourcedid`).
+
+    The placement and its resource link are catalogue rows: they are kept between requests
+    (``launch.targets.kept``; any change to a placement or resource link, in any process, drops
+    them). The user is read on every call."""
+    from ..launch.targets import kept
+
     if ref.provider_id != provider.pk:
         raise InvalidSourcedId("The sourcedId belongs to another tool.")
-    placement = (
-        Placement.objects.select_related("resource_link").filter(pk=ref.placement_id).first()
+    placement = kept(
+        ("sourcedid-placement", ref.placement_id),
+        lambda: (
+            Placement.objects.select_related("resource_link").filter(pk=ref.placement_id).first()
+        ),
     )
     if placement is None or placement.resource_link is None:
         raise InvalidSourcedId("The activity of this sourcedId no longer exists.")
