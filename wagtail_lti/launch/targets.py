@@ -12,8 +12,8 @@ random token in the shared cache named by ``CACHE_ALIAS`` (``wagtail_lti:catalog
 a provider, resource link, placement, line item, organization, page or page view restriction,
 changing an availability list, publishing, unpublishing or moving a page, or moving an organization replaces the token
 (``wagtail_lti.signals``), at once and again when the transaction commits; every process
-compares the token on each use (one cache read) and drops what was loaded under another one. A
-missing token (a cache restart, an eviction) counts as a change. The time limit bounds what a
+compares the token (one cache read, once per request: see :func:`_generation`) and drops what
+was loaded under another one. A missing token (a cache restart, an eviction) counts as a change. The time limit bounds what a
 change made behind Django's back (``QuerySet.update()`` or SQL) can leave stale; call
 :func:`catalogue_changed` after such changes. With a cache that is not shared (local memory)
 several processes can differ for up to that limit, which is why production sites use a shared
@@ -33,7 +33,9 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from asgiref.local import Local
 from django.core.cache import caches
+from django.core.signals import request_finished, request_started
 from django.db import transaction
 
 from ..conf import lti_settings
@@ -47,6 +49,9 @@ MAX_TARGETS = 2000
 
 _lock = threading.Lock()
 _targets: OrderedDict[tuple, tuple[str, float, bytes]] = OrderedDict()
+#: The generation read by the request being served on this thread (``None``: not read yet, or
+#: not inside a request).
+_request = Local()
 
 
 @dataclass(frozen=True)
@@ -99,15 +104,37 @@ def _cache():
 
 
 def _generation() -> str:
+    """The current generation. Inside a request it is read once, at the request's first kept
+    value, and used for the rest of the request (as if the request had read everything it keeps
+    at that moment); a change the request itself makes (:func:`_bump`) is seen at once. Outside
+    a request (commands, tasks, tests) every call reads the cache."""
+    generation = getattr(_request, "generation", None)
+    if generation is not None:
+        return generation
     cache = _cache()
     generation = cache.get(GENERATION_KEY)
     if generation is None:
         cache.add(GENERATION_KEY, secrets.token_hex(8), timeout=None)
         generation = cache.get(GENERATION_KEY) or ""
+    if getattr(_request, "serving", False):
+        _request.generation = generation
     return generation
 
 
+def _request_started(**kwargs) -> None:
+    _request.serving, _request.generation = True, None
+
+
+def _request_finished(**kwargs) -> None:
+    _request.serving, _request.generation = False, None
+
+
+request_started.connect(_request_started, dispatch_uid="wagtail_lti_targets_request_started")
+request_finished.connect(_request_finished, dispatch_uid="wagtail_lti_targets_request_finished")
+
+
 def _bump() -> None:
+    _request.generation = None
     try:
         _cache().set(GENERATION_KEY, secrets.token_hex(8), timeout=None)
     except Exception:  # noqa: BLE001 - the cache being down must not break an editor's save
