@@ -5,7 +5,6 @@ and still refused as soon as the catalogue changes. No timings are asserted: the
 from __future__ import annotations
 
 import pytest
-from django.test import RequestFactory
 
 from tests.launch.test_lti13_launch import (  # noqa: F401 - fixtures
     AUTHORIZE_PATH,
@@ -26,37 +25,25 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def generation_reads(monkeypatch):
-    """How many times the catalogue generation is read from the shared cache."""
-    reads = []
-    real = targets._generation
+    """The reads of the catalogue generation from the shared cache (the rule:
+    ``launch.targets._generation``, tested in ``test_generation_per_request.py``)."""
+    from tests.launch.test_generation_per_request import CountingCache
 
-    def counted():
-        reads.append(1)
-        return real()
+    targets._generation()  # the cache has a generation
+    counting = CountingCache(targets._cache())
+    monkeypatch.setattr(targets, "_cache", lambda: counting)
 
-    monkeypatch.setattr(targets, "_generation", counted)
-    return reads
+    class Reads:
+        def __len__(self):
+            return counting.generation_reads
+
+        def clear(self):
+            counting.generation_reads = 0
+
+    return Reads()
 
 
 # --- The catalogue generation: read once per request ---------------------------------------------
-
-
-def test_kept_reads_the_generation_once_per_request(generation_reads):
-    request = RequestFactory().get("/")
-    assert targets.kept(("a",), lambda: "A", request=request) == "A"
-    assert targets.kept(("b",), lambda: "B", request=request) == "B"
-    assert len(generation_reads) == 1
-    targets.kept(("a",), lambda: "A", request=RequestFactory().get("/"))  # another request
-    targets.kept(("a",), lambda: "A")  # no request: read each time
-    assert len(generation_reads) == 3
-
-
-def test_a_change_is_seen_by_the_next_request(generation_reads):
-    first = RequestFactory().get("/")
-    assert targets.kept(("a",), lambda: "old", request=first) == "old"
-    targets.catalogue_changed()
-    second = RequestFactory().get("/")
-    assert targets.kept(("a",), lambda: "new", request=second) == "new"
 
 
 def test_the_authorization_request_reads_the_generation_once(world, generation_reads):  # noqa: F811

@@ -15,6 +15,11 @@ def data_statements(queries, *, without: str = "django_session") -> list[str]:
         verb = sql.split()[0]
         if verb not in DATA_STATEMENTS or (without and without in sql):
             continue
-        table = next(name for name in sql.split('"')[1::2] if name)
+        # The table after FROM (a SELECT's first quoted name may be a column alias: "SELECT 1 AS
+        # "a" FROM ...", what ``exists()`` runs).
+        named = (
+            sql.split(" FROM ", 1)[1] if verb in ("SELECT", "DELETE") and " FROM " in sql else sql
+        )
+        table = next(name for name in named.split('"')[1::2] if name)
         found.append(f"{verb} {table}")
     return found

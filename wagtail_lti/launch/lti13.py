@@ -304,13 +304,11 @@ def _ags_claim(
     }
 
 
-def _target_for_launch(
-    request: HttpRequest, pending: PendingLaunch, provider: LtiProvider
-) -> LaunchTarget | None:
+def _target_for_launch(pending: PendingLaunch, provider: LtiProvider) -> LaunchTarget | None:
     placement_id = pending.data.get("placement_id")
     if placement_id is None:
         return None
-    target = launch_target(pk=placement_id, request=request)
+    target = launch_target(pk=placement_id)
     if target is None or target.link is None or target.link.provider_id != provider.pk:
         raise oidc.AccessDenied("The activity this launch was started for is no longer available.")
     return target
@@ -323,7 +321,7 @@ def _issue(
     pending: PendingLaunch,
 ) -> HttpResponse:
     launch_log.note(request, provider=provider)
-    target = _target_for_launch(request, pending, provider)
+    target = _target_for_launch(pending, provider)
     placement = target.placement if target is not None else None
     launch_log.note(
         request, placement=placement, course=target.course if target is not None else None
@@ -479,7 +477,7 @@ def authorize(request: HttpRequest) -> HttpResponse:
     client_id = params.get("client_id", "")
     provider = None
     if client_id and len(client_id) <= 255:
-        provider = lti13_provider(client_id, request=request)  # kept (launch/targets.py)
+        provider = lti13_provider(client_id)  # kept (launch/targets.py)
     registered = provider.get_redirect_uris() if provider is not None else None
     try:
         auth = oidc.validate_authorization_request(params, registered_redirect_uris=registered)

@@ -12,8 +12,8 @@ random token in the shared cache named by ``CACHE_ALIAS`` (``wagtail_lti:catalog
 a provider, resource link, placement, line item, organization, page or page view restriction,
 changing an availability list, publishing, unpublishing or moving a page, or moving an organization replaces the token
 (``wagtail_lti.signals``), at once and again when the transaction commits; every process
-compares the token on each use (one cache read) and drops what was loaded under another one. A
-missing token (a cache restart, an eviction) counts as a change. The time limit bounds what a
+compares the token (one cache read, once per request: see :func:`_generation`) and drops what
+was loaded under another one. A missing token (a cache restart, an eviction) counts as a change. The time limit bounds what a
 change made behind Django's back (``QuerySet.update()`` or SQL) can leave stale; call
 :func:`catalogue_changed` after such changes. With a cache that is not shared (local memory)
 several processes can differ for up to that limit, which is why production sites use a shared
@@ -33,7 +33,9 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from asgiref.local import Local
 from django.core.cache import caches
+from django.core.signals import request_finished, request_started
 from django.db import transaction
 
 from ..conf import lti_settings
@@ -47,6 +49,9 @@ MAX_TARGETS = 2000
 
 _lock = threading.Lock()
 _targets: OrderedDict[tuple, tuple[str, float, bytes]] = OrderedDict()
+#: The generation read by the request being served on this thread (``None``: not read yet, or
+#: not inside a request).
+_request = Local()
 
 
 @dataclass(frozen=True)
@@ -105,15 +110,37 @@ def _cache():
 
 
 def _generation() -> str:
+    """The current generation. Inside a request it is read once, at the request's first kept
+    value, and used for the rest of the request (as if the request had read everything it keeps
+    at that moment); a change the request itself makes (:func:`_bump`) is seen at once. Outside
+    a request (commands, tasks, tests) every call reads the cache."""
+    generation = getattr(_request, "generation", None)
+    if generation is not None:
+        return generation
     cache = _cache()
     generation = cache.get(GENERATION_KEY)
     if generation is None:
         cache.add(GENERATION_KEY, secrets.token_hex(8), timeout=None)
         generation = cache.get(GENERATION_KEY) or ""
+    if getattr(_request, "serving", False):
+        _request.generation = generation
     return generation
 
 
+def _request_started(**kwargs) -> None:
+    _request.serving, _request.generation = True, None
+
+
+def _request_finished(**kwargs) -> None:
+    _request.serving, _request.generation = False, None
+
+
+request_started.connect(_request_started, dispatch_uid="wagtail_lti_targets_request_started")
+request_finished.connect(_request_finished, dispatch_uid="wagtail_lti_targets_request_finished")
+
+
 def _bump() -> None:
+    _request.generation = None
     try:
         _cache().set(GENERATION_KEY, secrets.token_hex(8), timeout=None)
     except Exception:  # noqa: BLE001 - the cache being down must not break an editor's save
@@ -190,29 +217,13 @@ def _keep(key: tuple, generation: str, value) -> None:
             _targets.popitem(last=False)
 
 
-#: Where a request remembers the generation it read (:func:`kept` with ``request``).
-_REQUEST_GENERATION = "_wagtail_lti_catalogue_generation"
-
-
-def _generation_for(request) -> str:
-    """The current generation; read once per ``request`` when one is given (a request that
-    asks for two kept things, as the LTI 1.3 authorization request does, makes one cache read:
-    a change made while it runs is one made just after it)."""
-    if request is None:
-        return _generation()
-    generation = request.__dict__.get(_REQUEST_GENERATION)
-    if generation is None:
-        generation = _generation()
-        request.__dict__[_REQUEST_GENERATION] = generation
-    return generation
-
-
-def kept(key: tuple, load, *, request=None):
+def kept(key: tuple, load):
     """What is kept under ``key`` for the current generation, else ``load()`` kept.
 
     ``load`` reads only catalogue facts (what the generation covers: see the module docstring);
     launch targets use it, and so does a tool's access to a course
-    (``services.access.course_access_by_id``). ``request``: the generation is read once for it.
+    (``services.access.course_access_by_id``). Inside a request the generation is read once
+    (:func:`_generation`).
 
     Nothing is kept when ``LAUNCH_TARGET_CACHE_SECONDS`` is 0, or while the shared cache cannot
     be read (then every launch reads the database, and none fails because of the cache).
@@ -220,7 +231,7 @@ def kept(key: tuple, load, *, request=None):
     if lti_settings.LAUNCH_TARGET_CACHE_SECONDS <= 0:
         return load()
     try:
-        generation = _generation_for(request)
+        generation = _generation()
     except Exception:  # noqa: BLE001 - e.g. Redis down: correct without the cache, only slower
         logger.warning("The cache cannot be read: launch targets are read from the database")
         return load()
@@ -232,23 +243,21 @@ def kept(key: tuple, load, *, request=None):
     return value
 
 
-def launch_target(
-    *, lti_id: str | None = None, pk: int | None = None, request=None
-) -> LaunchTarget | None:
+def launch_target(*, lti_id: str | None = None, pk: int | None = None) -> LaunchTarget | None:
     """The :class:`LaunchTarget` of the placement with ``lti_id`` (or primary key ``pk``).
 
     ``None`` when there is no such placement. Each call returns fresh objects: changing them
-    changes nothing kept. ``request``: see :func:`kept`.
+    changes nothing kept.
     """
     field, value = ("lti_id", lti_id) if lti_id is not None else ("pk", pk)
     if value is None:
         return None
-    return kept((field, value), lambda: _load(**{field: value}), request=request)
+    return kept((field, value), lambda: _load(**{field: value}))
 
 
-def lti13_provider(client_id: str, *, request=None):
+def lti13_provider(client_id: str):
     """The LTI 1.3 provider with ``client_id`` (an ``LtiProvider``), or ``None``; kept like
-    launch targets, and a fresh object on each call. ``request``: see :func:`kept`."""
+    launch targets, and a fresh object on each call."""
     from ..models import LtiProvider
 
     def load():
@@ -256,7 +265,7 @@ def lti13_provider(client_id: str, *, request=None):
             client_id=client_id, lti_version=LtiProvider.Version.LTI_1P3
         ).first()
 
-    return kept(("client_id", client_id), load, request=request)
+    return kept(("client_id", client_id), load)
 
 
 def forget_kept_targets() -> None:

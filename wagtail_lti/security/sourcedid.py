@@ -76,13 +76,24 @@ def resolve_sourcedid(value: str, provider: LtiProvider):
     issued for another provider, when the placement's resource link now belongs to another
     provider (or was removed), or when the placement or user no longer exists.
     """
-    ref = read_sourcedid(value)
+    return resolve_ref(read_sourcedid(value), provider)
+
+
+def resolve_ref(ref: SourcedIdRef, provider: LtiProvider):
+    """:func:`resolve_sourcedid` for a sourcedid already read (:func:`read_sourcedid`).
+
+    The placement and its resource link are catalogue rows: they are kept between requests
+    (``launch.targets.kept``; any change to a placement or resource link, in any process, drops
+    them). The user is read on every call."""
+    from ..launch.targets import kept
+
     if ref.provider_id != provider.pk:
         raise InvalidSourcedId("The sourcedId belongs to another tool.")
-    placement = (
-        Placement.objects.select_related("resource_link", "page")
-        .filter(pk=ref.placement_id)
-        .first()
+    placement = kept(
+        ("sourcedid-placement", ref.placement_id),
+        lambda: (
+            Placement.objects.select_related("resource_link").filter(pk=ref.placement_id).first()
+        ),
     )
     if placement is None or placement.resource_link is None:
         raise InvalidSourcedId("The activity of this sourcedId no longer exists.")

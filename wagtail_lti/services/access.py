@@ -250,6 +250,15 @@ def course_access_by_id(provider: LtiProvider, course_id: int) -> CourseAccess |
     (``launch.targets.kept``: every catalogue change, in any process, drops it at once). A kept
     answer costs one cache read instead of four queries.
     """
+    access = _kept_catalogue_access(provider, course_id)
+    if access is not None and not access.placement_ids:
+        raise ServiceRefused(NO_ACTIVITY)
+    return access
+
+
+def _kept_catalogue_access(provider: LtiProvider, course_id: int) -> CourseAccess | None:
+    """Condition 1 read afresh, conditions 2 to 4 and the active placements kept (see
+    :func:`course_access_by_id`); ``None`` when there is no page ``course_id``."""
     from wagtail.models import Page
 
     from ..launch.targets import kept
@@ -272,17 +281,20 @@ def course_access_by_id(provider: LtiProvider, course_id: int) -> CourseAccess |
     if isinstance(facts, str):
         raise ServiceRefused(facts)
     course_ref, placement_ids = facts
-    if not placement_ids:
-        raise ServiceRefused(NO_ACTIVITY)
     return CourseAccess(provider=provider, course_ref=course_ref, placement_ids=placement_ids)
 
 
 def placement_access(provider: LtiProvider, placement: Placement) -> CourseAccess:
     """The tool's access to the course of ``placement``, which must be one of its active
-    placements there (what a ``lis_result_sourcedid`` names); else :class:`ServiceRefused`."""
+    placements there (what a ``lis_result_sourcedid`` names); else :class:`ServiceRefused`.
+
+    What the catalogue decides is kept as for :func:`course_access_by_id` (the same kept answer,
+    dropped by the same changes); the provider and ``placement`` are the caller's."""
     check_provider(provider)
     if not placement.is_active:
         raise ServiceRefused(ACTIVITY_REMOVED)
-    access = _active_placements(provider, placement.page)
+    access = _kept_catalogue_access(provider, placement.page_id)
+    if access is None:
+        raise ServiceRefused(NOT_A_COURSE)
     access.check_placement(placement)
     return access

@@ -40,12 +40,21 @@ RESULT_FILTERS = ("user_id",)
 
 def line_item(access: CourseAccess, line_item_id: int) -> LineItem:
     """The tool's line item ``line_item_id`` in the course: :class:`NotFound` when there is none,
-    ``ServiceRefused`` when it belongs to an activity the tool may no longer use."""
-    item = (
-        LineItem.objects.select_related("placement__resource_link")
-        .filter(pk=line_item_id, provider=access.provider, course_id=access.course_id)
-        .first()
-    )
+    ``ServiceRefused`` when it belongs to an activity the tool may no longer use.
+
+    The row (with its placement and resource link) is kept between requests like the tool's
+    access to the course (``launch.targets.kept``: a line item, placement or resource link saved
+    or deleted anywhere drops it); whether the tool may use it is asked on every request."""
+    from ..launch.targets import kept
+
+    def load():
+        return (
+            LineItem.objects.select_related("placement__resource_link")
+            .filter(pk=line_item_id, provider=access.provider, course_id=access.course_id)
+            .first()
+        )
+
+    item = kept(("ags-line-item", access.provider.pk, access.course_id, line_item_id), load)
     if item is None:
         raise NotFound
     access.check_line_item(item)

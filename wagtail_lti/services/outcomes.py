@@ -19,7 +19,7 @@ from .. import launch_log
 from ..lti import outcomes as pox
 from ..models import Enrollment, LtiProvider, ScoreEvent
 from ..security.lti11_requests import SignedRequestRefused, verify_signed_request
-from ..security.sourcedid import InvalidSourcedId, read_sourcedid, resolve_sourcedid
+from ..security.sourcedid import InvalidSourcedId, read_sourcedid, resolve_ref
 from . import results
 from .access import ServiceRefused, placement_access
 
@@ -105,12 +105,12 @@ def handle_outcome_request(request: HttpRequest, body: bytes) -> OutcomeDone:
         # Signed by the tool, which may not use the activity (disabled): the access rule below
         # refuses it with the same reason, once the activity is known for the launch log.
     try:
-        placement, user = resolve_sourcedid(message.sourcedid, provider)
+        placement, user = resolve_ref(ref, provider)
     except InvalidSourcedId as exc:
         raise OutcomeRefused(str(exc), **ids) from exc
     launch_log.note(request, placement=placement, user=user)
     _check_still_allowed(placement, user, provider, ids)
-    line_item = results.line_item_for(placement)
+    line_item = results.automatic_line_item(placement)
     if line_item is None:
         raise OutcomeRefused("This activity does not accept scores.", **ids)
 

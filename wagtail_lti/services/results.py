@@ -20,8 +20,10 @@
   refused (:class:`LateScoreRefused`, nothing recorded) when the link's ``late_submissions`` says
   so (:func:`submission_rule`, the one rule for AGS and Basic Outcomes).
 
-Writers lock the rows they change (``select_for_update`` inside a transaction), so two scores for
-the same learner arriving at once are applied one after the other.
+Writers lock the ``Result`` they change (``select_for_update`` inside a transaction), so two
+scores for the same learner arriving at once are applied one after the other; the learner's
+``LearnerActivity`` is then written with one ``UPDATE`` computed by the database from the row as it
+is (as launches write it), so a launch and a score arriving at once both count.
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
-from django.db import transaction
-from django.db.models import Case, F, Value, When
+from django.db import IntegrityError, transaction
+from django.db.models import Case, DateTimeField, F, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -138,6 +140,26 @@ def line_item_for(placement: Placement) -> LineItem | None:
     )
 
 
+def automatic_line_item(placement: Placement) -> LineItem | None:
+    """:func:`line_item_for`, kept between requests: line items, placements and resource links are
+    catalogue rows (``launch.targets.kept``; any change to one, in any process, drops what is
+    kept). A fresh object on each call, with ``placement`` and its ``resource_link`` loaded."""
+    from ..launch.targets import kept
+
+    item = kept(("automatic-line-item", placement.pk), lambda: line_item_for(placement))
+    if item is not None:
+        item.placement = placement
+    return item
+
+
+def _drives_activity(line_item: LineItem) -> bool:
+    """Only the placement's own (automatic) line item drives what the course page shows."""
+    if line_item.placement_id is None:
+        return False
+    item = automatic_line_item(line_item.placement)
+    return item is not None and item.pk == line_item.pk
+
+
 def normalised(score_given: float | None, score_maximum: float | None) -> float | None:
     """``score_given / score_maximum`` clamped to 0.0-1.0 (AGS allows extra credit above the
     maximum; the course page shows at most 100 %). ``None`` without a score."""
@@ -164,37 +186,64 @@ def _update_activity(
 ) -> None:
     """Make the learner's activity show ``result``: the override while one stands, else the
     tool's score (``source``: where the tool's score came from). ``touched=False``: the shown
-    score did not change (a tool score held back by an override), its date is kept."""
-    placement = line_item.placement
-    if placement is None or line_item_for(placement) != line_item:
-        # Only the placement's own line item drives what the course page shows.
+    score did not change (a tool score held back by an override), its date is kept.
+
+    One ``UPDATE``, its status and completion dates computed by the database from the row as it
+    is when the statement locks it (so a launch recorded at the same moment is not overwritten:
+    ``record_launch`` writes the same way); the row is inserted the first time. Callers hold the
+    ``Result``'s lock, so the scores of one learner on one line item are applied in turn.
+    """
+    if not _drives_activity(line_item):
         return
+    placement = line_item.placement
     now = timezone.now()
-    activity = _locked_activity(placement, user)
     if result.override_at is not None:
         score = normalised(result.override_score_given, result.override_score_maximum)
         graded = score is not None
-        activity.score_source = INSTRUCTOR if score is not None else ""
-        activity.comment = result.override_comment
+        score_source = INSTRUCTOR if score is not None else ""
+        comment = result.override_comment
     else:
         score = normalised(result.score_given, result.score_maximum)
         graded = score is not None and result.grading_progress == FULLY_GRADED
-        activity.score_source = source if score is not None else ""
-        activity.comment = result.comment if score is not None else ""
-    activity.score = score
-    activity.activity_progress = result.activity_progress
-    activity.grading_progress = result.grading_progress
+        score_source = source if score is not None else ""
+        comment = result.comment if score is not None else ""
+    values = {
+        "score": score,
+        "score_source": score_source,
+        "comment": comment,
+        "activity_progress": result.activity_progress,
+        "grading_progress": result.grading_progress,
+    }
     if touched or score is None:
-        activity.scored_at = now if score is not None else None
+        values["scored_at"] = now if score is not None else None
+    completed, launched = LearnerActivity.Status.COMPLETED, LearnerActivity.Status.LAUNCHED
+    new_row = LearnerActivity(placement=placement, user=user, **values)
+    updates = dict(values)
     if _requires_score(placement):
         if graded:
-            if activity.status != LearnerActivity.Status.COMPLETED:
-                activity.status = LearnerActivity.Status.COMPLETED
-                activity.completed_at = now
-        elif score is None and activity.status == LearnerActivity.Status.COMPLETED:
-            activity.status = LearnerActivity.Status.LAUNCHED
-            activity.completed_at = None
-    activity.save()
+            # Completed now, unless it already was (then since when it was).
+            updates["status"] = Value(completed)
+            updates["completed_at"] = Case(
+                When(status=completed, then=F("completed_at")), default=Value(now)
+            )
+            new_row.status, new_row.completed_at = completed, now
+        elif score is None:
+            # Completed no more: back to launched.
+            updates["status"] = Case(
+                When(status=completed, then=Value(launched)), default=F("status")
+            )
+            updates["completed_at"] = Case(
+                When(status=completed, then=Value(None, output_field=DateTimeField())),
+                default=F("completed_at"),
+            )
+    activities = LearnerActivity.objects.filter(placement_id=placement.pk, user_id=user.pk)
+    if activities.update(**updates):
+        return
+    try:
+        with transaction.atomic():
+            new_row.save(force_insert=True)
+    except IntegrityError:  # a launch inserted the row just now: update it
+        activities.update(**updates)
 
 
 def record_score(
@@ -223,22 +272,34 @@ def record_score(
     if score_given is not None and score_maximum is None:
         raise ValueError("score_given needs score_maximum")
     late = submission_rule(line_item)
+    values = {
+        "score_given": score_given,
+        "score_maximum": score_maximum if score_given is not None else None,
+        "activity_progress": activity_progress,
+        "grading_progress": grading_progress,
+        "comment": comment or "",
+        "late": late,
+    }
     with transaction.atomic():
-        result, _created = Result.objects.select_for_update().get_or_create(
-            line_item=line_item, user=user
+        # The learner's first score on the line item is inserted as it is (nothing to compare
+        # or override); a later one is checked and written under the row's lock.
+        result, created = Result.objects.select_for_update().get_or_create(
+            line_item=line_item, user=user, defaults={**values, "timestamp": timestamp}
         )
-        if timestamp is not None and result.timestamp is not None and timestamp <= result.timestamp:
-            raise StaleScore("A score with the same or a later timestamp is already recorded.")
-        result.score_given = score_given
-        result.score_maximum = score_maximum if score_given is not None else None
-        result.activity_progress = activity_progress
-        result.grading_progress = grading_progress
-        result.comment = comment or ""
-        result.late = late
-        if timestamp is not None:
-            result.timestamp = timestamp
-        held = _apply_tool_score_to_override(result)
-        result.save()
+        held = False
+        if not created:
+            if (
+                timestamp is not None
+                and result.timestamp is not None
+                and timestamp <= result.timestamp
+            ):
+                raise StaleScore("A score with the same or a later timestamp is already recorded.")
+            for name, value in values.items():
+                setattr(result, name, value)
+            if timestamp is not None:
+                result.timestamp = timestamp
+            held = _apply_tool_score_to_override(result)
+            result.save()
         ScoreEvent.objects.create(
             result=result,
             source=source,
