@@ -88,11 +88,19 @@ def _requires_score(placement: Placement) -> bool:
     return link is not None and link.requires_score
 
 
-def _locked_activity(placement: Placement, user) -> LearnerActivity:
-    activity, _created = LearnerActivity.objects.select_for_update().get_or_create(
-        placement=placement, user=user
-    )
-    return activity
+def _write_activity(placement: Placement, user, updates: dict, first: LearnerActivity) -> None:
+    """The learner's activity written by one ``UPDATE`` of ``updates`` (expressions the database
+    computes from the row as it is when the statement locks it); the first time, the row
+    ``first`` inserted instead, or updated when another request inserted it just now. How
+    launches and scores both write it, so one arriving beside the other is not overwritten."""
+    activities = LearnerActivity.objects.filter(placement_id=placement.pk, user_id=user.pk)
+    if activities.update(**updates):
+        return
+    try:
+        with transaction.atomic():
+            first.save(force_insert=True)
+    except IntegrityError:  # inserted by another request just now: update it
+        activities.update(**updates)
 
 
 def record_launch(placement: Placement, user) -> None:
@@ -100,30 +108,32 @@ def record_launch(placement: Placement, user) -> None:
 
     One ``UPDATE`` of the learner's activity, computed by the database from the row as it is
     when the statement locks it (so a score recorded at the same moment is not overwritten);
-    the row is created, locked, the first time.
+    the row is inserted the first time (:func:`_write_activity`).
     """
     completes = placement.resource_link is not None and not _requires_score(placement)
     now = timezone.now()
     completed = LearnerActivity.Status.COMPLETED
+    status = completed if completes else LearnerActivity.Status.LAUNCHED
     updates = {
         "launch_count": F("launch_count") + 1,
         "first_launched_at": Coalesce(F("first_launched_at"), Value(now)),
         "last_launched_at": Value(now),
-        "status": Case(
-            When(status=completed, then=Value(completed)),
-            default=Value(completed if completes else LearnerActivity.Status.LAUNCHED),
-        ),
+        "status": Case(When(status=completed, then=Value(completed)), default=Value(status)),
     }
     if completes:
         updates["completed_at"] = Case(
             When(status=completed, then=F("completed_at")), default=Value(now)
         )
-    activities = LearnerActivity.objects.filter(placement_id=placement.pk, user_id=user.pk)
-    if activities.update(**updates):
-        return
-    with transaction.atomic():
-        _locked_activity(placement, user)  # created (or found, when another launch just did)
-        activities.update(**updates)
+    first = LearnerActivity(
+        placement=placement,
+        user=user,
+        launch_count=1,
+        first_launched_at=now,
+        last_launched_at=now,
+        status=status,
+        completed_at=now if completes else None,
+    )
+    _write_activity(placement, user, updates, first)
 
 
 def line_item_for(placement: Placement) -> LineItem | None:
@@ -236,14 +246,7 @@ def _update_activity(
                 When(status=completed, then=Value(None, output_field=DateTimeField())),
                 default=F("completed_at"),
             )
-    activities = LearnerActivity.objects.filter(placement_id=placement.pk, user_id=user.pk)
-    if activities.update(**updates):
-        return
-    try:
-        with transaction.atomic():
-            new_row.save(force_insert=True)
-    except IntegrityError:  # a launch inserted the row just now: update it
-        activities.update(**updates)
+    _write_activity(placement, user, updates, new_row)
 
 
 def record_score(
