@@ -329,7 +329,25 @@ def run(
     _write_lines(requests_file, lines)
     script = workdir / "lines.lua"
     script.write_text(_SCRIPT, encoding="utf-8")
-    command = [
+    command = _command(
+        script,
+        base_url,
+        threads,
+        connections,
+        seconds,
+        [str(requests_file), str(status), marker, str(threads)],
+    )
+    output = subprocess.run(  # noqa: S603 - fixed command
+        command, capture_output=True, text=True, timeout=seconds + 60, check=True
+    ).stdout
+    return _parse_result(output)
+
+
+def _command(
+    script: Path, base_url: str, threads: int, connections: int, seconds: int, args: list[str]
+) -> list[str]:
+    """The wrk command line: ``script`` with ``args`` after ``--``, a 30 s timeout per request."""
+    return [
         "wrk",
         f"-t{threads}",
         f"-c{connections}",
@@ -340,15 +358,8 @@ def run(
         str(script),
         base_url,
         "--",
-        str(requests_file),
-        str(status),
-        marker,
-        str(threads),
+        *args,
     ]
-    output = subprocess.run(  # noqa: S603 - fixed command
-        command, capture_output=True, text=True, timeout=seconds + 60, check=True
-    ).stdout
-    return _parse_result(output)
 
 
 def run_once(
@@ -388,26 +399,23 @@ def run_once(
         _write_lines(again_file, again)
     script = workdir / "once.lua"
     script.write_text(_ONCE_SCRIPT, encoding="utf-8")
-    command = [
-        "wrk",
-        f"-t{threads}",
-        f"-c{threads}",
-        f"-d{seconds}s",
-        "--timeout",
-        "30s",
-        "-s",
-        str(script),
+    command = _command(
+        script,
         base_url,
-        "--",
-        str(requests_file),
-        str(again_file) if again is not None else "",
-        str(status),
-        marker,
-        str(threads),
-        ",".join(map(str, retryable)) or "-",
-        ",".join(map(str, already)) or "-",
-        str(MAX_ATTEMPTS),
-    ]
+        threads,
+        threads,
+        seconds,
+        [
+            str(requests_file),
+            str(again_file) if again is not None else "",
+            str(status),
+            marker,
+            str(threads),
+            ",".join(map(str, retryable)) or "-",
+            ",".join(map(str, already)) or "-",
+            str(MAX_ATTEMPTS),
+        ],
+    )
     with open(workdir / "wrk-stderr.txt", "wb") as stderr:
         process = subprocess.Popen(  # noqa: S603 - fixed command
             command, stdout=subprocess.PIPE, stderr=stderr, text=True

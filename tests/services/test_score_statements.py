@@ -21,6 +21,7 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from pylti1p3.grade import Grade
 
+from tests.services.test_score_overrides import tool_score
 from tests.support.factories import (
     enroll,
     make_course,
@@ -50,11 +51,6 @@ RECORDING = [
     "INSERT wagtail_lti_scoreevent",
     "UPDATE wagtail_lti_learneractivity",
 ]
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 # --- AGS ---------------------------------------------------------------------------------------
@@ -233,26 +229,12 @@ def test_a_link_moved_to_another_tool_refuses_the_next_replace_result_at_once(
 # --- The learner's activity, written in one statement ------------------------------------------
 
 
-def score(setup, given, *, progress="FullyGraded"):
-    return results.record_score(
-        setup.line_item,
-        setup.learner,
-        score_given=given,
-        score_maximum=100 if given is not None else None,
-        activity_progress="Completed",
-        grading_progress=progress,
-        timestamp=None,
-        comment="",
-        source="ags",
-    )
-
-
 def test_a_score_keeps_what_launches_recorded(orgs):
     setup = make_course_setup(orgs)
     results.record_launch(setup.placement, setup.learner)
     results.record_launch(setup.placement, setup.learner)
     launched = LearnerActivity.objects.get(placement=setup.placement, user=setup.learner)
-    score(setup, 80)
+    tool_score(setup, 80)
     activity = LearnerActivity.objects.get(pk=launched.pk)
     assert activity.launch_count == 2
     assert activity.first_launched_at == launched.first_launched_at
@@ -262,17 +244,17 @@ def test_a_score_keeps_what_launches_recorded(orgs):
         "ags",
     )
     completed_at = activity.completed_at
-    score(setup, 90)  # still completed, since the first graded score
+    tool_score(setup, 90)  # still completed, since the first graded score
     activity.refresh_from_db()
     assert (activity.completed_at, activity.score) == (completed_at, 0.9)
-    score(setup, None)  # cleared: launched again
+    tool_score(setup, None)  # cleared: launched again
     activity.refresh_from_db()
     assert (activity.status, activity.completed_at, activity.score) == (Status.LAUNCHED, None, None)
 
 
 def test_a_pending_score_on_a_new_row_does_not_complete(orgs):
     setup = make_course_setup(orgs)
-    score(setup, 30, progress="PendingManual")
+    tool_score(setup, 30, progress="PendingManual")
     activity = LearnerActivity.objects.get(placement=setup.placement, user=setup.learner)
     assert (activity.status, activity.score, activity.completed_at) == (
         Status.NOT_STARTED,
@@ -298,7 +280,7 @@ def test_a_launch_inserting_the_row_at_the_same_moment_is_kept(orgs, monkeypatch
         return update(queryset, **kwargs)
 
     monkeypatch.setattr(QuerySet, "update", racing_update)
-    score(setup, 70)
+    tool_score(setup, 70)
     activity = LearnerActivity.objects.get(placement=setup.placement, user=setup.learner)
     assert raced
     assert (activity.launch_count, activity.score, activity.status) == (1, 0.7, Status.COMPLETED)
