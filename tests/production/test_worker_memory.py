@@ -53,9 +53,25 @@ def _finalizers() -> int:
     return len(weakref.finalize._registry)
 
 
+@pytest.fixture
+def connection_kept_across_requests():
+    """The test's database connection kept open across the requests it serves, as Django's test
+    client keeps it: a server closes old connections when a request starts and ends
+    (``close_old_connections``), which on PostgreSQL would close the connection holding the
+    test's transaction. Disconnected once for the whole test, so no request adds a receiver."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.mark.django_db
 def test_launches_through_the_wsgi_handler_keep_only_the_bounded_targets(
-    orgs, provider, learner, client, monkeypatch
+    orgs, provider, learner, client, monkeypatch, connection_kept_across_requests
 ):
     """Launch after launch of more placements than are kept, as a server calls Django: the kept
     targets stay within ``MAX_TARGETS`` and no request leaves a signal receiver's finalizer
