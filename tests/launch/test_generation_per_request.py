@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 from django.core.signals import request_finished, request_started
 
+from tests.services.test_score_statements import ags  # noqa: F401 - fixture
 from wagtail_lti.launch import targets
 
 
@@ -75,47 +76,16 @@ def test_outside_a_request_every_kept_value_reads_it(counting):
     assert counting.generation_reads == 3
 
 
-def test_an_ags_score_post_reads_it_once(counting, orgs, settings):
+def test_an_ags_score_post_reads_it_once(counting, ags):  # noqa: F811
     """The door: a score post keeps three answers (the tool's access to the course, the line item,
     the automatic line item) and compares them with one generation read."""
     from datetime import UTC, datetime, timedelta
 
-    from django.test import RequestFactory
-    from pylti1p3.grade import Grade
+    from tests.services.test_score_statements import grade
 
-    from tests.support.factories import enroll, make_course, make_learner, make_link, placements_of
-    from tests.support.lti13 import make_tool
-    from wagtail_lti.security.identifiers import opaque_user_id
-    from wagtail_lti.services import results
-    from wagtail_lti.services import urls as ags_urls
-
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    tool = make_tool(orgs["acme"])
-    link = make_link(tool.provider, requires_score=True, score_maximum=10)
-    course = make_course(orgs["engineering"], [link], title="Engineering basics")
-    (placement,) = placements_of(course)
-    learner = make_learner("lee")
-    enroll(learner, course)
-    request = RequestFactory().get("/")
-    service = tool.ags(
-        lineitems=ags_urls.ags_lineitems_url(request, course, tool.provider),
-        lineitem=ags_urls.ags_lineitem_url(request, results.line_item_for(placement)),
-    )
-
+    service, _placement, _item, (learner, _other) = ags
     start = datetime.now(UTC)
-
-    def grade(given, second):
-        return (
-            Grade()
-            .set_score_given(given)
-            .set_score_maximum(10)
-            .set_activity_progress("Completed")
-            .set_grading_progress("FullyGraded")
-            .set_timestamp((start + timedelta(milliseconds=second)).isoformat())
-            .set_user_id(opaque_user_id(learner))
-        )
-
-    service.put_grade(grade(5, 1))  # the token obtained, the answers kept
+    service.put_grade(grade(learner, 5, start + timedelta(milliseconds=1)))  # the answers kept
     counting.generation_reads = 0
-    service.put_grade(grade(6, 2))
+    service.put_grade(grade(learner, 6, start + timedelta(milliseconds=2)))
     assert counting.generation_reads == 1
